@@ -1,0 +1,92 @@
+/* cqt/app.h — the application: one per process, created in the main thread.
+ *
+ * Every other cqt call needs a live application: before cqt_app_init() or
+ * after cqt_app_shutdown() they return CQT_ESTATE. The thread that calls
+ * cqt_app_init() is "the main thread" from then on.
+ */
+#ifndef CQT_APP_H
+#define CQT_APP_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Flags for cqt_app_init(). */
+enum {
+    CQT_APP_CORE = 0,      /* QCoreApplication: no GUI (libcqt alone) */
+    CQT_APP_GUI = 1u << 0  /* QApplication: needs libcqt-widgets (cqt/widgets.h) */
+};
+
+/* cqt_app_init:
+ * Creates the application. @argc and @argv may be NULL; when given, they
+ * must stay valid until cqt_app_shutdown() (Qt keeps them) and Qt removes
+ * the options it consumes. May be called again after cqt_app_shutdown().
+ * Returns: CQT_OK; CQT_ESTATE if an application exists already;
+ * CQT_EINVAL for unknown flags or CQT_APP_GUI without libcqt-widgets.
+ * Thread: the thread that becomes the main thread. */
+CQT_API int cqt_app_init(int *argc, char **argv, unsigned flags);
+
+/* cqt_app_is_running:
+ * Returns: true between cqt_app_init() and cqt_app_shutdown(). Thread: any. */
+CQT_API bool cqt_app_is_running(void);
+
+/* cqt_app_exec:
+ * Runs the main event loop until cqt_app_quit(). A quit requested before
+ * exec started makes it return at once (Qt would ignore such a quit and
+ * run forever).
+ * Returns: the code given to cqt_app_quit(); a negative status if the loop
+ * cannot run (CQT_EWRONGTHREAD, CQT_ESTATE).
+ * Thread: main. */
+CQT_API int cqt_app_exec(void);
+
+/* cqt_app_quit:
+ * Asks cqt_app_exec() to return @exit_code. Coalesces: the first code
+ * requested since the loop last returned wins.
+ * Thread: any (marshalled to the main thread). */
+CQT_API void cqt_app_quit(int exit_code);
+
+/* cqt_app_process_events:
+ * Runs the calling thread's event loop for @max_ms milliseconds (0: only
+ * what is pending now), then returns. Queued deliveries, timers and Qt
+ * events are processed.
+ * Returns: CQT_OK; CQT_EINVAL for a negative @max_ms; CQT_ENOLOOP in a
+ * thread that cannot run a loop (a plain pthread).
+ * Thread: main, or a cqt thread from inside its own loop. */
+CQT_API int cqt_app_process_events(int max_ms);
+
+/* A shutdown hook: stop what you run within @timeout_ms and return CQT_OK,
+ * or CQT_ETIMEDOUT after writing the names of what did not stop with
+ * cqt_set_last_error(). */
+typedef int (*cqt_shutdown_fn)(void *user_data, int timeout_ms);
+
+/* cqt_app_add_shutdown_hook:
+ * Registers @fn to run at the start of cqt_app_shutdown(), newest first,
+ * in the main thread. The worker pool uses it to quit workers.
+ * @destroy runs once, after the hook ran or when registration fails.
+ * Returns: CQT_OK, CQT_EINVAL for a NULL @fn, CQT_ESTATE with no app.
+ * Thread: any. */
+CQT_API int cqt_app_add_shutdown_hook(cqt_shutdown_fn fn, void *user_data,
+                                      cqt_destroy_fn destroy);
+
+/* cqt_app_shutdown:
+ * Stops everything and destroys the application: runs the shutdown hooks
+ * (workers are asked to quit), asks every started cqt thread to quit,
+ * waits for them within @timeout_ms in all (CQT_FOREVER: no limit), runs
+ * the main thread's pending deliveries, and destroys the Qt application.
+ * Handles you still hold stay valid to free; other calls on them return
+ * CQT_ESTATE.
+ * Returns: CQT_OK; CQT_ETIMEDOUT when something did not stop in time —
+ * cqt_last_error() names every straggler; the application is then kept
+ * (a running QThread cannot be destroyed) and cqt_app_init() refuses until
+ * a later cqt_app_shutdown() succeeds. CQT_EINVAL for a bad timeout,
+ * CQT_ESTATE with no app, CQT_EWRONGTHREAD off the main thread.
+ * Thread: main. */
+CQT_API int cqt_app_shutdown(int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CQT_APP_H */

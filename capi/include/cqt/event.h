@@ -1,0 +1,105 @@
+/* cqt/event.h — events, as Python's threading.Event, and waits on many.
+ *
+ * An event is a flag with set / clear / wait. cqt_event_wait_all() and
+ * cqt_event_wait_any() wait on N events from the calling thread alone: no
+ * helper thread per event (pitfall P9). cqt_event_when_all() and
+ * cqt_event_when_any() do the same without blocking anyone: the result is
+ * delivered to a receiver object's thread, so a GUI can wait for three
+ * axes and a timeout without freezing.
+ *
+ * "Set" is latched per wait: an event that is set while a wait watches it
+ * counts as set for that wait even if it is cleared again before the
+ * waiter wakes.
+ */
+#ifndef CQT_EVENT_H
+#define CQT_EVENT_H
+
+#include "base.h"
+#include "object.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* cqt_event_new:
+ * Creates a cleared event. @name (nullable, copied) is used in messages.
+ * Returns: transfer full, release with cqt_event_free(); NULL on failure.
+ * Does not need an application. Thread: any. */
+CQT_API cqt_event *cqt_event_new(const char *name);
+
+/* cqt_event_free:
+ * Frees @ev. Must not be called while a wait or a when_all/any watches it
+ * (the wait would read freed memory). NULL is ignored. Thread: any. */
+CQT_API void cqt_event_free(cqt_event *ev);
+
+/* cqt_event_name:
+ * Returns: the name ("event-N" by default); "(null)" for NULL.
+ * Transfer none. Thread: any. */
+CQT_API const char *cqt_event_name(const cqt_event *ev);
+
+/* cqt_event_set / cqt_event_clear:
+ * Set wakes every waiter; setting a set event does nothing more.
+ * Returns: CQT_OK; CQT_EINVAL for NULL. Thread: any. */
+CQT_API int cqt_event_set(cqt_event *ev);
+CQT_API int cqt_event_clear(cqt_event *ev);
+
+/* cqt_event_is_set:
+ * Returns: the flag; false for NULL. Thread: any. */
+CQT_API bool cqt_event_is_set(const cqt_event *ev);
+
+/* cqt_event_wait:
+ * Blocks until @ev is set or @timeout_ms passes (0: just test;
+ * CQT_FOREVER: no limit). Measured on the monotonic clock.
+ * Returns: CQT_OK when set; CQT_ETIMEDOUT; CQT_EINVAL for NULL or a bad
+ * timeout. Thread: any (it blocks the caller, loop or not). */
+CQT_API int cqt_event_wait(cqt_event *ev, int timeout_ms);
+
+/* cqt_event_wait_all:
+ * Waits until every event in @events[0..n) is set or @timeout_ms passes.
+ * @results (nullable) gets, per event, CQT_OK (set) or CQT_ETIMEDOUT.
+ * The same event may appear more than once.
+ * Returns: CQT_OK when all were set; CQT_ETIMEDOUT otherwise, with
+ * cqt_last_error() naming the events that were not set; CQT_EINVAL for a
+ * NULL array or element, n == 0 or a bad timeout.
+ * Thread: any; uses no other thread. */
+CQT_API int cqt_event_wait_all(cqt_event *const *events, size_t n, int timeout_ms,
+                               int *results);
+
+/* cqt_event_wait_any:
+ * Waits until at least one event is set or @timeout_ms passes.
+ * @index (nullable) gets the lowest index among the events set when the
+ * waiter woke; (size_t)-1 on timeout.
+ * Returns: CQT_OK, CQT_ETIMEDOUT, CQT_EINVAL as cqt_event_wait_all().
+ * Thread: any; uses no other thread. */
+CQT_API int cqt_event_wait_any(cqt_event *const *events, size_t n, int timeout_ms,
+                               size_t *index);
+
+/* The result of cqt_event_when_all/any, called once in the receiver's
+ * thread. @status is CQT_OK or CQT_ETIMEDOUT; @results[i] is CQT_OK for an
+ * event that was set, CQT_ETIMEDOUT otherwise (transfer none, valid for
+ * the call); @index is the first event set (when_any) or (size_t)-1. */
+typedef void (*cqt_when_fn)(void *user_data, int status, const int *results, size_t n,
+                            size_t index);
+
+/* cqt_event_when_all:
+ * Returns at once; @fn runs once in @receiver's thread when every event is
+ * set or @timeout_ms passes (CQT_FOREVER: no timeout). The events must
+ * stay alive until then. If @receiver is freed first, @fn is not called.
+ * @destroy runs once, after @fn or when the wait is dropped or fails.
+ * Returns: CQT_OK; CQT_EINVAL for bad arguments; CQT_ENOLOOP when
+ * @receiver's thread runs no loop. Thread: any. */
+CQT_API int cqt_event_when_all(cqt_event *const *events, size_t n, int timeout_ms,
+                               cqt_object *receiver, cqt_when_fn fn, void *user_data,
+                               cqt_destroy_fn destroy);
+
+/* cqt_event_when_any:
+ * As cqt_event_when_all(), completing when the first event is set. */
+CQT_API int cqt_event_when_any(cqt_event *const *events, size_t n, int timeout_ms,
+                               cqt_object *receiver, cqt_when_fn fn, void *user_data,
+                               cqt_destroy_fn destroy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CQT_EVENT_H */

@@ -1,0 +1,131 @@
+/* cqt/object.h — objects, the unit of thread affinity, and calls into them.
+ *
+ * Every cqt_object lives in exactly one thread, chosen explicitly at
+ * creation (pitfall P5) and changed only by cqt_object_move_to_thread()
+ * from the thread it lives in (push, never pull: pitfall P4). Queued calls,
+ * slots and timers of an object run in its thread.
+ *
+ * Delivery: each thread has one mailbox. A queued call appends to the
+ * receiver thread's mailbox; only the post that makes it non-empty wakes
+ * the loop, and the loop runs the whole batch. Calls from one thread to
+ * one object run in the order they were made, and none is lost while the
+ * object lives. Calls pending for a freed object are dropped when the
+ * mailbox is drained, their destroy functions run.
+ */
+#ifndef CQT_OBJECT_H
+#define CQT_OBJECT_H
+
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How a call or a slot reaches its target. */
+typedef enum cqt_conn {
+    CQT_AUTO = 0,           /* decided per call: direct in the target's thread, else queued */
+    CQT_DIRECT = 1,         /* now, in the calling thread, whatever the target's thread */
+    CQT_QUEUED = 2,         /* later, in the target's thread */
+    CQT_BLOCKING_QUEUED = 3 /* in the target's thread; the caller waits until it ran */
+} cqt_conn;
+
+/* Timer precision, as Qt::TimerType. */
+typedef enum cqt_timer_type {
+    CQT_TIMER_PRECISE = 0,     /* millisecond accuracy */
+    CQT_TIMER_COARSE = 1,      /* within 5% of the interval (Qt's default) */
+    CQT_TIMER_VERY_COARSE = 2  /* whole seconds */
+} cqt_timer_type;
+
+/* An object timer fired: runs in the object's thread. */
+typedef void (*cqt_timer_event_fn)(void *user_data, cqt_object *o, int timer_id);
+
+/* cqt_object_new:
+ * Creates an object living in @t (NULL: the calling thread). An object may
+ * live in a cqt thread that has not started yet.
+ * Returns: transfer full, release with cqt_object_free(); NULL on failure
+ * (no app, or a freed thread).
+ * Thread: any. */
+CQT_API cqt_object *cqt_object_new(cqt_thread *t);
+
+/* cqt_object_set_name / cqt_object_name:
+ * The name used in messages ("object-N" by default); copied, at most 63
+ * bytes kept. The getter returns "(null)" for NULL; transfer none, valid
+ * until the next set_name or the object's release.
+ * Thread: set_name owner; name any. */
+CQT_API int cqt_object_set_name(cqt_object *o, const char *name);
+CQT_API const char *cqt_object_name(const cqt_object *o);
+
+/* cqt_object_thread:
+ * Returns: the thread @o lives in now (transfer none); NULL for NULL.
+ * Thread: any; from another thread the answer may be stale by the time it
+ * is read if the owner moves the object concurrently. */
+CQT_API cqt_thread *cqt_object_thread(const cqt_object *o);
+
+/* cqt_object_move_to_thread:
+ * Moves @o, its running timers and the calls still queued to it, into @t,
+ * keeping their order. Timers keep running, now in @t (pitfall P7).
+ * Returns: CQT_OK; CQT_EWRONGTHREAD when the caller is not the thread @o
+ * lives in (P4: Qt would warn and leave it); CQT_ENOLOOP when @t is an
+ * adopted thread; CQT_EINVAL for NULL.
+ * Thread: owner. */
+CQT_API int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t);
+
+/* cqt_object_free:
+ * Frees @o. In its own thread (or when its thread is not running) at once;
+ * otherwise deferred to its thread, which drops the calls still queued to
+ * it. No queued call, slot or timer of @o starts after this returns (one
+ * already running in @o's thread finishes). Its timers,
+ * signals (cqt_signal_new(o, ...)) and inbound connections are released
+ * with it; their destroy functions run. NULL is ignored.
+ * Thread: any. */
+CQT_API void cqt_object_free(cqt_object *o);
+
+/* cqt_object_start_timer:
+ * Starts a QObject-style timer on @o firing every @ms milliseconds
+ * (0: whenever the loop is idle) in @o's thread. From another thread the
+ * start is marshalled; a timer on an object in a cqt thread that has not
+ * started fires once it starts.
+ * @timer_type: a cqt_timer_type.
+ * Returns: a timer id > 0, unique across all threads and not reused;
+ * CQT_ENOLOOP if @o lives in an adopted thread (P2); CQT_EINVAL for NULL,
+ * NULL @fn, a negative @ms or an unknown type.
+ * Thread: any. */
+CQT_API int cqt_object_start_timer(cqt_object *o, int ms, int timer_type,
+                                   cqt_timer_event_fn fn, void *user_data);
+
+/* cqt_object_start_timer_full:
+ * As cqt_object_start_timer(); @destroy runs once in @o's thread when the
+ * timer is killed or @o freed (at once on failure). */
+CQT_API int cqt_object_start_timer_full(cqt_object *o, int ms, int timer_type,
+                                        cqt_timer_event_fn fn, void *user_data,
+                                        cqt_destroy_fn destroy);
+
+/* cqt_object_kill_timer:
+ * Stops timer @id of @o. From another thread it is marshalled, so the
+ * callback may still run once if it was already due in @o's thread.
+ * Returns: CQT_OK; CQT_EINVAL for NULL or an id that is not a live timer
+ * of @o. Thread: any. */
+CQT_API int cqt_object_kill_timer(cqt_object *o, int id);
+
+/* cqt_invoke:
+ * Runs fn(user_data) for @target according to @conn.
+ * Returns: CQT_OK once it ran (DIRECT, BLOCKING_QUEUED, AUTO in the same
+ * thread) or was queued; CQT_EDEADLK for BLOCKING_QUEUED into the
+ * caller's own thread (P12: Qt deadlocks); CQT_ENOLOOP when @target's
+ * thread cannot run a loop or has stopped (and, for BLOCKING_QUEUED, has
+ * not started); CQT_ECANCELED when a blocking call was dropped because
+ * @target was freed first; CQT_EINVAL for NULL or an unknown @conn.
+ * Thread: any. If the call fails, @fn is never called. */
+CQT_API int cqt_invoke(cqt_object *target, cqt_fn fn, void *user_data, cqt_conn conn);
+
+/* cqt_invoke_full:
+ * As cqt_invoke(); @destroy runs exactly once: after @fn ran, when the
+ * call is dropped (target freed), or at once when the call fails. */
+CQT_API int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data,
+                            cqt_destroy_fn destroy, cqt_conn conn);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CQT_OBJECT_H */

@@ -1,0 +1,96 @@
+/* cqt/timer.h — timers that live in their owner's thread and can be
+ * started and stopped from any thread (pitfall P1: Qt refuses a start from
+ * another thread with a warning and the timer never fires).
+ *
+ * A timer belongs to an owner object: it fires in the owner's thread and
+ * moves with it (P7). Starting a timer whose owner lives in a thread that
+ * can never run a loop is CQT_ENOLOOP (P2); one whose owner lives in a cqt
+ * thread that has not started yet is accepted and fires once that thread
+ * runs. When the owner's thread quits, its timers stop.
+ */
+#ifndef CQT_TIMER_H
+#define CQT_TIMER_H
+
+#include "base.h"
+#include "object.h"
+#include "signal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* cqt_timer_new:
+ * Creates a stopped timer owned by @owner: interval 0, repeating,
+ * CQT_TIMER_COARSE (Qt's defaults). @name (nullable, copied) is used in
+ * messages.
+ * Returns: transfer none — released with @owner, or with cqt_timer_free();
+ * NULL for a NULL or freed owner.
+ * Thread: any. */
+CQT_API cqt_timer *cqt_timer_new(cqt_object *owner, const char *name);
+
+/* cqt_timer_free:
+ * Stops and frees @t; its timeout signal is freed with it. NULL ignored.
+ * Thread: any, but not concurrently with other calls on @t. */
+CQT_API void cqt_timer_free(cqt_timer *t);
+
+/* cqt_timer_start:
+ * (Re)starts @t with @interval_ms (>= 0). From another thread the start is
+ * marshalled to the owner's thread; cqt_timer_is_active() is true when this
+ * returns. Restarting an active timer restarts its period.
+ * Returns: CQT_OK; CQT_ENOLOOP when the owner lives in an adopted thread or
+ * a thread that stopped (the message names the thread and the fix);
+ * CQT_EINVAL for NULL or a negative interval.
+ * Thread: any. */
+CQT_API int cqt_timer_start(cqt_timer *t, int interval_ms);
+
+/* cqt_timer_stop:
+ * Stops @t. Once this returns the timeout is not emitted again, except by
+ * a callback already running in the owner's thread.
+ * Returns: CQT_OK (also when already stopped); CQT_EINVAL for NULL.
+ * Thread: any. */
+CQT_API int cqt_timer_stop(cqt_timer *t);
+
+/* cqt_timer_set_single_shot / cqt_timer_set_type:
+ * Take effect at the next start. Returns CQT_OK; CQT_EINVAL for NULL or an
+ * unknown type. Thread: any. */
+CQT_API int cqt_timer_set_single_shot(cqt_timer *t, bool single);
+CQT_API int cqt_timer_set_type(cqt_timer *t, int type);
+
+/* cqt_timer_is_active:
+ * Returns: true from a start until a stop, or until a single shot fired.
+ * Thread: any. */
+CQT_API bool cqt_timer_is_active(const cqt_timer *t);
+
+/* cqt_timer_remaining_ms:
+ * Returns: milliseconds until the next timeout (0 when due), -1 when
+ * inactive or NULL. Thread: any. */
+CQT_API int cqt_timer_remaining_ms(const cqt_timer *t);
+
+/* cqt_timer_interval_ms:
+ * Returns: the interval of the last start; -1 for NULL. Thread: any. */
+CQT_API int cqt_timer_interval_ms(const cqt_timer *t);
+
+/* cqt_timer_timeout:
+ * Returns: the signal emitted (in the owner's thread, with a none value)
+ * at each timeout. Transfer none, valid as long as @t. Thread: any. */
+CQT_API cqt_signal *cqt_timer_timeout(cqt_timer *t);
+
+/* cqt_single_shot:
+ * Calls fn(user_data) once, @ms milliseconds from now, in @receiver's
+ * thread. Dropped silently if @receiver is freed first.
+ * Returns: CQT_OK; CQT_ENOLOOP when @receiver lives in a thread that runs
+ * no loop; CQT_EINVAL for NULL arguments or a negative @ms.
+ * Thread: any. */
+CQT_API int cqt_single_shot(int ms, cqt_object *receiver, cqt_fn fn, void *user_data);
+
+/* cqt_single_shot_full:
+ * As cqt_single_shot(); @destroy runs once: after @fn ran, when @receiver
+ * was freed first, or at once on failure. */
+CQT_API int cqt_single_shot_full(int ms, cqt_object *receiver, cqt_fn fn, void *user_data,
+                                 cqt_destroy_fn destroy);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CQT_TIMER_H */

@@ -1,0 +1,313 @@
+// app.cpp — the application object, the main loop and shutdown.
+#include "shim-private.h"
+
+#include <QtCore/QDeadlineTimer>
+#include <QtCore/QEventLoop>
+#include <QtCore/QThreadPool>
+#include <QtCore/QTimer>
+
+#include <climits>
+#include <string>
+
+namespace cqt {
+
+App g_app;
+void qt_message_bridge(QtMsgType type, const QMessageLogContext &ctx, const QString &msg);
+
+bool app_running()
+{
+    return g_app.state.load(std::memory_order_acquire) == int(AppState::Running);
+}
+
+bool require_app(const char *fn)
+{
+    if (app_running())
+        return true;
+    fail(CQT_ESTATE,
+         "%s: no application; call cqt_app_init first (and again after cqt_app_shutdown)", fn);
+    return false;
+}
+
+bool is_main_thread()
+{
+    cqt_thread *t = current_thread_if_any();
+    return t && t == g_app.main;
+}
+
+QThreadPool *pool()
+{
+    return g_app.pool;
+}
+
+} // namespace cqt
+
+namespace {
+
+using namespace cqt;
+
+struct Hook {
+    cqt_shutdown_fn fn;
+    void *user_data;
+    cqt_destroy_fn destroy;
+};
+std::vector<Hook> g_hooks; // guarded by g_app.mu
+
+// Set by libcqt-widgets so CQT_APP_GUI creates a QApplication.
+void *(*g_gui_factory)(int *argc, char **argv) = nullptr;
+QtMessageHandler g_prev_handler = nullptr;
+
+int fallback_argc = 1;
+char fallback_arg0[] = "cqt";
+char *fallback_argv[] = {fallback_arg0, nullptr};
+
+int64_t ms_left(int64_t deadline_ns)
+{
+    if (deadline_ns == INT64_MAX)
+        return INT_MAX;
+    int64_t left = (deadline_ns - cqt__now_ns()) / 1000000;
+    return left < 0 ? 0 : left;
+}
+
+void quit_run(void *)
+{
+    if (g_app.in_exec && g_app.quit_pending.load())
+        QCoreApplication::exit(g_app.quit_code.load());
+}
+
+} // namespace
+
+extern "C" {
+
+CQT_API void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv));
+void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv))
+{
+    g_gui_factory = factory;
+}
+
+int cqt_app_init(int *argc, char **argv, unsigned flags)
+{
+    return guard("cqt_app_init", int(CQT_EINTERNAL), [&]() -> int {
+        std::lock_guard<std::mutex> lk(g_app.mu);
+        if (app_running())
+            return fail(CQT_ESTATE, "cqt_app_init: an application exists already (one per "
+                                    "process); call cqt_app_shutdown before a new init");
+        if (flags & ~unsigned(CQT_APP_GUI))
+            return fail(CQT_EINVAL, "cqt_app_init: unknown flags 0x%x; use CQT_APP_CORE or "
+                                    "CQT_APP_GUI",
+                        flags);
+        if ((flags & CQT_APP_GUI) && !g_gui_factory)
+            return fail(CQT_EINVAL, "cqt_app_init: CQT_APP_GUI needs libcqt-widgets; link it "
+                                    "(pkg-config cqt-widgets) or pass CQT_APP_CORE");
+        if (QCoreApplication::instance())
+            return fail(CQT_ESTATE, "cqt_app_init: a Qt application was created outside cqt; "
+                                    "cqt must create it");
+        if (!argc || !argv || *argc < 1) {
+            argc = &fallback_argc;
+            argv = fallback_argv;
+        }
+        g_app.gen.fetch_add(1);
+        g_prev_handler = qInstallMessageHandler(qt_message_bridge);
+        if (flags & CQT_APP_GUI)
+            g_app.qapp = static_cast<QCoreApplication *>(g_gui_factory(argc, argv));
+        else
+            g_app.qapp = new QCoreApplication(*argc, argv);
+        if (!g_app.qapp) {
+            qInstallMessageHandler(g_prev_handler);
+            return fail(CQT_EINTERNAL, "cqt_app_init: Qt could not create the application "
+                                       "(no display for CQT_APP_GUI? try QT_QPA_PLATFORM=offscreen)");
+        }
+        g_app.main = make_main_thread(g_app.qapp->thread());
+        g_app.pool = new QThreadPool;
+        g_app.quit_pending.store(false);
+        g_app.in_exec = false;
+        g_app.state.store(int(AppState::Running), std::memory_order_release);
+        return int(CQT_OK);
+    });
+}
+
+bool cqt_app_is_running(void)
+{
+    return app_running();
+}
+
+int cqt_app_exec(void)
+{
+    return guard("cqt_app_exec", int(CQT_EINTERNAL), [&]() -> int {
+        if (!require_app("cqt_app_exec"))
+            return CQT_ESTATE;
+        if (!is_main_thread())
+            return fail(CQT_EWRONGTHREAD, "cqt_app_exec: called from thread '%s'; the main loop "
+                                          "runs only in the thread that called cqt_app_init",
+                        current_thread() ? current_thread()->name : "?");
+        if (g_app.in_exec)
+            return fail(CQT_ESTATE, "cqt_app_exec: the main loop is running already");
+        if (g_app.quit_pending.exchange(false))
+            return g_app.quit_code.load();
+        g_app.in_exec = true;
+        int rc = QCoreApplication::exec();
+        g_app.in_exec = false;
+        g_app.quit_pending.store(false);
+        return rc;
+    });
+}
+
+void cqt_app_quit(int exit_code)
+{
+    guard_void("cqt_app_quit", [&] {
+        if (!app_running())
+            return;
+        bool expected = false;
+        if (!g_app.quit_pending.compare_exchange_strong(expected, true))
+            return; // coalesced: the first code wins
+        g_app.quit_code.store(exit_code);
+        cqt_thread *m = g_app.main;
+        Delivery d{};
+        d.kind = kInternal;
+        d.internal.run = quit_run;
+        d.internal.drop = nullptr;
+        d.internal.arg = nullptr;
+        std::lock_guard<std::mutex> lk(m->mu);
+        bool wake = false;
+        if (enqueue_locked(m, d, false, wake) == CQT_OK && wake)
+            post_wake(m);
+    });
+}
+
+int cqt_app_process_events(int max_ms)
+{
+    return guard("cqt_app_process_events", int(CQT_EINTERNAL), [&]() -> int {
+        if (!require_app("cqt_app_process_events"))
+            return CQT_ESTATE;
+        if (max_ms < 0)
+            return fail(CQT_EINVAL, "cqt_app_process_events: %d ms is negative; pass 0 or more",
+                        max_ms);
+        cqt_thread *t = current_thread();
+        if (t->kind == ThreadKind::Adopted)
+            return fail(CQT_ENOLOOP, "cqt_app_process_events: thread '%s' runs no event loop; "
+                                     "call it from the main thread or inside a cqt thread",
+                        t->name);
+        if (t->depth > 0) {
+            // Called from inside a delivery: let the nested loop continue
+            // the batch (the outer wake-up event is already consumed).
+            std::lock_guard<std::mutex> lk(t->mu);
+            if (!t->pending.empty() || t->cursor < t->draining.size())
+                post_wake(t);
+        }
+        if (max_ms == 0) {
+            QCoreApplication::processEvents(QEventLoop::AllEvents);
+            return int(CQT_OK);
+        }
+        QEventLoop loop;
+        QTimer::singleShot(max_ms, Qt::PreciseTimer, &loop, &QEventLoop::quit);
+        loop.exec();
+        return int(CQT_OK);
+    });
+}
+
+int cqt_app_add_shutdown_hook(cqt_shutdown_fn fn, void *user_data, cqt_destroy_fn destroy)
+{
+    int rc = guard("cqt_app_add_shutdown_hook", int(CQT_EINTERNAL), [&]() -> int {
+        if (!require_app("cqt_app_add_shutdown_hook"))
+            return CQT_ESTATE;
+        if (!fn)
+            return fail(CQT_EINVAL, "cqt_app_add_shutdown_hook: fn is NULL; pass the hook");
+        std::lock_guard<std::mutex> lk(g_app.mu);
+        g_hooks.push_back(Hook{fn, user_data, destroy});
+        destroy = nullptr;
+        return int(CQT_OK);
+    });
+    if (rc != CQT_OK && destroy)
+        destroy(user_data);
+    return rc;
+}
+
+int cqt_app_shutdown(int timeout_ms)
+{
+    return guard("cqt_app_shutdown", int(CQT_EINTERNAL), [&]() -> int {
+        static const char fn[] = "cqt_app_shutdown";
+        if (!require_app(fn))
+            return CQT_ESTATE;
+        if (!is_main_thread())
+            return fail(CQT_EWRONGTHREAD, "%s: call it from the main thread (the one that called "
+                                          "cqt_app_init)", fn);
+        if (timeout_ms < 0 && timeout_ms != CQT_FOREVER)
+            return fail(CQT_EINVAL, "%s: timeout %d ms is negative; pass milliseconds >= 0 or "
+                                    "CQT_FOREVER", fn, timeout_ms);
+        int64_t deadline = timeout_ms == CQT_FOREVER ? INT64_MAX
+                                                     : cqt__now_ns() + int64_t(timeout_ms) * 1000000;
+        std::string stragglers;
+        auto add = [&](const std::string &s) {
+            if (!stragglers.empty())
+                stragglers += "; ";
+            stragglers += s;
+        };
+
+        std::vector<Hook> hooks;
+        {
+            std::lock_guard<std::mutex> lk(g_app.mu);
+            hooks.swap(g_hooks);
+        }
+        for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
+            int rc = it->fn(it->user_data, int(ms_left(deadline)));
+            if (rc != CQT_OK)
+                add(cqt_last_error());
+            if (it->destroy)
+                it->destroy(it->user_data);
+        }
+
+        std::vector<cqt_thread *> threads = registry_snapshot();
+        for (auto *t : threads)
+            if (t->kind == ThreadKind::Cqt && t->qthread)
+                t->qthread->quit();
+        for (auto *t : threads) {
+            if (t->kind == ThreadKind::Cqt && t->qthread) {
+                int64_t left = ms_left(deadline);
+                bool done = deadline == INT64_MAX ? t->qthread->wait()
+                                                  : t->qthread->wait(QDeadlineTimer(left));
+                if (done)
+                    CQT_TSAN_ACQUIRE(t);
+                if (!done)
+                    add(std::string("thread '") + t->name + "' (a callback there did not return)");
+                else if (t->free_on_finish && !t->user_freed) {
+                    t->user_freed = true;
+                    release_finished_thread(t);
+                }
+            }
+            thread_unref(t);
+        }
+        if (g_app.pool) {
+            int64_t left = ms_left(deadline);
+            if (!g_app.pool->waitForDone(deadline == INT64_MAX ? -1 : int(left)))
+                add(std::to_string(g_app.pool->activeThreadCount()) +
+                    " pool task(s) still running");
+            else
+                CQT_TSAN_ACQUIRE(&g_pool_sync);
+        }
+        if (!stragglers.empty())
+            return fail(CQT_ETIMEDOUT,
+                        "%s: not stopped within %d ms: %s. The application is kept; make the "
+                        "stragglers return (check cqt_worker_abort_requested in long loops) and "
+                        "call cqt_app_shutdown again",
+                        fn, timeout_ms, stragglers.c_str());
+
+        // Everything else has stopped: run what is queued to main, then
+        // tear Qt down.
+        cqt_thread *m = g_app.main;
+        finish_main_thread(m);
+        delete g_app.pool;
+        g_app.pool = nullptr;
+        {
+            std::lock_guard<std::mutex> lk(g_app.mu);
+            g_app.state.store(int(AppState::Shutdown), std::memory_order_release);
+        }
+        delete g_app.qapp;
+        g_app.qapp = nullptr;
+        qInstallMessageHandler(g_prev_handler);
+        g_app.main = nullptr;
+        set_current_thread(nullptr);
+        thread_unref(m);
+        return int(CQT_OK);
+    });
+}
+
+} // extern "C"

@@ -1,0 +1,456 @@
+// object.cpp — objects (affinity, move, deferred free) and cqt_invoke.
+#include "shim-private.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace {
+
+std::atomic<uint64_t> g_object_seq{0};
+std::mutex g_wait_mu; // the blocking-call graph
+
+// Holds o->mu, then both threads' mailboxes, in address order.
+struct MoveLocks {
+    std::unique_lock<std::mutex> a, b;
+    MoveLocks(cqt_thread *x, cqt_thread *y)
+    {
+        if (x < y) {
+            a = std::unique_lock<std::mutex>(x->mu);
+            b = std::unique_lock<std::mutex>(y->mu);
+        } else {
+            a = std::unique_lock<std::mutex>(y->mu);
+            b = std::unique_lock<std::mutex>(x->mu);
+        }
+    }
+};
+
+bool is_target(const cqt::Delivery &d, const cqt_object *o)
+{
+    return d.kind != cqt::kNone && d.target == o;
+}
+
+} // namespace
+
+namespace cqt {
+
+void object_ref(cqt_object *o)
+{
+    o->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void object_unref(cqt_object *o)
+{
+    if (o->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        cqt_thread *t = o->thread.load(std::memory_order_relaxed);
+        o->magic = 0;
+        delete o;
+        if (t)
+            thread_unref(t);
+    }
+}
+
+bool object_usable(const char *fn, const cqt_object *o)
+{
+    if (!require_app(fn))
+        return false;
+    if (!o)
+        return fail(CQT_EINVAL, "%s: the object is NULL; pass a handle from cqt_object_new", fn),
+               false;
+    if (o->magic != kObjectMagic)
+        return fail(CQT_EINVAL, "%s: %p is not a live cqt_object (freed, or not an object)", fn,
+                    (const void *)o),
+               false;
+    if (o->dead.load(std::memory_order_acquire))
+        return fail(CQT_EINVAL, "%s: object '%s' was freed (cqt_object_free); use a live object",
+                    fn, o->name),
+               false;
+    if (o->gen != g_app.gen.load())
+        return fail(CQT_ESTATE,
+                    "%s: object '%s' belongs to an application that was shut down; create it "
+                    "again after cqt_app_init",
+                    fn, o->name),
+               false;
+    return true;
+}
+
+// The status object_usable() just failed with.
+static int usable_status(const cqt_object *o)
+{
+    if (!app_running())
+        return CQT_ESTATE;
+    if (o && o->magic == kObjectMagic && !o->dead.load() && o->gen != g_app.gen.load())
+        return CQT_ESTATE;
+    return CQT_EINVAL;
+}
+
+bool in_owner_thread(const cqt_object *o)
+{
+    cqt_thread *cur = current_thread_if_any();
+    return cur && o->thread.load(std::memory_order_acquire) == cur;
+}
+
+int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
+{
+    std::lock_guard<std::mutex> olk(o->mu);
+    cqt_thread *t = o->thread.load(std::memory_order_relaxed);
+    d.target = o;
+    std::lock_guard<std::mutex> tlk(t->mu);
+    bool wake = false;
+    if (enqueue_locked(t, d, blocking, wake) != CQT_OK) {
+        d.target = nullptr;
+        char what[128];
+        snprintf(what, sizeof what, "object '%s'", o->name);
+        return loop_refusal(fn, t, blocking, what);
+    }
+    object_ref(o);
+    if (wake)
+        post_wake(t);
+    return CQT_OK;
+}
+
+int run_in_owner(const char *fn, cqt_object *o, void (*run)(void *), void (*drop)(void *),
+                 void *arg)
+{
+    if (in_owner_thread(o)) {
+        run(arg);
+        return CQT_OK;
+    }
+    Delivery d{};
+    d.kind = kInternal;
+    d.internal.run = run;
+    d.internal.drop = drop;
+    d.internal.arg = arg;
+    int rc = post_to_object(fn, o, d, false);
+    if (rc != CQT_OK && drop)
+        drop(arg);
+    return rc;
+}
+
+ShimObject *ensure_qobject(cqt_object *o)
+{
+    if (o->qobj)
+        return o->qobj;
+    o->qobj = new ShimObject(o);
+    cqt_thread *t = o->thread.load();
+    std::lock_guard<std::mutex> lk(t->mu);
+    t->timer_objects.push_back(o);
+    return o->qobj;
+}
+
+static void forget_qobject(cqt_object *o, cqt_thread *t)
+{
+    std::lock_guard<std::mutex> lk(t->mu);
+    auto &v = t->timer_objects;
+    v.erase(std::remove(v.begin(), v.end(), o), v.end());
+}
+
+void object_destroy(cqt_object *o)
+{
+    disarm_all_timers(o);
+    if (o->qobj) {
+        forget_qobject(o, o->thread.load());
+        o->qobj->owner = nullptr;
+        if (o->dispatch_depth > 0)
+            o->qobj->deleteLater(); // we are inside its timerEvent
+        else
+            delete o->qobj;
+        o->qobj = nullptr;
+    }
+    free_owned_timers(o);
+    free_owned_signals(o);
+    disconnect_inbound(o);
+    cqt__live_add(CQT__LIVE_OBJECTS, -1);
+    object_unref(o); // the creator's reference
+}
+
+// The blocking-call graph: a thread blocked on another is recorded, so a
+// cycle (A waits for B while B waits for A) is refused instead of hanging.
+int blocking_post(const char *fn, cqt_object *o, Delivery &d)
+{
+    cqt_thread *cur = current_thread();
+    cqt_thread *t = o->thread.load();
+    {
+        std::lock_guard<std::mutex> lk(g_wait_mu);
+        for (cqt_thread *w = t; w; w = w->waiting_on.load()) {
+            if (w == cur)
+                return fail(CQT_EDEADLK,
+                            "%s: a blocking call into object '%s' in thread '%s' would deadlock: "
+                            "%s; use CQT_QUEUED and reply with another queued call",
+                            fn, o->name, t->name,
+                            t == cur ? "it is the calling thread"
+                                     : "that thread is itself blocked waiting on this one");
+        }
+        cur->waiting_on.store(t);
+    }
+    Completion c;
+    d.done = &c;
+    int rc = post_to_object(fn, o, d, true);
+    if (rc == CQT_OK) {
+        c.wait();
+        rc = c.status;
+        if (rc == CQT_ECANCELED)
+            fail(CQT_ECANCELED, "%s: object '%s' was freed before the blocking call ran", fn,
+                 o->name);
+    }
+    std::lock_guard<std::mutex> lk(g_wait_mu);
+    cur->waiting_on.store(nullptr);
+    return rc;
+}
+
+} // namespace cqt
+
+using namespace cqt;
+
+void ShimObject::timerEvent(QTimerEvent *e)
+{
+    if (owner)
+        guard_void("cqt timer", [&] { dispatch_timer(owner, e->timerId()); });
+}
+
+extern "C" {
+
+void cqt__object_ref(cqt_object *o)
+{
+    if (o)
+        object_ref(o);
+}
+
+void cqt__object_unref(cqt_object *o)
+{
+    if (o)
+        object_unref(o);
+}
+
+cqt_object *cqt_object_new(cqt_thread *t)
+{
+    return guard("cqt_object_new", (cqt_object *)nullptr, [&]() -> cqt_object * {
+        if (!require_app("cqt_object_new"))
+            return nullptr;
+        if (!t) {
+            t = current_thread();
+        } else if (t->magic != kThreadMagic) {
+            fail(CQT_EINVAL, "cqt_object_new: %p is not a live cqt_thread", (void *)t);
+            return nullptr;
+        } else if (t->user_freed || t->state == LoopState::Freed) {
+            fail(CQT_EINVAL, "cqt_object_new: thread '%s' was freed; pick a live thread", t->name);
+            return nullptr;
+        } else if (t->gen != g_app.gen.load()) {
+            fail(CQT_ESTATE, "cqt_object_new: thread '%s' belongs to an application that was shut "
+                             "down", t->name);
+            return nullptr;
+        }
+        auto *o = new cqt_object;
+        thread_ref(t);
+        o->thread.store(t);
+        o->gen = g_app.gen.load();
+        copy_name(o->name, nullptr, "object", g_object_seq.fetch_add(1) + 1);
+        cqt__live_add(CQT__LIVE_OBJECTS, 1);
+        return o;
+    });
+}
+
+int cqt_object_set_name(cqt_object *o, const char *name)
+{
+    if (!object_usable("cqt_object_set_name", o))
+        return usable_status(o);
+    if (!in_owner_thread(o))
+        return fail(CQT_EWRONGTHREAD,
+                    "cqt_object_set_name: object '%s' lives in thread '%s'; rename it from there",
+                    o->name, o->thread.load()->name);
+    if (!name || !*name)
+        return fail(CQT_EINVAL, "cqt_object_set_name: the name is empty; pass a non-empty string");
+    std::lock_guard<std::mutex> lk(o->mu);
+    snprintf(o->name, kNameMax, "%s", name);
+    return CQT_OK;
+}
+
+const char *cqt_object_name(const cqt_object *o)
+{
+    if (!o || o->magic != kObjectMagic)
+        return "(null)";
+    return o->name;
+}
+
+cqt_thread *cqt_object_thread(const cqt_object *o)
+{
+    if (!o || o->magic != kObjectMagic)
+        return nullptr;
+    return o->thread.load(std::memory_order_acquire);
+}
+
+int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
+{
+    return guard("cqt_object_move_to_thread", int(CQT_EINTERNAL), [&]() -> int {
+        static const char fn[] = "cqt_object_move_to_thread";
+        if (!object_usable(fn, o))
+            return usable_status(o);
+        if (!t || t->magic != kThreadMagic)
+            return fail(CQT_EINVAL, "%s: the target thread is NULL or not a live cqt_thread", fn);
+        if (t->gen != g_app.gen.load() || t->user_freed || t->state == LoopState::Freed)
+            return fail(CQT_EINVAL, "%s: thread '%s' was freed or belongs to an old application",
+                        fn, t->name);
+        cqt_thread *cur = current_thread();
+        cqt_thread *from = o->thread.load();
+        if (from != cur)
+            return fail(CQT_EWRONGTHREAD,
+                        "%s: object '%s' lives in thread '%s' but the call came from thread '%s'; "
+                        "Qt only lets the owner push an object away (never pull it): call this "
+                        "from '%s', or create the object in '%s' with cqt_object_new",
+                        fn, o->name, from->name, cur->name, from->name, t->name);
+        if (t->kind == ThreadKind::Adopted)
+            return fail(CQT_ENOLOOP,
+                        "%s: thread '%s' runs no event loop, so object '%s' could never receive "
+                        "a queued call or timer there; move it to a cqt_thread or the main thread",
+                        fn, t->name, o->name);
+        if (t == from)
+            return int(CQT_OK);
+        // Qt moves the QObject's timers; we move the queued deliveries.
+        if (o->qobj)
+            o->qobj->moveToThread(t->qthread);
+        {
+            std::lock_guard<std::mutex> olk(o->mu);
+            MoveLocks locks(from, t);
+            std::vector<Delivery> moved;
+            for (size_t i = from->cursor; i < from->draining.size(); i++) {
+                if (is_target(from->draining[i], o)) {
+                    moved.push_back(from->draining[i]);
+                    from->draining[i].kind = kNone;
+                }
+            }
+            std::vector<Delivery> keep;
+            keep.reserve(from->pending.size());
+            for (auto &d : from->pending)
+                (is_target(d, o) ? moved : keep).push_back(d);
+            from->pending.swap(keep);
+            int64_t n = int64_t(moved.size());
+            from->inflight.fetch_sub(n);
+            t->inflight.fetch_add(n);
+            t->pending.insert(t->pending.end(), moved.begin(), moved.end());
+            if (o->qobj) {
+                auto &v = from->timer_objects;
+                v.erase(std::remove(v.begin(), v.end(), o), v.end());
+                t->timer_objects.push_back(o);
+            }
+            thread_ref(t);
+            o->thread.store(t, std::memory_order_release);
+            if (n > 0 && !t->wake_posted && t->state != LoopState::Finished) {
+                t->wake_posted = true;
+                post_wake(t);
+            }
+        }
+        thread_unref(from);
+        return int(CQT_OK);
+    });
+}
+
+void cqt_object_free(cqt_object *o)
+{
+    guard_void("cqt_object_free", [&] {
+        if (!o)
+            return;
+        if (o->magic != kObjectMagic) {
+            log_message(CQT_MSG_WARNING, "cqt",
+                        "cqt_object_free: not a live cqt_object (double free?); ignored");
+            return;
+        }
+        if (o->dead.exchange(true)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "cqt_object_free: object '%s' freed twice; ignored", o->name);
+            log_message(CQT_MSG_WARNING, "cqt", msg);
+            return;
+        }
+        bool deferred = false;
+        {
+            std::lock_guard<std::mutex> olk(o->mu);
+            cqt_thread *t = o->thread.load();
+            if (t != current_thread_if_any()) {
+                std::lock_guard<std::mutex> tlk(t->mu);
+                if (t->state == LoopState::Running || t->state == LoopState::Stopping) {
+                    // Its loop runs: the free happens there, after what is
+                    // already queued (which is dropped, o being dead).
+                    Delivery d{};
+                    d.kind = kInternal;
+                    d.internal.run = [](void *p) { object_destroy((cqt_object *)p); };
+                    d.internal.drop = d.internal.run;
+                    d.internal.arg = o;
+                    d.target = nullptr;
+                    bool wake = false;
+                    if (enqueue_locked(t, d, false, wake) == CQT_OK) {
+                        deferred = true;
+                        if (wake)
+                            post_wake(t);
+                    }
+                }
+            }
+        }
+        if (!deferred)
+            object_destroy(o);
+    });
+}
+
+int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_fn destroy,
+                    cqt_conn conn)
+{
+    int rc = guard("cqt_invoke", int(CQT_EINTERNAL), [&]() -> int {
+        static const char name[] = "cqt_invoke";
+        if (!object_usable(name, target))
+            return usable_status(target);
+        if (!fn)
+            return fail(CQT_EINVAL, "%s: fn is NULL; pass the function to run", name);
+        cqt_thread *cur = current_thread();
+        bool here = target->thread.load(std::memory_order_acquire) == cur;
+        switch (conn) {
+        case CQT_AUTO:
+            if (!here)
+                break;
+            /* fall through */
+        case CQT_DIRECT:
+            fn(user_data);
+            if (destroy)
+                destroy(user_data);
+            destroy = nullptr;
+            return int(CQT_OK);
+        case CQT_QUEUED:
+            break;
+        case CQT_BLOCKING_QUEUED: {
+            if (here)
+                return fail(CQT_EDEADLK,
+                            "%s: CQT_BLOCKING_QUEUED into object '%s' from its own thread '%s' "
+                            "would wait for itself forever; use CQT_DIRECT or CQT_AUTO",
+                            name, target->name, cur->name);
+            Delivery d{};
+            d.kind = kCall;
+            d.call.fn = fn;
+            d.call.user_data = user_data;
+            d.call.destroy = destroy;
+            int r = blocking_post(name, target, d);
+            if (r == CQT_OK || r == CQT_ECANCELED)
+                destroy = nullptr; // ran or dropped: the delivery released it
+            return r;
+        }
+        default:
+            return fail(CQT_EINVAL, "%s: unknown connection type %d; use CQT_AUTO, CQT_DIRECT, "
+                                    "CQT_QUEUED or CQT_BLOCKING_QUEUED",
+                        name, int(conn));
+        }
+        Delivery d{};
+        d.kind = kCall;
+        d.call.fn = fn;
+        d.call.user_data = user_data;
+        d.call.destroy = destroy;
+        int r = post_to_object(name, target, d, false);
+        if (r == CQT_OK)
+            destroy = nullptr;
+        return r;
+    });
+    if (rc != CQT_OK && destroy)
+        destroy(user_data);
+    return rc;
+}
+
+int cqt_invoke(cqt_object *target, cqt_fn fn, void *user_data, cqt_conn conn)
+{
+    return cqt_invoke_full(target, fn, user_data, nullptr, conn);
+}
+
+} // extern "C"

@@ -1,0 +1,339 @@
+// shim-private.h — the shim's internal structures. C++17, never installed.
+//
+// The handles of the C API are defined here as plain structs:
+//   cqt_thread  — a thread context: its mailbox and loop state
+//   cqt_object  — affinity, refcount, lazily created QObject for timers
+//   cqt_signal  — copy-on-write connection list
+//   cqt_timer   — a handle over an object timer
+#ifndef CQT_SHIM_PRIVATE_H
+#define CQT_SHIM_PRIVATE_H
+
+#include <QtCore/QCoreApplication>
+#include <QtCore/QEvent>
+#include <QtCore/QObject>
+#include <QtCore/QThread>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdarg>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+extern "C" {
+#include <cqt/cqt.h>
+#include "cqt-private.h"
+}
+
+class QThreadPool;
+
+// ThreadSanitizer cannot see synchronisation inside Qt (uninstrumented):
+// QThread::wait() and QThreadPool::waitForDone() join threads without any
+// happens-before edge TSan knows of. These annotations state the edge
+// where the join gives it; they compile to nothing in other builds.
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_acquire(void *addr);
+extern "C" void __tsan_release(void *addr);
+#define CQT_TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#define CQT_TSAN_RELEASE(p) __tsan_release((void *)(p))
+#else
+#define CQT_TSAN_ACQUIRE(p) ((void)0)
+#define CQT_TSAN_RELEASE(p) ((void)0)
+#endif
+
+namespace cqt {
+
+constexpr uint32_t kThreadMagic = 0x43515454u; // "CQTT"
+constexpr uint32_t kObjectMagic = 0x4351544fu; // "CQTO"
+constexpr uint32_t kSignalMagic = 0x43515453u; // "CQTS"
+constexpr uint32_t kTimerMagic = 0x4351544du;  // "CQTM"
+constexpr size_t kNameMax = 64;
+
+// ---- errors (error.cpp) ---------------------------------------------------
+
+int fail(int status, const char *fmt, ...) CQT_PRINTF(2, 3);
+int vfail(int status, const char *fmt, va_list ap);
+void copy_name(char (&dst)[kNameMax], const char *src, const char *prefix, uint64_t n);
+void log_message(cqt_msg_type type, const char *category, const char *message);
+
+// Runs f(); turns any C++ exception into a status (no exception may cross
+// into C). R is the function's return type; on_fail is returned then.
+template <class R, class F>
+R guard(const char *fn, R on_fail, F &&f) noexcept
+{
+    try {
+        return f();
+    } catch (const std::bad_alloc &) {
+        fail(CQT_ENOMEM, "%s: out of memory", fn);
+    } catch (const std::exception &e) {
+        fail(CQT_EINTERNAL, "%s: internal error: %s", fn, e.what());
+    } catch (...) {
+        fail(CQT_EINTERNAL, "%s: internal error (unknown exception)", fn);
+    }
+    return on_fail;
+}
+
+template <class F>
+void guard_void(const char *fn, F &&f) noexcept
+{
+    try {
+        f();
+    } catch (const std::bad_alloc &) {
+        fail(CQT_ENOMEM, "%s: out of memory", fn);
+    } catch (const std::exception &e) {
+        fail(CQT_EINTERNAL, "%s: internal error: %s", fn, e.what());
+    } catch (...) {
+        fail(CQT_EINTERNAL, "%s: internal error (unknown exception)", fn);
+    }
+}
+
+// ---- deliveries (mailbox.cpp) ---------------------------------------------
+
+struct Conn;
+
+// A blocking caller waits on this (on its own stack).
+struct Completion {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    int status = CQT_OK;
+    void complete(int st);
+    void wait();
+};
+
+enum DeliveryKind : uint8_t { kNone, kCall, kSlot, kInternal };
+
+// One queued delivery, stored by value in a mailbox vector: the steady path
+// allocates nothing per delivery once the vectors have grown.
+struct Delivery {
+    DeliveryKind kind;
+    cqt_object *target; // holds a reference; nullptr for thread-level work
+    Completion *done;   // blocking callers only
+    union {
+        struct {
+            cqt_fn fn;
+            void *user_data;
+            cqt_destroy_fn destroy;
+        } call;
+        struct {
+            Conn *conn; // holds a reference
+            cqt_value arg;
+        } slot;
+        struct {
+            void (*run)(void *);
+            void (*drop)(void *); // runs instead of run when the target is gone
+            void *arg;
+        } internal;
+    };
+};
+
+// Runs a delivery, or drops it when its target is dead.
+void deliver(Delivery &d);
+// Releases a delivery without running it (payload, refs, blocking waiter).
+void drop_delivery(Delivery &d, int status);
+
+} // namespace cqt
+
+// ---- thread context (thread.cpp) ------------------------------------------
+
+enum class ThreadKind : uint8_t { Main, Cqt, Adopted };
+// New -> Running -> Stopping -> Finished (-> Running ...) ; Freed is final.
+enum class LoopState : uint8_t { New, Running, Stopping, Finished, Freed };
+
+// Lives in its thread; the one posted event per batch lands here.
+class Pump : public QObject {
+public:
+    explicit Pump(cqt_thread *t) : ctx(t) {}
+    cqt_thread *ctx;
+    bool event(QEvent *e) override;
+};
+
+struct cqt_thread {
+    uint32_t magic = cqt::kThreadMagic;
+    std::atomic<int> refs{1};
+    ThreadKind kind;
+    char name[cqt::kNameMax];
+    uint64_t gen = 0; // application generation it belongs to
+    QThread *qthread = nullptr; // Cqt: owned; Main: the app's thread
+    Pump *pump = nullptr;       // lives in the thread; nullptr for adopted
+
+    // Mailbox, guarded by mu.
+    std::mutex mu;
+    std::vector<cqt::Delivery> pending;
+    bool wake_posted = false;
+    LoopState state = LoopState::New;
+    std::vector<cqt_object *> timer_objects; // objects with a QObject here
+
+    // Drain state, touched only by the thread itself.
+    std::vector<cqt::Delivery> draining;
+    size_t cursor = 0;
+    int depth = 0;
+
+    std::atomic<int64_t> inflight{0}; // queued, not yet run or dropped
+    std::atomic<cqt_thread *> waiting_on{nullptr}; // blocking-call graph
+    bool free_on_finish = false;
+    bool user_freed = false;
+};
+
+namespace cqt {
+
+void thread_ref(cqt_thread *t);
+void thread_unref(cqt_thread *t);
+// The calling thread's context, created (adopted) on first use; nullptr
+// without an app. Never fails otherwise except on OOM (throws).
+cqt_thread *current_thread();
+cqt_thread *current_thread_if_any();
+// Posts the wake-up event to the thread's pump.
+void post_wake(cqt_thread *t);
+// Runs the thread's mailbox (in that thread).
+void drain(cqt_thread *t);
+// Kills the QObject timers of every object living in @t (in @t).
+void kill_thread_timers(cqt_thread *t);
+// Accepting posts? Non-blocking: New/Running/Stopping; blocking: Running/Stopping.
+bool accepts(const cqt_thread *t, bool blocking);
+int loop_refusal(const char *fn, const cqt_thread *t, bool blocking, const char *what);
+void set_current_thread(cqt_thread *t);
+cqt_thread *make_main_thread(QThread *qt);
+void finish_main_thread(cqt_thread *t);
+void release_finished_thread(cqt_thread *t);
+
+// Enqueues @d for @t (lock held by caller is NOT required): returns
+// CQT_OK or CQT_ENOLOOP (d untouched on failure).
+int enqueue_locked(cqt_thread *t, Delivery &d, bool blocking, bool &wake);
+
+// Registry of the main and cqt threads (for shutdown and live counts).
+void registry_add(cqt_thread *t);
+void registry_remove(cqt_thread *t);
+std::vector<cqt_thread *> registry_snapshot(); // each with a reference
+int64_t registry_pending();
+
+} // namespace cqt
+
+// ---- objects (object.cpp) -------------------------------------------------
+
+namespace cqt {
+struct TimerRec;
+class ShimObject;
+} // namespace cqt
+
+struct cqt_object {
+    uint32_t magic = cqt::kObjectMagic;
+    std::atomic<int> refs{1};
+    std::atomic<bool> dead{false};
+    std::mutex mu; // guards thread changes against posters, and live_timers
+    std::atomic<cqt_thread *> thread{nullptr}; // holds a reference
+    char name[cqt::kNameMax];
+    uint64_t gen = 0;
+
+    // Touched only in the owner thread.
+    cqt::ShimObject *qobj = nullptr;
+    std::unordered_map<int, cqt::TimerRec *> armed; // Qt timer id -> record
+    int dispatch_depth = 0;
+
+    // Guarded by mu.
+    std::unordered_map<int, cqt::TimerRec *> live_timers; // cqt id -> record
+
+    // Guarded by the global connection mutex.
+    std::vector<cqt::Conn *> inbound;
+    std::vector<cqt_signal *> signals;
+    std::vector<cqt_timer *> timers;
+};
+
+namespace cqt {
+
+void object_ref(cqt_object *o);
+void object_unref(cqt_object *o);
+// Validates a handle; sets the error and returns false when unusable.
+bool object_usable(const char *fn, const cqt_object *o);
+// Posts @d to the thread @o lives in (resolving moves). On failure @d is
+// left for the caller to drop.
+int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking);
+// A blocking post: refuses cycles in the wait graph (CQT_EDEADLK), waits
+// until the delivery ran or was dropped.
+int blocking_post(const char *fn, cqt_object *o, Delivery &d);
+// Runs @run(arg) in @o's thread: directly when that is the calling thread,
+// else queued (drop(arg) runs instead if @o dies first).
+int run_in_owner(const char *fn, cqt_object *o, void (*run)(void *), void (*drop)(void *),
+                 void *arg);
+bool in_owner_thread(const cqt_object *o);
+ShimObject *ensure_qobject(cqt_object *o);
+// Destroys the object's resources; in its own thread or when that thread
+// runs no loop.
+void object_destroy(cqt_object *o);
+
+// Object timers (timer.cpp).
+struct TimerRec {
+    std::atomic<int> refs{1};
+    std::atomic<bool> killed{false};
+    int id = 0;      // cqt id
+    int qt_id = 0;   // Qt id while armed (owner thread)
+    int ms = 0;
+    int type = 0;
+    bool single = false;
+    cqt_object *owner = nullptr;
+    cqt_timer_event_fn fn = nullptr;
+    void *user_data = nullptr;
+    cqt_destroy_fn destroy = nullptr;
+};
+void timer_rec_unref(TimerRec *r);
+void dispatch_timer(cqt_object *o, int qt_id);
+void disarm_all_timers(cqt_object *o); // owner thread or no loop
+int start_object_timer(const char *fn, cqt_object *o, int ms, int type, bool single,
+                       cqt_timer_event_fn cb, void *user_data, cqt_destroy_fn destroy);
+int kill_object_timer(const char *fn, cqt_object *o, int id);
+
+class ShimObject : public QObject {
+public:
+    explicit ShimObject(cqt_object *o) : owner(o) {}
+    cqt_object *owner;
+
+protected:
+    void timerEvent(QTimerEvent *e) override;
+};
+
+// Signals (signal.cpp).
+extern std::mutex g_conn_mu;
+bool conn_active(const Conn *c);
+void conn_call(Conn *c, const cqt_value *arg);
+void signal_free_locked_owner(cqt_signal *s);
+void conn_unref(Conn *c);
+void disconnect_inbound(cqt_object *o);
+void free_owned_signals(cqt_object *o);
+// Timers handles (timer.cpp).
+void free_owned_timers(cqt_object *o);
+
+} // namespace cqt
+
+// ---- app (app.cpp) --------------------------------------------------------
+
+namespace cqt {
+
+enum class AppState { None, Running, Shutdown };
+
+struct App {
+    std::mutex mu;
+    std::atomic<int> state{int(AppState::None)};
+    std::atomic<uint64_t> gen{0};
+    QCoreApplication *qapp = nullptr;
+    cqt_thread *main = nullptr;
+    std::atomic<bool> quit_pending{false};
+    std::atomic<int> quit_code{0};
+    bool in_exec = false;
+    QThreadPool *pool = nullptr;
+};
+extern App g_app;
+
+bool app_running();
+// Sets CQT_ESTATE with a message naming @fn when there is no app.
+bool require_app(const char *fn);
+bool is_main_thread();
+int drain_event_type();
+QThreadPool *pool();
+extern int g_pool_sync; // the address pool annotations pair on
+int pool_shutdown(int timeout_ms);
+
+} // namespace cqt
+
+#endif // CQT_SHIM_PRIVATE_H

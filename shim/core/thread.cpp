@@ -1,0 +1,454 @@
+// thread.cpp — cqt threads (a QThread running exec(), never subclassed),
+// the main thread's context and adopted threads.
+#include "shim-private.h"
+
+#include <QtCore/QDeadlineTimer>
+
+#include <algorithm>
+#include <climits>
+#include <cstdio>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace {
+
+// The calling thread's context. Adopted contexts are owned by the slot and
+// released when the thread exits; main and cqt threads only point here.
+struct TlsSlot {
+    cqt_thread *ctx = nullptr;
+    ~TlsSlot()
+    {
+        if (ctx && ctx->kind == ThreadKind::Adopted) {
+            {
+                std::lock_guard<std::mutex> lk(ctx->mu);
+                ctx->state = LoopState::Freed;
+            }
+            cqt::thread_unref(ctx);
+        }
+        ctx = nullptr;
+    }
+};
+thread_local TlsSlot tls;
+
+std::mutex g_reg_mu;
+std::vector<cqt_thread *> g_registry;
+std::atomic<uint64_t> g_thread_seq{0};
+
+// CQT_OK when @t is a live cqt thread of this application, else the status
+// with the message set.
+int check_cqt_thread(const char *fn, const cqt_thread *t)
+{
+    if (!cqt::require_app(fn))
+        return CQT_ESTATE;
+    if (!t)
+        return cqt::fail(CQT_EINVAL, "%s: the thread is NULL; pass a handle from cqt_thread_new", fn);
+    if (t->magic != cqt::kThreadMagic)
+        return cqt::fail(CQT_EINVAL, "%s: %p is not a live cqt_thread (freed, or not a thread)", fn,
+                         (const void *)t);
+    if (t->kind != ThreadKind::Cqt)
+        return cqt::fail(CQT_EINVAL,
+                         "%s: thread '%s' is %s, not a cqt thread; only threads from "
+                         "cqt_thread_new can be started, quit or waited for",
+                         fn, t->name, t->kind == ThreadKind::Main ? "the main thread" : "adopted");
+    if (t->user_freed)
+        return cqt::fail(CQT_EINVAL, "%s: thread '%s' was freed", fn, t->name);
+    if (t->gen != cqt::g_app.gen.load())
+        return cqt::fail(CQT_ESTATE,
+                         "%s: thread '%s' belongs to an application that was shut down; create "
+                         "a new thread",
+                         fn, t->name);
+    return CQT_OK;
+}
+
+// In the thread, when its loop has returned: run what was queued before the
+// loop ended, stop the thread's timers, then refuse further posts.
+void on_thread_finished(cqt_thread *t)
+{
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        t->state = LoopState::Stopping;
+    }
+    for (;;) {
+        cqt::drain(t);
+        cqt::kill_thread_timers(t);
+        std::lock_guard<std::mutex> lk(t->mu);
+        if (t->pending.empty()) {
+            t->state = LoopState::Finished;
+            t->wake_posted = false;
+            break;
+        }
+    }
+    tls.ctx = nullptr;
+}
+
+void release_thread(cqt_thread *t)
+{
+    std::vector<cqt::Delivery> left;
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        t->state = LoopState::Freed;
+        left.swap(t->pending);
+        t->wake_posted = false;
+    }
+    for (auto &d : left) {
+        // A deferred object free must still happen; everything else is
+        // dropped with its payload released.
+        cqt::drop_delivery(d, CQT_ECANCELED);
+        t->inflight.fetch_sub(1, std::memory_order_relaxed);
+    }
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        delete t->pump; // no loop runs it any more
+        t->pump = nullptr;
+    }
+    delete t->qthread;
+    t->qthread = nullptr;
+    cqt::registry_remove(t);
+    cqt__live_add(CQT__LIVE_THREADS, -1);
+    cqt::thread_unref(t);
+}
+
+} // namespace
+
+namespace cqt {
+
+void thread_ref(cqt_thread *t)
+{
+    t->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void thread_unref(cqt_thread *t)
+{
+    if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        t->magic = 0;
+        delete t;
+    }
+}
+
+void registry_add(cqt_thread *t)
+{
+    std::lock_guard<std::mutex> lk(g_reg_mu);
+    thread_ref(t);
+    g_registry.push_back(t);
+}
+
+void registry_remove(cqt_thread *t)
+{
+    std::unique_lock<std::mutex> lk(g_reg_mu);
+    auto it = std::find(g_registry.begin(), g_registry.end(), t);
+    if (it == g_registry.end())
+        return;
+    g_registry.erase(it);
+    lk.unlock();
+    thread_unref(t);
+}
+
+std::vector<cqt_thread *> registry_snapshot()
+{
+    std::lock_guard<std::mutex> lk(g_reg_mu);
+    for (auto *t : g_registry)
+        thread_ref(t);
+    return g_registry;
+}
+
+int64_t registry_pending()
+{
+    std::lock_guard<std::mutex> lk(g_reg_mu);
+    int64_t n = 0;
+    for (auto *t : g_registry)
+        n += t->inflight.load(std::memory_order_relaxed);
+    return n;
+}
+
+cqt_thread *current_thread_if_any()
+{
+    cqt_thread *t = tls.ctx;
+    if (t && t->kind == ThreadKind::Adopted && t->gen != g_app.gen.load())
+        return nullptr;
+    return t;
+}
+
+cqt_thread *current_thread()
+{
+    cqt_thread *t = current_thread_if_any();
+    if (t)
+        return t;
+    if (!app_running())
+        return nullptr;
+    if (tls.ctx && tls.ctx->kind == ThreadKind::Adopted) {
+        cqt_thread *stale = tls.ctx;
+        tls.ctx = nullptr;
+        thread_unref(stale);
+    }
+    t = new cqt_thread;
+    t->kind = ThreadKind::Adopted;
+    t->gen = g_app.gen.load();
+    char os[32] = "";
+    pthread_getname_np(pthread_self(), os, sizeof os);
+    long tid = syscall(SYS_gettid);
+    if (os[0])
+        snprintf(t->name, kNameMax, "adopted-%ld (%s)", tid, os);
+    else
+        snprintf(t->name, kNameMax, "adopted-%ld", tid);
+    tls.ctx = t;
+    return t;
+}
+
+void set_current_thread(cqt_thread *t)
+{
+    if (tls.ctx && tls.ctx->kind == ThreadKind::Adopted)
+        thread_unref(tls.ctx);
+    tls.ctx = t;
+}
+
+void kill_thread_timers(cqt_thread *t)
+{
+    std::vector<cqt_object *> objs;
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        objs = t->timer_objects;
+        for (auto *o : objs)
+            object_ref(o);
+    }
+    for (auto *o : objs) {
+        disarm_all_timers(o);
+        object_unref(o);
+    }
+}
+
+cqt_thread *make_main_thread(QThread *qt)
+{
+    auto *t = new cqt_thread;
+    t->kind = ThreadKind::Main;
+    snprintf(t->name, kNameMax, "main");
+    t->gen = g_app.gen.load();
+    t->qthread = qt;
+    t->pump = new Pump(t);
+    t->state = LoopState::Running;
+    registry_add(t);
+    set_current_thread(t);
+    return t;
+}
+
+// Main thread at shutdown: run what is queued, stop timers, refuse posts.
+void finish_main_thread(cqt_thread *t)
+{
+    on_thread_finished(t);
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        t->state = LoopState::Freed;
+        delete t->pump;
+        t->pump = nullptr;
+    }
+    registry_remove(t);
+}
+
+// Threads that asked to be freed from inside themselves, and threads left
+// at shutdown, are released here.
+void release_finished_thread(cqt_thread *t)
+{
+    if (t->qthread) {
+        t->qthread->wait();
+        CQT_TSAN_ACQUIRE(t);
+    }
+    release_thread(t);
+}
+
+} // namespace cqt
+
+using namespace cqt;
+
+extern "C" {
+
+cqt_thread *cqt_thread_new(const char *name)
+{
+    return guard("cqt_thread_new", (cqt_thread *)nullptr, [&]() -> cqt_thread * {
+        if (!require_app("cqt_thread_new"))
+            return nullptr;
+        auto *t = new cqt_thread;
+        t->kind = ThreadKind::Cqt;
+        t->gen = g_app.gen.load();
+        copy_name(t->name, name, "cqt", g_thread_seq.fetch_add(1) + 1);
+        try {
+            t->qthread = new QThread;
+            t->qthread->setObjectName(QString::fromUtf8(t->name).left(15));
+            t->pump = new Pump(t);
+            t->pump->moveToThread(t->qthread);
+        } catch (...) {
+            delete t->pump;
+            delete t->qthread;
+            delete t;
+            throw;
+        }
+        QObject::connect(t->qthread, &QThread::started, [t] { set_current_thread(t); });
+        QObject::connect(t->qthread, &QThread::finished, [t] {
+            guard_void("cqt thread finish", [t] { on_thread_finished(t); });
+            if (t->free_on_finish) {
+                // Freed from inside itself: the main thread joins and releases it.
+                cqt_thread *m = g_app.main;
+                Delivery d{};
+                d.kind = kInternal;
+                d.internal.run = [](void *p) { release_finished_thread((cqt_thread *)p); };
+                d.internal.drop = d.internal.run;
+                d.internal.arg = t;
+                bool wake = false;
+                int rc = CQT_ENOLOOP;
+                if (m) {
+                    std::lock_guard<std::mutex> lk(m->mu);
+                    rc = enqueue_locked(m, d, false, wake);
+                    if (wake)
+                        post_wake(m);
+                }
+                (void)rc; // refused: cqt_app_shutdown releases it
+            }
+            CQT_TSAN_RELEASE(t); // the last of our code this thread runs
+        });
+        registry_add(t);
+        cqt__live_add(CQT__LIVE_THREADS, 1);
+        return t;
+    });
+}
+
+int cqt_thread_start(cqt_thread *t)
+{
+    return guard("cqt_thread_start", int(CQT_EINTERNAL), [&]() -> int {
+        if (int rc = check_cqt_thread("cqt_thread_start", t))
+            return rc;
+        if (t->free_on_finish)
+            return fail(CQT_ESTATE, "cqt_thread_start: thread '%s' is being freed", t->name);
+        bool was_finished;
+        {
+            std::lock_guard<std::mutex> lk(t->mu);
+            if (t->state == LoopState::Running || t->state == LoopState::Stopping)
+                return fail(CQT_ESTATE,
+                            "cqt_thread_start: thread '%s' is running already; quit and wait for "
+                            "it before starting it again",
+                            t->name);
+            was_finished = t->state == LoopState::Finished;
+        }
+        if (was_finished) {
+            t->qthread->wait(); // its finish handler ran; let QThread finish too
+            CQT_TSAN_ACQUIRE(t);
+        }
+        std::lock_guard<std::mutex> lk(t->mu);
+        t->state = LoopState::Running;
+        t->qthread->start();
+        if (!t->pending.empty() && !t->wake_posted) {
+            t->wake_posted = true;
+            post_wake(t);
+        }
+        return int(CQT_OK);
+    });
+}
+
+int cqt_thread_quit(cqt_thread *t)
+{
+    return guard("cqt_thread_quit", int(CQT_EINTERNAL), [&]() -> int {
+        if (int rc = check_cqt_thread("cqt_thread_quit", t))
+            return rc;
+        t->qthread->quit();
+        return int(CQT_OK);
+    });
+}
+
+int cqt_thread_wait(cqt_thread *t, int timeout_ms)
+{
+    return guard("cqt_thread_wait", int(CQT_EINTERNAL), [&]() -> int {
+        if (int rc = check_cqt_thread("cqt_thread_wait", t))
+            return rc;
+        if (timeout_ms < 0 && timeout_ms != CQT_FOREVER)
+            return fail(CQT_EINVAL,
+                        "cqt_thread_wait: timeout %d ms is negative; pass milliseconds >= 0 or "
+                        "CQT_FOREVER",
+                        timeout_ms);
+        if (current_thread_if_any() == t)
+            return fail(CQT_EDEADLK,
+                        "cqt_thread_wait: thread '%s' cannot wait for itself; call "
+                        "cqt_thread_quit and wait from another thread",
+                        t->name);
+        bool ok = timeout_ms == CQT_FOREVER ? t->qthread->wait()
+                                            : t->qthread->wait(QDeadlineTimer(timeout_ms));
+        if (ok)
+            CQT_TSAN_ACQUIRE(t);
+        if (!ok)
+            return fail(CQT_ETIMEDOUT,
+                        "cqt_thread_wait: thread '%s' did not finish within %d ms; was "
+                        "cqt_thread_quit called, and does a callback there block?",
+                        t->name, timeout_ms);
+        return int(CQT_OK);
+    });
+}
+
+bool cqt_thread_is_running(const cqt_thread *t)
+{
+    if (!t || t->magic != kThreadMagic)
+        return false;
+    if (t->kind == ThreadKind::Adopted)
+        return false;
+    auto *mt = const_cast<cqt_thread *>(t);
+    std::lock_guard<std::mutex> lk(mt->mu);
+    return t->state == LoopState::Running || t->state == LoopState::Stopping;
+}
+
+void cqt_thread_free(cqt_thread *t)
+{
+    guard_void("cqt_thread_free", [&] {
+        if (!t)
+            return;
+        if (t->magic != kThreadMagic) {
+            log_message(CQT_MSG_WARNING, "cqt",
+                        "cqt_thread_free: not a live cqt_thread (double free?); ignored");
+            return;
+        }
+        if (t->kind != ThreadKind::Cqt)
+            return;
+        if (t->user_freed || t->free_on_finish) {
+            log_message(CQT_MSG_WARNING, "cqt", "cqt_thread_free: thread freed twice; ignored");
+            return;
+        }
+        if (current_thread_if_any() == t) {
+            t->free_on_finish = true;
+            t->qthread->quit();
+            return;
+        }
+        t->user_freed = true;
+        t->qthread->quit();
+        t->qthread->wait();
+        CQT_TSAN_ACQUIRE(t);
+        release_thread(t);
+    });
+}
+
+cqt_thread *cqt_thread_current(void)
+{
+    return guard("cqt_thread_current", (cqt_thread *)nullptr, [] {
+        cqt_thread *t = current_thread();
+        if (!t)
+            fail(CQT_ESTATE, "cqt_thread_current: no application; call cqt_app_init first");
+        return t;
+    });
+}
+
+cqt_thread *cqt_thread_main(void)
+{
+    if (!app_running()) {
+        fail(CQT_ESTATE, "cqt_thread_main: no application; call cqt_app_init first");
+        return nullptr;
+    }
+    return g_app.main;
+}
+
+const char *cqt_thread_name(const cqt_thread *t)
+{
+    if (!t || t->magic != kThreadMagic)
+        return "(null)";
+    return t->name;
+}
+
+bool cqt_thread_has_loop(const cqt_thread *t)
+{
+    return t && t->magic == kThreadMagic && t->kind != ThreadKind::Adopted;
+}
+
+} // extern "C"

@@ -1,0 +1,574 @@
+// timer.cpp — object timers (QObject::startTimer on the owner's QObject, so
+// Qt moves them with the object) and cqt_timer handles built on them.
+//
+// A start or kill from a foreign thread is marshalled to the owner's thread
+// through its mailbox; ids are ours (global, never reused) so they can be
+// returned before the owner thread has armed the Qt timer.
+#include "shim-private.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+struct cqt_timer {
+    uint32_t magic = cqt::kTimerMagic;
+    std::atomic<int> refs{1};
+    cqt_object *owner = nullptr;
+    char name[cqt::kNameMax];
+    cqt_signal *timeout = nullptr;
+    std::mutex mu; // guards the fields below
+    int interval = 0;
+    int type = CQT_TIMER_COARSE;
+    bool single = false;
+    bool freed = false;
+    cqt::TimerRec *rec = nullptr; // the current arming (holds a reference)
+    int64_t deadline_ns = 0;
+};
+
+namespace {
+
+std::atomic<int> g_timer_id{0};
+std::atomic<uint64_t> g_timer_seq{0};
+
+int next_timer_id()
+{
+    // Ids are never reused; after 2^31 - 1 timers they would wrap, which a
+    // process does not reach in practice.
+    int id = g_timer_id.fetch_add(1, std::memory_order_relaxed) + 1;
+    return id > 0 ? id : 1;
+}
+
+void timer_handle_unref(cqt_timer *t)
+{
+    if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        t->magic = 0;
+        delete t;
+    }
+}
+
+void arm_run(void *p)
+{
+    auto *r = static_cast<cqt::TimerRec *>(p);
+    cqt_object *o = r->owner;
+    if (r->killed.load() || o->dead.load()) {
+        cqt::timer_rec_unref(r);
+        return;
+    }
+    cqt::ShimObject *q = cqt::ensure_qobject(o);
+    int qt_id = q->startTimer(r->ms, Qt::TimerType(r->type));
+    if (qt_id == 0) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "timer %d on object '%s': Qt could not start it", r->id, o->name);
+        cqt::log_message(CQT_MSG_WARNING, "cqt", msg);
+        {
+            std::lock_guard<std::mutex> lk(o->mu);
+            if (o->live_timers.erase(r->id))
+                cqt::timer_rec_unref(r);
+        }
+        r->killed = true;
+        cqt::timer_rec_unref(r);
+        return;
+    }
+    r->qt_id = qt_id;
+    o->armed[qt_id] = r; // the arming's reference moves into the table
+}
+
+void rec_drop(void *p)
+{
+    cqt::timer_rec_unref(static_cast<cqt::TimerRec *>(p));
+}
+
+void disarm_run(void *p)
+{
+    auto *r = static_cast<cqt::TimerRec *>(p);
+    cqt_object *o = r->owner;
+    if (r->qt_id) {
+        auto it = o->armed.find(r->qt_id);
+        if (it != o->armed.end() && it->second == r) {
+            if (o->qobj)
+                o->qobj->killTimer(r->qt_id);
+            o->armed.erase(it);
+            cqt::timer_rec_unref(r);
+        }
+    }
+    cqt::timer_rec_unref(r);
+}
+
+// Starts a timer and returns its record with an extra reference for the
+// caller (nullptr on failure, status in *rc).
+cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool single,
+                         cqt_timer_event_fn cb, void *user_data, cqt_destroy_fn destroy, int *rc)
+{
+    cqt_thread *t = o->thread.load();
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        if (!cqt::accepts(t, false)) {
+            char what[128];
+            snprintf(what, sizeof what, "the timer's owner, object '%s',", o->name);
+            *rc = cqt::loop_refusal(fn, t, false, what);
+            if (destroy)
+                destroy(user_data); // a failed registration releases its data too
+            return nullptr;
+        }
+    }
+    auto *r = new cqt::TimerRec;
+    r->id = next_timer_id();
+    r->ms = ms;
+    r->type = type;
+    r->single = single;
+    r->owner = o;
+    cqt::object_ref(o);
+    r->fn = cb;
+    r->user_data = user_data;
+    r->destroy = destroy;
+    r->refs.store(3); // live table, the arming, the caller
+    cqt__live_add(CQT__LIVE_TIMERS, 1);
+    {
+        std::lock_guard<std::mutex> lk(o->mu);
+        o->live_timers[r->id] = r;
+    }
+    *rc = cqt::run_in_owner(fn, o, arm_run, rec_drop, r);
+    if (*rc != CQT_OK) {
+        std::lock_guard<std::mutex> lk(o->mu);
+        if (o->live_timers.erase(r->id)) {
+            r->killed = true;
+            cqt::timer_rec_unref(r);
+        }
+        cqt::timer_rec_unref(r);
+        return nullptr;
+    }
+    return r;
+}
+
+bool check_type(const char *fn, int type)
+{
+    if (type == CQT_TIMER_PRECISE || type == CQT_TIMER_COARSE || type == CQT_TIMER_VERY_COARSE)
+        return true;
+    cqt::fail(CQT_EINVAL,
+              "%s: unknown timer type %d; use CQT_TIMER_PRECISE, CQT_TIMER_COARSE or "
+              "CQT_TIMER_VERY_COARSE",
+              fn, type);
+    return false;
+}
+
+bool timer_usable(const char *fn, const cqt_timer *t)
+{
+    if (!cqt::require_app(fn))
+        return false;
+    if (!t)
+        return cqt::fail(CQT_EINVAL, "%s: the timer is NULL; pass a handle from cqt_timer_new", fn),
+               false;
+    if (t->magic != cqt::kTimerMagic || t->freed)
+        return cqt::fail(CQT_EINVAL, "%s: %p is not a live cqt_timer (freed?)", fn,
+                         (const void *)t),
+               false;
+    return cqt::object_usable(fn, t->owner);
+}
+
+int timer_status()
+{
+    return cqt::app_running() ? CQT_EINVAL : CQT_ESTATE;
+}
+
+// The object-timer callback of a cqt_timer.
+void timer_fire(void *user_data, cqt_object *, int id)
+{
+    auto *t = static_cast<cqt_timer *>(user_data);
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        if (!t->rec || t->rec->id != id)
+            return; // stopped or restarted since: not ours to emit
+        if (t->single) {
+            cqt::timer_rec_unref(t->rec);
+            t->rec = nullptr;
+        } else {
+            t->deadline_ns = cqt__now_ns() + int64_t(t->interval) * 1000000;
+        }
+    }
+    cqt_emit(t->timeout, nullptr);
+}
+
+void timer_rec_destroy(void *user_data)
+{
+    timer_handle_unref(static_cast<cqt_timer *>(user_data));
+}
+
+// Stops the current arming; caller holds t->mu.
+void stop_locked(cqt_timer *t)
+{
+    if (!t->rec)
+        return;
+    cqt::TimerRec *r = t->rec;
+    t->rec = nullptr;
+    cqt::kill_object_timer(nullptr, t->owner, r->id);
+    cqt::timer_rec_unref(r);
+}
+
+struct SingleShot {
+    cqt_fn fn;
+    void *user_data;
+    cqt_destroy_fn destroy;
+};
+
+void single_shot_fire(void *p, cqt_object *, int)
+{
+    auto *s = static_cast<SingleShot *>(p);
+    s->fn(s->user_data);
+}
+
+void single_shot_destroy(void *p)
+{
+    auto *s = static_cast<SingleShot *>(p);
+    if (s->destroy)
+        s->destroy(s->user_data);
+    delete s;
+}
+
+} // namespace
+
+namespace cqt {
+
+void timer_rec_unref(TimerRec *r)
+{
+    if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        if (r->destroy)
+            r->destroy(r->user_data);
+        cqt_object *o = r->owner;
+        delete r;
+        cqt__live_add(CQT__LIVE_TIMERS, -1);
+        object_unref(o);
+    }
+}
+
+void dispatch_timer(cqt_object *o, int qt_id)
+{
+    auto it = o->armed.find(qt_id);
+    if (it == o->armed.end())
+        return;
+    TimerRec *r = it->second;
+    if (r->killed.load())
+        return; // a kill is on its way through the mailbox
+    r->refs.fetch_add(1);
+    object_ref(o);
+    if (r->single) {
+        o->qobj->killTimer(qt_id);
+        o->armed.erase(it);
+        r->killed = true;
+        timer_rec_unref(r); // the table's
+        std::lock_guard<std::mutex> lk(o->mu);
+        if (o->live_timers.erase(r->id))
+            timer_rec_unref(r);
+    }
+    o->dispatch_depth++;
+    r->fn(r->user_data, o, r->id);
+    o->dispatch_depth--;
+    timer_rec_unref(r);
+    object_unref(o);
+}
+
+void disarm_all_timers(cqt_object *o)
+{
+    bool here = in_owner_thread(o);
+    for (auto &kv : o->armed) {
+        if (here && o->qobj)
+            o->qobj->killTimer(kv.first);
+        kv.second->killed = true;
+        timer_rec_unref(kv.second);
+    }
+    o->armed.clear();
+    std::unordered_map<int, TimerRec *> live;
+    {
+        std::lock_guard<std::mutex> lk(o->mu);
+        live.swap(o->live_timers);
+    }
+    for (auto &kv : live) {
+        kv.second->killed = true;
+        timer_rec_unref(kv.second);
+    }
+}
+
+// @fn NULL: internal use, no validation messages needed.
+int kill_object_timer(const char *fn, cqt_object *o, int id)
+{
+    TimerRec *r = nullptr;
+    {
+        std::lock_guard<std::mutex> lk(o->mu);
+        auto it = o->live_timers.find(id);
+        if (it != o->live_timers.end()) {
+            r = it->second;
+            o->live_timers.erase(it);
+        }
+    }
+    if (!r)
+        return fn ? fail(CQT_EINVAL,
+                         "%s: timer id %d is not a live timer of object '%s' (already killed, a "
+                         "single shot that fired, or another object's id)",
+                         fn, id, o->name)
+                  : int(CQT_EINVAL);
+    r->killed = true;
+    // The live table's reference rides along to the owner thread.
+    run_in_owner(fn ? fn : "cqt_timer", o, disarm_run, rec_drop, r);
+    return CQT_OK;
+}
+
+int start_object_timer(const char *fn, cqt_object *o, int ms, int type, bool single,
+                       cqt_timer_event_fn cb, void *user_data, cqt_destroy_fn destroy)
+{
+    int rc = CQT_OK;
+    TimerRec *r = start_rec(fn, o, ms, type, single, cb, user_data, destroy, &rc);
+    if (!r)
+        return rc;
+    int id = r->id;
+    timer_rec_unref(r);
+    return id;
+}
+
+void free_owned_timers(cqt_object *o)
+{
+    std::vector<cqt_timer *> timers;
+    {
+        std::lock_guard<std::mutex> lk(g_conn_mu);
+        timers.swap(o->timers);
+    }
+    for (auto *t : timers)
+        cqt_timer_free(t);
+}
+
+} // namespace cqt
+
+using namespace cqt;
+
+extern "C" {
+
+int cqt_object_start_timer_full(cqt_object *o, int ms, int timer_type, cqt_timer_event_fn fn,
+                                void *user_data, cqt_destroy_fn destroy)
+{
+    static const char name[] = "cqt_object_start_timer";
+    bool consumed = false;
+    int rc = guard(name, int(CQT_EINTERNAL), [&]() -> int {
+        if (!object_usable(name, o))
+            return app_running() ? int(CQT_EINVAL) : int(CQT_ESTATE);
+        if (!fn)
+            return fail(CQT_EINVAL, "%s: fn is NULL; pass the function to call at each timeout",
+                        name);
+        if (ms < 0)
+            return fail(CQT_EINVAL, "%s: interval %d ms is negative; pass 0 or more", name, ms);
+        if (!check_type(name, timer_type))
+            return CQT_EINVAL;
+        int r = CQT_OK;
+        TimerRec *rec = start_rec(name, o, ms, timer_type, false, fn, user_data, destroy, &r);
+        consumed = true; // start_rec released or owns it now
+        if (!rec)
+            return r;
+        int id = rec->id;
+        timer_rec_unref(rec);
+        return id;
+    });
+    if (rc < 0 && !consumed && destroy)
+        destroy(user_data);
+    return rc;
+}
+
+int cqt_object_start_timer(cqt_object *o, int ms, int timer_type, cqt_timer_event_fn fn,
+                           void *user_data)
+{
+    return cqt_object_start_timer_full(o, ms, timer_type, fn, user_data, nullptr);
+}
+
+int cqt_object_kill_timer(cqt_object *o, int id)
+{
+    return guard("cqt_object_kill_timer", int(CQT_EINTERNAL), [&]() -> int {
+        if (!object_usable("cqt_object_kill_timer", o))
+            return app_running() ? int(CQT_EINVAL) : int(CQT_ESTATE);
+        if (id <= 0)
+            return fail(CQT_EINVAL, "cqt_object_kill_timer: id %d is not a timer id (ids are > 0)",
+                        id);
+        return kill_object_timer("cqt_object_kill_timer", o, id);
+    });
+}
+
+cqt_timer *cqt_timer_new(cqt_object *owner, const char *name)
+{
+    return guard("cqt_timer_new", (cqt_timer *)nullptr, [&]() -> cqt_timer * {
+        if (!object_usable("cqt_timer_new", owner))
+            return nullptr;
+        auto *t = new cqt_timer;
+        t->owner = owner;
+        copy_name(t->name, name, "timer", g_timer_seq.fetch_add(1) + 1);
+        char sname[kNameMax + 16];
+        snprintf(sname, sizeof sname, "%s.timeout", t->name);
+        t->timeout = cqt_signal_new(owner, sname);
+        if (!t->timeout) {
+            delete t;
+            return nullptr;
+        }
+        std::lock_guard<std::mutex> lk(g_conn_mu);
+        owner->timers.push_back(t);
+        return t;
+    });
+}
+
+void cqt_timer_free(cqt_timer *t)
+{
+    guard_void("cqt_timer_free", [&] {
+        if (!t)
+            return;
+        if (t->magic != kTimerMagic) {
+            log_message(CQT_MSG_WARNING, "cqt", "cqt_timer_free: not a live cqt_timer; ignored");
+            return;
+        }
+        {
+            std::lock_guard<std::mutex> lk(t->mu);
+            if (t->freed)
+                return;
+            t->freed = true;
+            stop_locked(t);
+        }
+        {
+            std::lock_guard<std::mutex> lk(g_conn_mu);
+            auto &v = t->owner->timers;
+            for (size_t i = 0; i < v.size(); i++)
+                if (v[i] == t) {
+                    v.erase(v.begin() + long(i));
+                    break;
+                }
+        }
+        cqt_signal_free(t->timeout);
+        t->timeout = nullptr;
+        timer_handle_unref(t);
+    });
+}
+
+int cqt_timer_start(cqt_timer *t, int interval_ms)
+{
+    return guard("cqt_timer_start", int(CQT_EINTERNAL), [&]() -> int {
+        static const char fn[] = "cqt_timer_start";
+        if (!timer_usable(fn, t))
+            return timer_status();
+        if (interval_ms < 0)
+            return fail(CQT_EINVAL, "%s: timer '%s': interval %d ms is negative; pass 0 or more",
+                        fn, t->name, interval_ms);
+        std::lock_guard<std::mutex> lk(t->mu);
+        stop_locked(t);
+        t->refs.fetch_add(1); // the record's reference to the handle
+        int rc = CQT_OK;
+        TimerRec *r = start_rec(fn, t->owner, interval_ms, t->type, t->single, timer_fire, t,
+                                timer_rec_destroy, &rc);
+        if (!r) {
+            // start_rec ran the destroy (dropping the handle reference).
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s (timer '%s')", cqt_last_error(), t->name);
+            return fail(rc, "%s", buf);
+        }
+        t->rec = r; // keeps the caller's reference
+        t->interval = interval_ms;
+        t->deadline_ns = cqt__now_ns() + int64_t(interval_ms) * 1000000;
+        return int(CQT_OK);
+    });
+}
+
+int cqt_timer_stop(cqt_timer *t)
+{
+    return guard("cqt_timer_stop", int(CQT_EINTERNAL), [&]() -> int {
+        if (!timer_usable("cqt_timer_stop", t))
+            return timer_status();
+        std::lock_guard<std::mutex> lk(t->mu);
+        stop_locked(t);
+        return int(CQT_OK);
+    });
+}
+
+int cqt_timer_set_single_shot(cqt_timer *t, bool single)
+{
+    if (!timer_usable("cqt_timer_set_single_shot", t))
+        return timer_status();
+    std::lock_guard<std::mutex> lk(t->mu);
+    t->single = single;
+    return CQT_OK;
+}
+
+int cqt_timer_set_type(cqt_timer *t, int type)
+{
+    if (!timer_usable("cqt_timer_set_type", t))
+        return timer_status();
+    if (!check_type("cqt_timer_set_type", type))
+        return CQT_EINVAL;
+    std::lock_guard<std::mutex> lk(t->mu);
+    t->type = type;
+    return CQT_OK;
+}
+
+bool cqt_timer_is_active(const cqt_timer *t)
+{
+    if (!t || t->magic != kTimerMagic)
+        return false;
+    auto *mt = const_cast<cqt_timer *>(t);
+    std::lock_guard<std::mutex> lk(mt->mu);
+    return t->rec && !t->rec->killed.load();
+}
+
+int cqt_timer_remaining_ms(const cqt_timer *t)
+{
+    if (!t || t->magic != kTimerMagic)
+        return -1;
+    auto *mt = const_cast<cqt_timer *>(t);
+    std::lock_guard<std::mutex> lk(mt->mu);
+    if (!t->rec || t->rec->killed.load())
+        return -1;
+    int64_t left = t->deadline_ns - cqt__now_ns();
+    if (left <= 0)
+        return 0;
+    return int((left + 999999) / 1000000);
+}
+
+int cqt_timer_interval_ms(const cqt_timer *t)
+{
+    if (!t || t->magic != kTimerMagic)
+        return -1;
+    auto *mt = const_cast<cqt_timer *>(t);
+    std::lock_guard<std::mutex> lk(mt->mu);
+    return t->interval;
+}
+
+cqt_signal *cqt_timer_timeout(cqt_timer *t)
+{
+    if (!t || t->magic != kTimerMagic || t->freed) {
+        fail(CQT_EINVAL, "cqt_timer_timeout: not a live cqt_timer");
+        return nullptr;
+    }
+    return t->timeout;
+}
+
+int cqt_single_shot_full(int ms, cqt_object *receiver, cqt_fn fn, void *user_data,
+                         cqt_destroy_fn destroy)
+{
+    static const char name[] = "cqt_single_shot";
+    bool consumed = false;
+    int rc = guard(name, int(CQT_EINTERNAL), [&]() -> int {
+        if (!object_usable(name, receiver))
+            return app_running() ? int(CQT_EINVAL) : int(CQT_ESTATE);
+        if (!fn)
+            return fail(CQT_EINVAL, "%s: fn is NULL; pass the function to call", name);
+        if (ms < 0)
+            return fail(CQT_EINVAL, "%s: %d ms is negative; pass 0 or more", name, ms);
+        auto *s = new SingleShot{fn, user_data, destroy};
+        consumed = true;
+        int r = CQT_OK;
+        TimerRec *rec = start_rec(name, receiver, ms, ms < 2000 ? CQT_TIMER_PRECISE : CQT_TIMER_COARSE,
+                                  true, single_shot_fire, s, single_shot_destroy, &r);
+        if (!rec)
+            return r;
+        timer_rec_unref(rec);
+        return int(CQT_OK);
+    });
+    if (rc != CQT_OK && !consumed && destroy)
+        destroy(user_data);
+    return rc;
+}
+
+int cqt_single_shot(int ms, cqt_object *receiver, cqt_fn fn, void *user_data)
+{
+    return cqt_single_shot_full(ms, receiver, fn, user_data, nullptr);
+}
+
+} // extern "C"

@@ -1,0 +1,405 @@
+/* test-object.c — affinity, move_to_thread, deferred free, cqt_invoke. */
+#include "cqt-test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void block_until(void *arg)
+{
+    cqt_event_wait(arg, CQT_TEST_TIMEOUT_MS);
+}
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+static void count_call(void *arg)
+{
+    cqt_test_counter_add(arg, 1);
+}
+
+/* P5: every object's thread is explicit at creation and queryable. */
+START_TEST(test_object_thread_explicit_at_creation)
+{
+    cqt_thread *t = cqt_thread_new("worker");
+    cqt_object *here = cqt_object_new(NULL);
+    cqt_object *there = cqt_object_new(t); /* t not started yet: allowed */
+    ck_assert_ptr_eq(cqt_object_thread(here), cqt_thread_main());
+    ck_assert_ptr_eq(cqt_object_thread(there), t);
+    ck_assert_str_eq(cqt_thread_name(cqt_object_thread(there)), "worker");
+    ck_assert_int_eq(cqt_object_set_name(here, "probe"), CQT_OK);
+    ck_assert_str_eq(cqt_object_name(here), "probe");
+    cqt_object_free(here);
+    cqt_object_free(there);
+    cqt_thread_free(t);
+}
+END_TEST
+
+typedef struct {
+    cqt_object *o;
+    cqt_thread *to;
+    int rc;
+    char msg[512];
+} move_job;
+
+static void move_here(void *arg)
+{
+    move_job *j = arg;
+    j->rc = cqt_object_move_to_thread(j->o, j->to);
+    strncpy(j->msg, cqt_last_error(), sizeof j->msg - 1);
+}
+
+/* Timer callback: records the thread and counts fires per thread. */
+typedef struct {
+    cqt_thread *a, *b;
+    cqt_test_counter in_a, in_b, elsewhere;
+    cqt_event *fired_in_b;
+} fire_log;
+
+static void record_fire(void *user_data, cqt_object *o, int id)
+{
+    (void)o;
+    (void)id;
+    fire_log *f = user_data;
+    cqt_thread *cur = cqt_thread_current();
+    if (cur == f->a)
+        cqt_test_counter_add(&f->in_a, 1);
+    else if (cur == f->b) {
+        cqt_test_counter_add(&f->in_b, 1);
+        if (cqt_test_counter_get(&f->in_b) == 3)
+            cqt_event_set(f->fired_in_b);
+    } else
+        cqt_test_counter_add(&f->elsewhere, 1);
+}
+
+/* Issue test 5 (P4, P7): a pull from a non-owner is CQT_EWRONGTHREAD; a push
+ * from the owner moves the running timer, which keeps firing in the new
+ * thread. */
+START_TEST(test_object_move_pull_refused_push_moves_timers)
+{
+    cqt_thread *a = cqt_thread_new("a");
+    cqt_thread *b = cqt_thread_new("b");
+    cqt_thread_start(a);
+    cqt_thread_start(b);
+    cqt_object *o = cqt_object_new(a);
+    fire_log f = {.a = a, .b = b, .fired_in_b = cqt_event_new("fired in b")};
+
+    /* pull from main: refused, named */
+    ck_assert_int_eq(cqt_object_move_to_thread(o, b), CQT_EWRONGTHREAD);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "'a'"));
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "'main'"));
+    ck_assert_ptr_eq(cqt_object_thread(o), a);
+
+    int id = cqt_object_start_timer(o, 1, CQT_TIMER_PRECISE, record_fire, &f);
+    ck_assert_int_gt(id, 0);
+    /* push from a */
+    move_job j = {.o = o, .to = b, .rc = -100};
+    ck_assert_int_eq(cqt_invoke(o, move_here, &j, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_msg(j.rc == CQT_OK, "move failed: %s", j.msg);
+    ck_assert_ptr_eq(cqt_object_thread(o), b);
+    ck_assert_int_eq(cqt_event_wait(f.fired_in_b, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_object_kill_timer(o, id), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&f.elsewhere), 0);
+    ck_assert_int_ge(cqt_test_counter_get(&f.in_b), 3);
+
+    /* moving into a thread that runs no loop is refused */
+    cqt_object *m = cqt_object_new(NULL);
+    ck_assert_int_eq(cqt_object_move_to_thread(m, a), CQT_OK); /* main owns it: push */
+    cqt_object_free(m);
+    cqt_object_free(o);
+    cqt_thread_free(a);
+    cqt_thread_free(b);
+    cqt_event_free(f.fired_in_b);
+}
+END_TEST
+
+/* Queued calls still pending when an object moves go with it, in order. */
+typedef struct {
+    int seen[64];
+    int n;
+    cqt_thread *ran_in[64];
+    cqt_object *o;
+    cqt_thread *to;
+} seq_log;
+
+typedef struct {
+    seq_log *log;
+    int v;
+} seq_item;
+
+static void seq_call(void *arg)
+{
+    seq_item *it = arg;
+    it->log->ran_in[it->log->n] = cqt_thread_current();
+    it->log->seen[it->log->n++] = it->v;
+}
+
+static void move_then_continue(void *arg)
+{
+    seq_log *l = arg;
+    cqt_object_move_to_thread(l->o, l->to);
+}
+
+START_TEST(test_object_move_carries_pending_calls_in_order)
+{
+    cqt_thread *a = cqt_thread_new("a");
+    cqt_thread *b = cqt_thread_new("b");
+    cqt_thread_start(a);
+    cqt_thread_start(b);
+    cqt_object *o = cqt_object_new(a);
+    cqt_object *gatekeeper = cqt_object_new(a);
+    cqt_event *gate = cqt_event_new("gate");
+    seq_log log = {.o = o, .to = b};
+    seq_item items[20];
+    /* hold a busy, queue: move, then 20 calls */
+    ck_assert_int_eq(cqt_invoke(gatekeeper, block_until, gate, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(o, move_then_continue, &log, CQT_QUEUED), CQT_OK);
+    for (int i = 0; i < 20; i++) {
+        items[i] = (seq_item){&log, i};
+        ck_assert_int_eq(cqt_invoke(o, seq_call, &items[i], CQT_QUEUED), CQT_OK);
+    }
+    cqt_event_set(gate);
+    /* flush b: everything moved there runs before this */
+    cqt_object *bflush = cqt_object_new(b);
+    for (int tries = 0; tries < 1000 && log.n < 20; tries++)
+        cqt_invoke(bflush, nothing, NULL, CQT_BLOCKING_QUEUED);
+    ck_assert_int_eq(log.n, 20);
+    for (int i = 0; i < 20; i++) {
+        ck_assert_int_eq(log.seen[i], i);
+        ck_assert_ptr_eq(log.ran_in[i], b);
+    }
+    cqt_object_free(o);
+    cqt_object_free(gatekeeper);
+    cqt_object_free(bflush);
+    cqt_thread_free(a);
+    cqt_thread_free(b);
+    cqt_event_free(gate);
+}
+END_TEST
+
+/* Issue test 6 (P8): free a receiver from another thread while 10,000
+ * queued deliveries carrying payloads are pending: no slot runs after the
+ * free, every payload is freed exactly once. */
+typedef struct {
+    cqt_test_counter slot_runs;
+    cqt_test_counter payload_frees;
+} p8_state;
+
+static p8_state *p8;
+
+static void payload_free(void *p)
+{
+    free(p);
+    cqt_test_counter_add(&p8->payload_frees, 1);
+}
+
+static void p8_slot(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    cqt_test_counter_add(&((p8_state *)user_data)->slot_runs, 1);
+}
+
+START_TEST(test_object_free_with_pending_deliveries_drops_them)
+{
+    p8_state st = {{0}, {0}};
+    p8 = &st;
+    cqt_thread *t = cqt_thread_new("receiver");
+    cqt_thread_start(t);
+    cqt_object *recv = cqt_object_new(t);
+    cqt_object *blocker = cqt_object_new(t);
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_signal *sig = cqt_signal_new(owner, "data");
+    ck_assert_uint_ne(cqt_connect(sig, recv, p8_slot, &st, NULL, CQT_QUEUED), 0);
+    cqt_event *gate = cqt_event_new("gate");
+    ck_assert_int_eq(cqt_invoke(blocker, block_until, gate, CQT_QUEUED), CQT_OK);
+    for (int i = 0; i < 10000; i++) {
+        char *s = malloc(32);
+        snprintf(s, 32, "payload %d", i);
+        cqt_value v = cqt_value_pointer(s, payload_free);
+        ck_assert_int_eq(cqt_emit(sig, &v), CQT_OK);
+        cqt_value_clear(&v);
+    }
+    ck_assert_int_eq(cqt_test_counter_get(&st.payload_frees), 0); /* queued copies hold them */
+    cqt_object_free(recv); /* from main; recv lives in t */
+    cqt_event_set(gate);
+    ck_assert_int_eq(cqt_invoke(blocker, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&st.slot_runs), 0);
+    ck_assert_int_eq(cqt_test_counter_get(&st.payload_frees), 10000);
+    cqt_object_free(blocker);
+    cqt_object_free(owner);
+    cqt_thread_free(t);
+    cqt_event_free(gate);
+}
+END_TEST
+
+static void set_flag(void *arg)
+{
+    *(int *)arg = 1;
+}
+
+typedef struct {
+    cqt_object *main_obj;
+    int rc;
+    char msg[512];
+} cycle_job;
+
+static void call_back_into_main(void *arg)
+{
+    cycle_job *j = arg;
+    j->rc = cqt_invoke(j->main_obj, nothing, NULL, CQT_BLOCKING_QUEUED);
+    strncpy(j->msg, cqt_last_error(), sizeof j->msg - 1);
+}
+
+/* Issue test 7 (P12): BLOCKING_QUEUED into the own thread is CQT_EDEADLK;
+ * into another thread it returns after the call ran; a cycle of blocking
+ * calls is refused instead of hanging. */
+START_TEST(test_object_blocking_queued)
+{
+    cqt_object *mine = cqt_object_new(NULL);
+    int flag = 0;
+    ck_assert_int_eq(cqt_invoke(mine, set_flag, &flag, CQT_BLOCKING_QUEUED), CQT_EDEADLK);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "CQT_BLOCKING_QUEUED"));
+    ck_assert_int_eq(flag, 0);
+
+    cqt_thread *t = cqt_thread_new("callee");
+    cqt_thread_start(t);
+    cqt_object *there = cqt_object_new(t);
+    ck_assert_int_eq(cqt_invoke(there, set_flag, &flag, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(flag, 1);
+
+    cycle_job j = {.main_obj = mine, .rc = -100};
+    ck_assert_int_eq(cqt_invoke(there, call_back_into_main, &j, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(j.rc, CQT_EDEADLK);
+    ck_assert_ptr_nonnull(strstr(j.msg, "blocked waiting on this one"));
+    cqt_object_free(mine);
+    cqt_object_free(there);
+    cqt_thread_free(t);
+}
+END_TEST
+
+/* Queued calls into loopless or stopped threads fail loudly (P2 family). */
+static void *invoke_from_pthread(void *arg)
+{
+    int *rc = arg;
+    cqt_object *o = cqt_object_new(NULL); /* lives in this adopted thread */
+    ck_assert_ptr_nonnull(o);
+    ck_assert(!cqt_thread_has_loop(cqt_object_thread(o)));
+    rc[0] = cqt_invoke(o, nothing, NULL, CQT_QUEUED);
+    rc[1] = strstr(cqt_last_error(), "runs no event loop") != NULL;
+    rc[2] = cqt_invoke(o, nothing, NULL, CQT_DIRECT);
+    cqt_object_free(o);
+    return NULL;
+}
+
+START_TEST(test_object_invoke_refused_without_loop)
+{
+    int rc[3] = {-100, 0, -100};
+    pthread_t pt;
+    pthread_create(&pt, NULL, invoke_from_pthread, rc);
+    pthread_join(pt, NULL);
+    ck_assert_int_eq(rc[0], CQT_ENOLOOP);
+    ck_assert_int_eq(rc[1], 1);
+    ck_assert_int_eq(rc[2], CQT_OK);
+
+    cqt_thread *t = cqt_thread_new("later");
+    cqt_object *o = cqt_object_new(t);
+    int flag = 0;
+    /* not started: blocking would hang, so refused; queued waits for start */
+    ck_assert_int_eq(cqt_invoke(o, set_flag, &flag, CQT_BLOCKING_QUEUED), CQT_ENOLOOP);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "has not started"));
+    ck_assert_int_eq(cqt_invoke(o, set_flag, &flag, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(flag, 0);
+    cqt_thread_start(t);
+    ck_assert_int_eq(cqt_invoke(o, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(flag, 1);
+    /* stopped: refused, naming the fix */
+    cqt_thread_quit(t);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(o, set_flag, &flag, CQT_QUEUED), CQT_ENOLOOP);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "has stopped"));
+    cqt_object_free(o);
+    cqt_thread_free(t);
+}
+END_TEST
+
+/* invoke_full: destroy runs exactly once on every path. */
+START_TEST(test_object_invoke_full_destroy_once)
+{
+    cqt_test_counter runs = {0}, destroyed = {0};
+    cqt_object *mine = cqt_object_new(NULL);
+    /* direct */
+    ck_assert_int_eq(cqt_invoke_full(mine, count_call, &runs, count_call, CQT_DIRECT), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&runs), 2); /* fn + destroy on the same counter */
+    /* failure: unknown conn */
+    ck_assert_int_eq(cqt_invoke_full(mine, nothing, &destroyed, count_call, (cqt_conn)9), CQT_EINVAL);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 1);
+    /* failure: deadlock */
+    ck_assert_int_eq(cqt_invoke_full(mine, nothing, &destroyed, count_call, CQT_BLOCKING_QUEUED),
+                     CQT_EDEADLK);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 2);
+    /* queued then dropped: target freed before it ran */
+    ck_assert_int_eq(cqt_invoke_full(mine, nothing, &destroyed, count_call, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 2);
+    cqt_object_free(mine);
+    cqt_app_process_events(0);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 3);
+}
+END_TEST
+
+/* Free from inside one of the object's own queued calls. */
+typedef struct {
+    cqt_object *o;
+    cqt_test_counter after;
+} self_free;
+
+static void free_self(void *arg)
+{
+    self_free *s = arg;
+    cqt_object_free(s->o);
+}
+
+static void after_free(void *arg)
+{
+    cqt_test_counter_add(&((self_free *)arg)->after, 1);
+}
+
+START_TEST(test_object_free_from_own_delivery)
+{
+    cqt_thread *t = cqt_thread_new("t");
+    cqt_thread_start(t);
+    self_free s = {.o = cqt_object_new(t)};
+    cqt_object *flush = cqt_object_new(t);
+    cqt_event *gate = cqt_event_new("gate");
+    ck_assert_int_eq(cqt_invoke(flush, block_until, gate, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(s.o, free_self, &s, CQT_QUEUED), CQT_OK);
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(cqt_invoke(s.o, after_free, &s, CQT_QUEUED), CQT_OK);
+    cqt_event_set(gate);
+    ck_assert_int_eq(cqt_invoke(flush, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&s.after), 0);
+    /* the handle is dead now: calls on it fail instead of running */
+    cqt_object_free(flush);
+    cqt_thread_free(t);
+    cqt_event_free(gate);
+}
+END_TEST
+
+CQT_TEST_SUITE(object_suite)
+{
+    Suite *s = suite_create("object");
+    TCase *tc = tcase_create("object");
+    cqt_test_add_app_fixture(tc);
+    tcase_add_test(tc, test_object_thread_explicit_at_creation);
+    tcase_add_test(tc, test_object_move_pull_refused_push_moves_timers);
+    tcase_add_test(tc, test_object_move_carries_pending_calls_in_order);
+    tcase_add_test(tc, test_object_free_with_pending_deliveries_drops_them);
+    tcase_add_test(tc, test_object_blocking_queued);
+    tcase_add_test(tc, test_object_invoke_refused_without_loop);
+    tcase_add_test(tc, test_object_invoke_full_destroy_once);
+    tcase_add_test(tc, test_object_free_from_own_delivery);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,332 @@
+/* test-thread.c — threads, adopted threads, the app lifecycle, shutdown. */
+#include "cqt-test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+static void nothing(void *arg)
+{
+    (void)arg;
+}
+
+static void record_current(void *arg)
+{
+    *(cqt_thread **)arg = cqt_thread_current();
+}
+
+START_TEST(test_thread_lifecycle_and_restart)
+{
+    cqt_thread *t = cqt_thread_new("life");
+    ck_assert_str_eq(cqt_thread_name(t), "life");
+    ck_assert(cqt_thread_has_loop(t));
+    ck_assert(!cqt_thread_is_running(t));
+    ck_assert_int_eq(cqt_thread_wait(t, 0), CQT_OK); /* never started */
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert(cqt_thread_is_running(t));
+    ck_assert_int_eq(cqt_thread_start(t), CQT_ESTATE);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "running already"));
+    cqt_object *o = cqt_object_new(t);
+    cqt_thread *seen = NULL;
+    ck_assert_int_eq(cqt_invoke(o, record_current, &seen, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_ptr_eq(seen, t);
+    /* P6: quit, wait, start again, any number of times */
+    for (int round = 0; round < 5; round++) {
+        ck_assert_int_eq(cqt_thread_quit(t), CQT_OK);
+        ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+        ck_assert(!cqt_thread_is_running(t));
+        ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+        seen = NULL;
+        ck_assert_int_eq(cqt_invoke(o, record_current, &seen, CQT_BLOCKING_QUEUED), CQT_OK);
+        ck_assert_ptr_eq(seen, t);
+    }
+    cqt_object_free(o);
+    cqt_thread_free(t);
+}
+END_TEST
+
+static void *adopted_probe(void *arg)
+{
+    cqt_thread **out = arg;
+    out[0] = cqt_thread_current();
+    out[1] = cqt_thread_current(); /* same handle twice */
+    return NULL;
+}
+
+/* cqt_thread_current works in threads cqt did not start; they run no loop. */
+START_TEST(test_thread_current_in_adopted_thread)
+{
+    ck_assert_ptr_eq(cqt_thread_current(), cqt_thread_main());
+    ck_assert_str_eq(cqt_thread_name(cqt_thread_main()), "main");
+    cqt_thread *seen[2] = {NULL, NULL};
+    pthread_t pt;
+    pthread_create(&pt, NULL, adopted_probe, seen);
+    pthread_join(pt, NULL);
+    ck_assert_ptr_nonnull(seen[0]);
+    ck_assert_ptr_eq(seen[0], seen[1]);
+    ck_assert_ptr_ne(seen[0], cqt_thread_main());
+    /* the handle was released with its thread; do not touch it here */
+    cqt_thread *m = cqt_thread_main();
+    ck_assert(cqt_thread_has_loop(m));
+    ck_assert_int_eq(cqt_thread_start(m), CQT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "main thread"));
+}
+END_TEST
+
+typedef struct {
+    cqt_thread *t;
+    int rc;
+} self_job;
+
+static void wait_for_self(void *arg)
+{
+    self_job *j = arg;
+    j->rc = cqt_thread_wait(j->t, 10);
+}
+
+static void free_self(void *arg)
+{
+    cqt_thread_free(arg);
+}
+
+/* A thread cannot wait for itself. */
+START_TEST(test_thread_wait_self_is_edeadlk)
+{
+    cqt_thread *t = cqt_thread_new("selfish");
+    cqt_thread_start(t);
+    cqt_object *o = cqt_object_new(t);
+    self_job j = {.t = t, .rc = -100};
+    ck_assert_int_eq(cqt_invoke(o, wait_for_self, &j, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(j.rc, CQT_EDEADLK);
+    cqt_object_free(o);
+    cqt_thread_free(t);
+}
+END_TEST
+
+static bool threads_back_to(void *arg)
+{
+    return cqt_test_thread_count() <= *(int *)arg;
+}
+
+/* Freed from inside itself: the main loop joins and releases it. */
+START_TEST(test_thread_free_from_inside)
+{
+    int before = cqt_test_thread_count();
+    cqt_thread *t = cqt_thread_new("self-free");
+    cqt_thread_start(t);
+    cqt_object *o = cqt_object_new(t);
+    cqt_object_free(o);
+    cqt_object *o2 = cqt_object_new(t);
+    ck_assert_int_eq(cqt_invoke(o2, free_self, t, CQT_QUEUED), CQT_OK);
+    ck_assert(cqt_test_run_until(threads_back_to, &before, CQT_TEST_TIMEOUT_MS));
+    /* its thread is gone: the object is freed at once, calls refused */
+    ck_assert_int_eq(cqt_invoke(o2, nothing, NULL, CQT_QUEUED), CQT_ENOLOOP);
+    cqt_object_free(o2);
+    cqt_live_counts lc;
+    for (int i = 0; i < 1000; i++) {
+        cqt_debug_live_counts(&lc);
+        if (lc.threads == 0)
+            break;
+        cqt_app_process_events(5);
+    }
+    ck_assert_int_eq(lc.threads, 0);
+}
+END_TEST
+
+/* Issue test 11: shutdown joins running threads; a thread stuck in a
+ * callback is named as a straggler with CQT_ETIMEDOUT. */
+static void stuck(void *arg)
+{
+    cqt_event_wait(arg, CQT_FOREVER);
+}
+
+START_TEST(test_app_shutdown_joins_and_names_stragglers)
+{
+    int before = cqt_test_thread_count();
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_ESTATE);
+    cqt_thread *fine[3];
+    for (int i = 0; i < 3; i++) {
+        fine[i] = cqt_thread_new(NULL);
+        cqt_thread_start(fine[i]);
+    }
+    cqt_thread *slow = cqt_thread_new("slowpoke");
+    cqt_thread_start(slow);
+    cqt_object *so = cqt_object_new(slow);
+    cqt_event *release = cqt_event_new("release");
+    ck_assert_int_eq(cqt_invoke(so, stuck, release, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_app_shutdown(200), CQT_ETIMEDOUT);
+    ck_assert_msg(strstr(cqt_last_error(), "'slowpoke'") != NULL, "%s", cqt_last_error());
+    ck_assert_msg(strstr(cqt_last_error(), "cqt-") == NULL, "named a thread that stopped: %s",
+                  cqt_last_error());
+    ck_assert(cqt_app_is_running()); /* kept, as documented */
+    cqt_event_set(release);
+    ck_assert_int_eq(cqt_app_shutdown(CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert(!cqt_app_is_running());
+    /* handles stay valid to free; other calls say why they fail */
+    ck_assert_int_eq(cqt_thread_start(fine[0]), CQT_ESTATE);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "cqt_app_init"));
+    ck_assert_int_eq(cqt_invoke(so, nothing, NULL, CQT_QUEUED), CQT_ESTATE);
+    cqt_object_free(so);
+    for (int i = 0; i < 3; i++)
+        cqt_thread_free(fine[i]);
+    cqt_thread_free(slow);
+    cqt_event_free(release);
+    ck_assert_msg(cqt_test_wait_thread_count(before, CQT_TEST_TIMEOUT_MS) <= before,
+                  "threads left: %s", cqt_test_thread_names());
+    cqt_live_counts lc;
+    cqt_debug_live_counts(&lc);
+    ck_assert_int_eq(lc.threads, 0);
+    ck_assert_int_eq(lc.objects, 0);
+    ck_assert_int_eq(lc.pending, 0);
+    /* and the app can be created again */
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+    cqt_thread *again = cqt_thread_new("again");
+    ck_assert_int_eq(cqt_thread_start(again), CQT_OK);
+    ck_assert_int_eq(cqt_app_shutdown(CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_thread_free(again);
+}
+END_TEST
+
+static int hook_calls;
+static int hook_destroys;
+
+static int my_hook(void *user_data, int timeout_ms)
+{
+    (void)user_data;
+    ck_assert_int_ge(timeout_ms, 0);
+    hook_calls++;
+    return hook_calls == 1 ? cqt_set_last_error(CQT_ETIMEDOUT, "job 'stubborn' did not stop")
+                           : CQT_OK;
+}
+
+static void my_hook_destroy(void *user_data)
+{
+    (void)user_data;
+    hook_destroys++;
+}
+
+/* Shutdown hooks run first, and their stragglers are reported. */
+START_TEST(test_app_shutdown_hooks)
+{
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+    ck_assert_int_eq(cqt_app_add_shutdown_hook(my_hook, NULL, my_hook_destroy), CQT_OK);
+    ck_assert_int_eq(cqt_app_add_shutdown_hook(NULL, NULL, my_hook_destroy), CQT_EINVAL);
+    ck_assert_int_eq(hook_destroys, 1);
+    ck_assert_int_eq(cqt_app_shutdown(1000), CQT_ETIMEDOUT);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "job 'stubborn'"));
+    ck_assert_int_eq(hook_calls, 1);
+    ck_assert_int_eq(hook_destroys, 2);
+    ck_assert_int_eq(cqt_app_shutdown(1000), CQT_OK); /* the hook ran once */
+    ck_assert_int_eq(hook_calls, 1);
+}
+END_TEST
+
+static void quit_later(void *arg)
+{
+    (void)arg;
+    cqt_app_quit(7);
+    cqt_app_quit(9); /* coalesced: the first code wins */
+}
+
+static void *quit_from_pthread(void *arg)
+{
+    (void)arg;
+    cqt_app_quit(3);
+    return NULL;
+}
+
+/* exec returns the code given to quit, from any thread, even when the quit
+ * came before exec started. */
+START_TEST(test_app_exec_and_quit)
+{
+    cqt_object *o = cqt_object_new(NULL);
+    ck_assert_int_eq(cqt_invoke(o, quit_later, NULL, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_app_exec(), 7);
+    pthread_t pt;
+    pthread_create(&pt, NULL, quit_from_pthread, NULL);
+    pthread_join(pt, NULL); /* quit before exec */
+    ck_assert_int_eq(cqt_app_exec(), 3);
+    cqt_object_free(o);
+}
+END_TEST
+
+/* The pool runs tasks in threads without a loop. */
+typedef struct {
+    cqt_thread *ran_in;
+    bool has_loop;
+    cqt_event *done;
+} pool_probe;
+
+static void pool_task(void *arg)
+{
+    pool_probe *p = arg;
+    p->ran_in = cqt_thread_current();
+    p->has_loop = cqt_thread_has_loop(p->ran_in);
+    ck_assert_int_eq(cqt_pool_wait_idle(0), CQT_EDEADLK);
+    cqt_event_set(p->done);
+}
+
+START_TEST(test_pool_runs_tasks)
+{
+    pool_probe p = {.done = cqt_event_new("task")};
+    ck_assert_int_ge(cqt_pool_max_threads(), 1);
+    ck_assert_int_eq(cqt_pool_set_max_threads(2), CQT_OK);
+    ck_assert_int_eq(cqt_pool_max_threads(), 2);
+    ck_assert_int_eq(cqt_pool_set_max_threads(0), CQT_EINVAL);
+    ck_assert_int_eq(cqt_pool_run(pool_task, &p, NULL), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(p.done, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_pool_wait_idle(CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_ptr_ne(p.ran_in, cqt_thread_main());
+    ck_assert(!p.has_loop);
+    cqt_event_free(p.done);
+}
+END_TEST
+
+static void nested_loop_call(void *arg)
+{
+    /* a slot that runs the loop: later deliveries still arrive */
+    int *state = arg;
+    state[0] = 1;
+    for (int i = 0; i < 2000 && state[1] == 0; i++)
+        cqt_app_process_events(5);
+}
+
+static void second_call(void *arg)
+{
+    ((int *)arg)[1] = 1;
+}
+
+START_TEST(test_process_events_nested_in_delivery)
+{
+    cqt_object *o = cqt_object_new(NULL);
+    int state[2] = {0, 0};
+    cqt_invoke(o, nested_loop_call, state, CQT_QUEUED);
+    cqt_invoke(o, second_call, state, CQT_QUEUED);
+    for (int i = 0; i < 2000 && !(state[0] && state[1]); i++)
+        cqt_app_process_events(5);
+    ck_assert_int_eq(state[0], 1);
+    ck_assert_int_eq(state[1], 1);
+    cqt_object_free(o);
+}
+END_TEST
+
+CQT_TEST_SUITE(thread_suite)
+{
+    Suite *s = suite_create("thread");
+    TCase *tc = tcase_create("thread");
+    cqt_test_add_app_fixture(tc);
+    tcase_add_test(tc, test_thread_lifecycle_and_restart);
+    tcase_add_test(tc, test_thread_current_in_adopted_thread);
+    tcase_add_test(tc, test_thread_wait_self_is_edeadlk);
+    tcase_add_test(tc, test_thread_free_from_inside);
+    tcase_add_test(tc, test_app_exec_and_quit);
+    tcase_add_test(tc, test_pool_runs_tasks);
+    tcase_add_test(tc, test_process_events_nested_in_delivery);
+    suite_add_tcase(s, tc);
+    TCase *app = tcase_create("app");
+    tcase_add_test(app, test_app_shutdown_joins_and_names_stragglers);
+    tcase_add_test(app, test_app_shutdown_hooks);
+    suite_add_tcase(s, app);
+    return s;
+}

@@ -1,0 +1,306 @@
+/* test-timer.c — timers started and stopped from any thread (P1), loopless
+ * owners (P2), single shots, object timers. */
+#include "cqt-test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    cqt_thread *ran_in;
+    cqt_test_counter fires;
+    cqt_test_counter fires_after_stop;
+    volatile int stopped;
+    cqt_event *fired;
+    long want;
+} tick_log;
+
+static void on_tick(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    tick_log *l = user_data;
+    l->ran_in = cqt_thread_current();
+    if (__atomic_load_n(&l->stopped, __ATOMIC_SEQ_CST))
+        cqt_test_counter_add(&l->fires_after_stop, 1);
+    cqt_test_counter_add(&l->fires, 1);
+    if (cqt_test_counter_get(&l->fires) >= l->want)
+        cqt_event_set(l->fired);
+}
+
+typedef struct {
+    cqt_timer *timer;
+    int ms;
+    int rc;
+    char msg[512];
+} timer_job;
+
+static void *start_from_pthread(void *arg)
+{
+    timer_job *j = arg;
+    j->rc = cqt_timer_start(j->timer, j->ms);
+    strncpy(j->msg, cqt_last_error(), sizeof j->msg - 1);
+    return NULL;
+}
+
+static void *stop_from_pthread(void *arg)
+{
+    timer_job *j = arg;
+    j->rc = cqt_timer_stop(j->timer);
+    return NULL;
+}
+
+/* Issue test 3 (P1): started from a plain pthread, a timer owned by a
+ * started cqt thread fires in that thread; a stop from another thread
+ * stops it. */
+START_TEST(test_timer_start_from_foreign_thread)
+{
+    cqt_thread *t = cqt_thread_new("timer-home");
+    cqt_thread_start(t);
+    cqt_object *owner = cqt_object_new(t);
+    cqt_timer *timer = cqt_timer_new(owner, "tick");
+    tick_log l = {.fired = cqt_event_new("fired"), .want = 3};
+    ck_assert_uint_ne(cqt_connect(cqt_timer_timeout(timer), owner, on_tick, &l, NULL, CQT_AUTO), 0);
+
+    timer_job j = {.timer = timer, .ms = 2, .rc = -100};
+    pthread_t pt;
+    pthread_create(&pt, NULL, start_from_pthread, &j);
+    pthread_join(pt, NULL);
+    ck_assert_msg(j.rc == CQT_OK, "%s", j.msg);
+    ck_assert(cqt_timer_is_active(timer));
+    ck_assert_int_eq(cqt_event_wait(l.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_ptr_eq(l.ran_in, t);
+
+    /* stop from another pthread, then give it the time of several periods,
+     * measured by a second timer in the same thread */
+    pthread_create(&pt, NULL, stop_from_pthread, &j);
+    pthread_join(pt, NULL);
+    ck_assert_int_eq(j.rc, CQT_OK);
+    __atomic_store_n(&l.stopped, 1, __ATOMIC_SEQ_CST);
+    ck_assert(!cqt_timer_is_active(timer));
+    ck_assert_int_eq(cqt_timer_remaining_ms(timer), -1);
+
+    cqt_timer *clock = cqt_timer_new(owner, "clock");
+    tick_log c = {.fired = cqt_event_new("clock"), .want = 10};
+    cqt_connect(cqt_timer_timeout(clock), owner, on_tick, &c, NULL, CQT_AUTO);
+    ck_assert_int_eq(cqt_timer_start(clock, 2), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(c.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&l.fires_after_stop), 0);
+
+    cqt_object_free(owner); /* frees its timers too */
+    cqt_thread_free(t);
+    cqt_event_free(l.fired);
+    cqt_event_free(c.fired);
+}
+END_TEST
+
+static void *timer_in_adopted_thread(void *arg)
+{
+    timer_job *j = arg;
+    cqt_object *o = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(o, "orphan");
+    j->rc = cqt_timer_start(t, 10);
+    strncpy(j->msg, cqt_last_error(), sizeof j->msg - 1);
+    j->ms = cqt_timer_is_active(t);
+    cqt_object_free(o);
+    return NULL;
+}
+
+/* Issue test 4 (P2): a timer owned by an adopted thread: CQT_ENOLOOP, and
+ * the message names the thread and the fix. */
+START_TEST(test_timer_in_adopted_thread_is_enoloop)
+{
+    timer_job j = {.rc = -100};
+    pthread_t pt;
+    pthread_create(&pt, NULL, timer_in_adopted_thread, &j);
+    pthread_join(pt, NULL);
+    ck_assert_int_eq(j.rc, CQT_ENOLOOP);
+    ck_assert_msg(strstr(j.msg, "adopted-") != NULL, "message does not name the thread: %s", j.msg);
+    ck_assert_msg(strstr(j.msg, "runs no event loop") != NULL, "%s", j.msg);
+    ck_assert_msg(strstr(j.msg, "cqt_thread_new") != NULL, "message names no fix: %s", j.msg);
+    ck_assert_msg(strstr(j.msg, "'orphan'") != NULL, "message names no timer: %s", j.msg);
+    ck_assert_int_eq(j.ms, 0); /* not active */
+}
+END_TEST
+
+static bool counter_reached(void *arg)
+{
+    tick_log *l = arg;
+    return cqt_test_counter_get(&l->fires) >= l->want;
+}
+
+/* Single shot fires once and is inactive afterwards; restart works. */
+START_TEST(test_timer_single_shot_fires_once)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(owner, "once");
+    tick_log l = {.fired = cqt_event_new("fired"), .want = 1};
+    cqt_connect(cqt_timer_timeout(t), owner, on_tick, &l, NULL, CQT_AUTO);
+    ck_assert_int_eq(cqt_timer_set_single_shot(t, true), CQT_OK);
+    ck_assert_int_eq(cqt_timer_set_type(t, CQT_TIMER_PRECISE), CQT_OK);
+    ck_assert_int_eq(cqt_timer_start(t, 5), CQT_OK);
+    ck_assert_int_eq(cqt_timer_interval_ms(t), 5);
+    ck_assert_int_le(cqt_timer_remaining_ms(t), 5);
+    ck_assert(cqt_test_run_until(counter_reached, &l, CQT_TEST_TIMEOUT_MS));
+    ck_assert(!cqt_timer_is_active(t));
+    /* a repeating clock proves no second shot comes */
+    cqt_timer *clock = cqt_timer_new(owner, "clock");
+    tick_log c = {.fired = cqt_event_new("clock"), .want = 10};
+    cqt_connect(cqt_timer_timeout(clock), owner, on_tick, &c, NULL, CQT_AUTO);
+    cqt_timer_start(clock, 2);
+    ck_assert(cqt_test_run_until(counter_reached, &c, CQT_TEST_TIMEOUT_MS));
+    ck_assert_int_eq(cqt_test_counter_get(&l.fires), 1);
+    /* restart: fires again */
+    l.want = 2;
+    ck_assert_int_eq(cqt_timer_start(t, 1), CQT_OK);
+    ck_assert(cqt_test_run_until(counter_reached, &l, CQT_TEST_TIMEOUT_MS));
+    cqt_object_free(owner);
+    cqt_event_free(l.fired);
+    cqt_event_free(c.fired);
+}
+END_TEST
+
+/* A timer in a cqt thread that has not started is accepted and fires once
+ * it starts; when the thread quits, its timers stop. */
+START_TEST(test_timer_waits_for_thread_start_and_stops_with_it)
+{
+    cqt_thread *t = cqt_thread_new("late");
+    cqt_object *owner = cqt_object_new(t);
+    cqt_timer *timer = cqt_timer_new(owner, "early");
+    tick_log l = {.fired = cqt_event_new("fired"), .want = 2};
+    cqt_connect(cqt_timer_timeout(timer), owner, on_tick, &l, NULL, CQT_AUTO);
+    ck_assert_int_eq(cqt_timer_start(timer, 1), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&l.fires), 0);
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(l.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_ptr_eq(l.ran_in, t);
+    cqt_thread_quit(t);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert(!cqt_timer_is_active(timer));
+    ck_assert_int_eq(cqt_timer_start(timer, 1), CQT_ENOLOOP);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "has stopped"));
+    cqt_object_free(owner);
+    cqt_thread_free(t);
+    cqt_event_free(l.fired);
+}
+END_TEST
+
+/* Object timers: ids unique across threads, kill from a foreign thread,
+ * bad ids refused, destroy runs once. */
+typedef struct {
+    cqt_test_counter fires;
+    cqt_test_counter destroyed;
+    cqt_event *fired;
+} obj_tick;
+
+static void obj_timer_fn(void *user_data, cqt_object *o, int id)
+{
+    (void)o;
+    (void)id;
+    obj_tick *t = user_data;
+    cqt_test_counter_add(&t->fires, 1);
+    cqt_event_set(t->fired);
+}
+
+static void obj_timer_destroy(void *user_data)
+{
+    cqt_test_counter_add(&((obj_tick *)user_data)->destroyed, 1);
+}
+
+START_TEST(test_object_timer_ids_unique_and_kill)
+{
+    cqt_thread *a = cqt_thread_new("a");
+    cqt_thread *b = cqt_thread_new("b");
+    cqt_thread_start(a);
+    cqt_thread_start(b);
+    cqt_object *oa = cqt_object_new(a);
+    cqt_object *ob = cqt_object_new(b);
+    obj_tick ta = {.fired = cqt_event_new("a")}, tb = {.fired = cqt_event_new("b")};
+    int ids[40];
+    for (int i = 0; i < 20; i++) {
+        ids[2 * i] = cqt_object_start_timer_full(oa, 1000000, CQT_TIMER_COARSE, obj_timer_fn, &ta,
+                                                 obj_timer_destroy);
+        ids[2 * i + 1] = cqt_object_start_timer_full(ob, 1000000, CQT_TIMER_COARSE, obj_timer_fn,
+                                                     &tb, obj_timer_destroy);
+    }
+    for (int i = 0; i < 40; i++) {
+        ck_assert_int_gt(ids[i], 0);
+        for (int k = 0; k < i; k++)
+            ck_assert_int_ne(ids[i], ids[k]);
+    }
+    /* a fast one fires in its thread */
+    int fast = cqt_object_start_timer_full(oa, 1, CQT_TIMER_PRECISE, obj_timer_fn, &ta,
+                                           obj_timer_destroy);
+    ck_assert_int_eq(cqt_event_wait(ta.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_object_kill_timer(oa, fast), CQT_OK);
+    ck_assert_int_eq(cqt_object_kill_timer(oa, fast), CQT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "not a live timer"));
+    ck_assert_int_eq(cqt_object_kill_timer(ob, ids[0]), CQT_EINVAL); /* a's id on b */
+    ck_assert_int_eq(cqt_object_kill_timer(oa, ids[0]), CQT_OK);
+    cqt_object_free(oa); /* the other 19 of a are released with it */
+    cqt_object_free(ob);
+    cqt_thread_free(a);
+    cqt_thread_free(b);
+    ck_assert_int_eq(cqt_test_counter_get(&ta.destroyed), 21);
+    ck_assert_int_eq(cqt_test_counter_get(&tb.destroyed), 20);
+    cqt_event_free(ta.fired);
+    cqt_event_free(tb.fired);
+}
+END_TEST
+
+static void flush_nothing(void *arg)
+{
+    (void)arg;
+}
+
+static void shot(void *arg)
+{
+    tick_log *l = arg;
+    l->ran_in = cqt_thread_current();
+    cqt_test_counter_add(&l->fires, 1);
+    cqt_event_set(l->fired);
+}
+
+static void shot_destroy(void *arg)
+{
+    cqt_test_counter_add(&((tick_log *)arg)->fires_after_stop, 1); /* counts destroys here */
+}
+
+/* cqt_single_shot: fires once in the receiver's thread; dropped (destroy
+ * still runs) when the receiver is freed first. */
+START_TEST(test_single_shot_in_receiver_thread)
+{
+    cqt_thread *t = cqt_thread_new("shots");
+    cqt_thread_start(t);
+    cqt_object *r = cqt_object_new(t);
+    tick_log l = {.fired = cqt_event_new("shot")};
+    ck_assert_int_eq(cqt_single_shot_full(1, r, shot, &l, shot_destroy), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(l.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_ptr_eq(l.ran_in, t);
+    ck_assert_int_eq(cqt_invoke(r, flush_nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&l.fires_after_stop), 1);
+
+    tick_log d = {.fired = cqt_event_new("never")};
+    ck_assert_int_eq(cqt_single_shot_full(60000, r, shot, &d, shot_destroy), CQT_OK);
+    cqt_object_free(r);
+    cqt_thread_free(t); /* joins: the deferred free has run */
+    ck_assert_int_eq(cqt_test_counter_get(&d.fires), 0);
+    ck_assert_int_eq(cqt_test_counter_get(&d.fires_after_stop), 1);
+    cqt_event_free(l.fired);
+    cqt_event_free(d.fired);
+}
+END_TEST
+
+CQT_TEST_SUITE(timer_suite)
+{
+    Suite *s = suite_create("timer");
+    TCase *tc = tcase_create("timer");
+    cqt_test_add_app_fixture(tc);
+    tcase_add_test(tc, test_timer_start_from_foreign_thread);
+    tcase_add_test(tc, test_timer_in_adopted_thread_is_enoloop);
+    tcase_add_test(tc, test_timer_single_shot_fires_once);
+    tcase_add_test(tc, test_timer_waits_for_thread_start_and_stops_with_it);
+    tcase_add_test(tc, test_object_timer_ids_unique_and_kill);
+    tcase_add_test(tc, test_single_shot_in_receiver_thread);
+    suite_add_tcase(s, tc);
+    return s;
+}

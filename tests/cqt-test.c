@@ -67,6 +67,19 @@ int cqt_test_thread_count(void)
     return n;
 }
 
+static void *baseline_nop(void *arg)
+{
+    return arg;
+}
+
+int cqt_test_thread_baseline(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, baseline_nop, NULL) == 0)
+        pthread_join(t, NULL);
+    return cqt_test_thread_count();
+}
+
 int cqt_test_wait_thread_count(int max, int timeout_ms)
 {
     cqt_event *never = cqt_event_new("thread-count poll");

@@ -133,8 +133,10 @@ typedef struct {
 static void seq_call(void *arg)
 {
     seq_item *it = arg;
-    it->log->ran_in[it->log->n] = cqt_thread_current();
-    it->log->seen[it->log->n++] = it->v;
+    int n = it->log->n;
+    it->log->ran_in[n] = cqt_thread_current();
+    it->log->seen[n] = it->v;
+    __atomic_store_n(&it->log->n, n + 1, __ATOMIC_RELEASE); /* main polls n */
 }
 
 static void move_then_continue(void *arg)
@@ -164,8 +166,12 @@ START_TEST(test_object_move_carries_pending_calls_in_order)
     cqt_event_set(gate);
     /* flush b: everything moved there runs before this */
     cqt_object *bflush = cqt_object_new(b);
-    for (int tries = 0; tries < 1000 && log.n < 20; tries++)
+    /* each blocking call returns after what was queued to b before it, and
+     * orders our read of log after b's writes */
+    int tries = 0;
+    do
         cqt_invoke(bflush, nothing, NULL, CQT_BLOCKING_QUEUED);
+    while (++tries < 1000 && __atomic_load_n(&log.n, __ATOMIC_ACQUIRE) < 20);
     ck_assert_int_eq(log.n, 20);
     for (int i = 0; i < 20; i++) {
         ck_assert_int_eq(log.seen[i], i);

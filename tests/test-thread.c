@@ -111,7 +111,7 @@ static bool threads_back_to(void *arg)
 /* Freed from inside itself: the main loop joins and releases it. */
 START_TEST(test_thread_free_from_inside)
 {
-    int before = cqt_test_thread_count();
+    int before = cqt_test_thread_baseline();
     cqt_thread *t = cqt_thread_new("self-free");
     cqt_thread_start(t);
     cqt_object *o = cqt_object_new(t);
@@ -142,7 +142,7 @@ static void stuck(void *arg)
 
 START_TEST(test_app_shutdown_joins_and_names_stragglers)
 {
-    int before = cqt_test_thread_count();
+    int before = cqt_test_thread_baseline();
     ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
     ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_ESTATE);
     cqt_thread *fine[3];

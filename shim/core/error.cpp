@@ -30,9 +30,9 @@ struct Handler {
 std::mutex g_handler_mu;
 std::shared_ptr<Handler> g_handler;
 
-const char *type_word(cqt_msg_type t)
+const char *type_word(cqt_msg_type type)
 {
-    switch (t) {
+    switch (cqt::enum_int(type)) {
     case CQT_MSG_DEBUG: return "debug";
     case CQT_MSG_INFO: return "info";
     case CQT_MSG_WARNING: return "warning";
@@ -179,7 +179,10 @@ void cqt_log(cqt_msg_type type, const char *category, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    cqt::guard_void("cqt_log", [&] { cqt::log_message(type, category, buf); });
+    int t = cqt::enum_int(type);
+    if (t < CQT_MSG_DEBUG || t > CQT_MSG_INFO)
+        t = CQT_MSG_WARNING; // an unknown severity is still reported
+    cqt::guard_void("cqt_log", [&] { cqt::log_message(cqt_msg_type(t), category, buf); });
 }
 
 void cqt_debug_live_counts(cqt_live_counts *out)

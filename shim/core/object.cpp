@@ -203,6 +203,7 @@ using namespace cqt;
 
 void ShimObject::timerEvent(QTimerEvent *e)
 {
+    CQT_TSAN_ACQUIRE(this); // pairs with the release in cqt_object_move_to_thread
     if (owner)
         guard_void("cqt timer", [&] { dispatch_timer(owner, e->timerId()); });
 }
@@ -305,8 +306,12 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
         if (t == from)
             return int(CQT_OK);
         // Qt moves the QObject's timers; we move the queued deliveries.
-        if (o->qobj)
+        if (o->qobj) {
+            // Qt hands the QObject and its timers to the new thread through
+            // its own (uninstrumented) locks: tell TSan about that edge.
+            CQT_TSAN_RELEASE(o->qobj);
             o->qobj->moveToThread(t->qthread);
+        }
         {
             std::lock_guard<std::mutex> olk(o->mu);
             MoveLocks locks(from, t);
@@ -388,8 +393,8 @@ void cqt_object_free(cqt_object *o)
     });
 }
 
-int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_fn destroy,
-                    cqt_conn conn)
+static int invoke_impl(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_fn destroy,
+                       const int type)
 {
     int rc = guard("cqt_invoke", int(CQT_EINTERNAL), [&]() -> int {
         static const char name[] = "cqt_invoke";
@@ -399,7 +404,7 @@ int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_
             return fail(CQT_EINVAL, "%s: fn is NULL; pass the function to run", name);
         cqt_thread *cur = current_thread();
         bool here = target->thread.load(std::memory_order_acquire) == cur;
-        switch (conn) {
+        switch (type) {
         case CQT_AUTO:
             if (!here)
                 break;
@@ -431,7 +436,7 @@ int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_
         default:
             return fail(CQT_EINVAL, "%s: unknown connection type %d; use CQT_AUTO, CQT_DIRECT, "
                                     "CQT_QUEUED or CQT_BLOCKING_QUEUED",
-                        name, int(conn));
+                        name, type);
         }
         Delivery d{};
         d.kind = kCall;
@@ -448,9 +453,15 @@ int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_
     return rc;
 }
 
+int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_fn destroy,
+                    cqt_conn conn)
+{
+    return invoke_impl(target, fn, user_data, destroy, enum_int(conn));
+}
+
 int cqt_invoke(cqt_object *target, cqt_fn fn, void *user_data, cqt_conn conn)
 {
-    return cqt_invoke_full(target, fn, user_data, nullptr, conn);
+    return invoke_impl(target, fn, user_data, nullptr, enum_int(conn));
 }
 
 } // extern "C"

@@ -21,6 +21,7 @@ public:
     }
     void run() override
     {
+        CQT_TSAN_ACQUIRE(this); // handed over by QThreadPool::start
         tls_in_pool_task = true;
         fn_(user_data_);
         if (destroy_)
@@ -50,6 +51,7 @@ int cqt_pool_run(cqt_fn fn, void *user_data, cqt_destroy_fn destroy)
             return fail(CQT_EINVAL, "cqt_pool_run: fn is NULL; pass the function to run");
         auto *task = new Task(fn, user_data, destroy);
         destroy = nullptr;
+        CQT_TSAN_RELEASE(task); // QThreadPool's queue locks are invisible to TSan
         pool()->start(task);
         return int(CQT_OK);
     });

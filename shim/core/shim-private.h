@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdarg>
+#include <cstring>
 #include <exception>
 #include <mutex>
 #include <new>
@@ -87,6 +88,18 @@ void guard_void(const char *fn, F &&f) noexcept
     } catch (...) {
         fail(CQT_EINTERNAL, "%s: internal error (unknown exception)", fn);
     }
+}
+
+// A C caller may pass any int where an enum parameter is declared; in C++
+// loading an out-of-range enum is undefined, so the shim reads such
+// parameters through their bytes and works on the int.
+template <class E>
+int enum_int(const E &e)
+{
+    static_assert(sizeof(E) == sizeof(int), "C enums are int-sized here");
+    int v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
 }
 
 // ---- deliveries (mailbox.cpp) ---------------------------------------------

@@ -19,7 +19,7 @@ struct Conn {
     cqt_slot_fn fn = nullptr;
     void *user_data = nullptr;
     cqt_destroy_fn destroy = nullptr;
-    cqt_conn type = CQT_AUTO;
+    int type = CQT_AUTO; // a cqt_conn, checked at connect
 };
 
 struct ConnList {
@@ -118,7 +118,7 @@ int emit_one(cqt_signal *s, cqt::Conn *c, const cqt_value *arg, cqt_thread *cur)
     if (r->dead.load(std::memory_order_acquire))
         return CQT_OK; // being freed: its connections are ending
     bool here = r->thread.load(std::memory_order_acquire) == cur;
-    cqt_conn type = c->type;
+    int type = c->type;
     if (type == CQT_DIRECT || (type == CQT_AUTO && here)) {
         c->fn(c->user_data, arg);
         return CQT_OK;
@@ -274,14 +274,15 @@ cqt_connection cqt_connect(cqt_signal *s, cqt_object *receiver, cqt_slot_fn fn, 
                  s->name);
             return 0;
         }
-        if (conn < CQT_AUTO || conn > CQT_BLOCKING_QUEUED) {
+        const int type = enum_int(conn);
+        if (type < CQT_AUTO || type > CQT_BLOCKING_QUEUED) {
             fail(CQT_EINVAL, "%s: unknown connection type %d; use CQT_AUTO, CQT_DIRECT, "
                              "CQT_QUEUED or CQT_BLOCKING_QUEUED",
-                 name, int(conn));
+                 name, type);
             return 0;
         }
         cqt_thread *rt = receiver->thread.load();
-        if ((conn == CQT_QUEUED || conn == CQT_BLOCKING_QUEUED) && rt->kind == ThreadKind::Adopted) {
+        if ((type == CQT_QUEUED || type == CQT_BLOCKING_QUEUED) && rt->kind == ThreadKind::Adopted) {
             char what[128];
             snprintf(what, sizeof what, "receiver '%s'", receiver->name);
             loop_refusal(name, rt, false, what);
@@ -294,7 +295,7 @@ cqt_connection cqt_connect(cqt_signal *s, cqt_object *receiver, cqt_slot_fn fn, 
         c->fn = fn;
         c->user_data = user_data;
         c->destroy = destroy;
-        c->type = conn;
+        c->type = type;
         ConnList *old = nullptr;
         {
             std::lock_guard<std::mutex> lk(g_conn_mu);

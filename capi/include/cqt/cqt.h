@@ -16,6 +16,8 @@
 #include "timer.h"
 #include "event.h"
 #include "pool.h"
+#include "axis.h"
+#include "stage.h"
 
 #define CQT_VERSION_MAJOR 0
 #define CQT_VERSION_MINOR 1

@@ -1,0 +1,87 @@
+/* cqt-stage-cli.h — argument parsing and report formatting of the
+ * cqt-stage tool, kept apart from main() so tests and fuzzers can call
+ * them. Not installed; not part of libcqt's API.
+ *
+ * None of these functions needs a running application, allocates, prints
+ * or exits. Every string they read from a report is bounded by its array,
+ * so a report filled with arbitrary bytes is safe to format.
+ */
+#ifndef CQT_STAGE_CLI_H
+#define CQT_STAGE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cqt/cqt.h>
+#include <cqt/axis.h>
+#include <cqt/stage.h>
+
+#define CQT_STAGE_CLI_NAME_MAX 16 /* bytes of an axis name, with the NUL */
+
+/* Defaults of the tool. */
+#define CQT_STAGE_CLI_SPEED 100.0      /* units/s */
+#define CQT_STAGE_CLI_LIMIT 1000.0     /* soft limits [-LIMIT, LIMIT] */
+#define CQT_STAGE_CLI_TIMEOUT_MS 10000
+
+/* What parsing returns. */
+enum {
+    CQT_STAGE_CLI_OK = 0,   /* run the move */
+    CQT_STAGE_CLI_HELP = 1, /* --help: print the usage, exit 0 */
+    CQT_STAGE_CLI_USAGE = 2 /* bad arguments: print err and the usage, exit 2 */
+};
+
+/* Live display: auto (when stdout is a terminal and not --json), on, off. */
+enum { CQT_STAGE_CLI_LIVE_AUTO = 0, CQT_STAGE_CLI_LIVE_ON = 1, CQT_STAGE_CLI_LIVE_OFF = 2 };
+
+typedef struct cqt_stage_cli_axis {
+    char name[CQT_STAGE_CLI_NAME_MAX];
+    double target;
+    double speed;        /* > 0 */
+    double acceleration; /* >= 0 */
+    cqt_axis_fault fault;
+} cqt_stage_cli_axis;
+
+typedef struct cqt_stage_cli_options {
+    size_t n; /* axes[0..n), in the order given */
+    cqt_stage_cli_axis axes[CQT_STAGE_MAX_AXES];
+    cqt_stage_mode mode; /* default parallel */
+    int timeout_ms;      /* default CQT_STAGE_CLI_TIMEOUT_MS */
+    double time_scale;   /* default 1 */
+    bool json;
+    int live;            /* CQT_STAGE_CLI_LIVE_* */
+} cqt_stage_cli_options;
+
+/* cqt_stage_cli_parse:
+ * Parses `move NAME=TARGET... [options]` from @argv[1..argc) (argv[0] is
+ * the program) into @opts. @argv may hold any bytes; NULL entries are
+ * errors.
+ * @err (nullable): receives a one-line reason on CQT_STAGE_CLI_USAGE.
+ * Returns: CQT_STAGE_CLI_OK, CQT_STAGE_CLI_HELP or CQT_STAGE_CLI_USAGE. */
+int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options *opts, char *err,
+                        size_t err_len);
+
+/* cqt_stage_cli_usage:
+ * Returns: the usage text (static storage). */
+const char *cqt_stage_cli_usage(void);
+
+/* cqt_stage_cli_format_json / cqt_stage_cli_format_text:
+ * Writes @rep as one JSON object (with a trailing newline) / as the
+ * human-readable report into @buf, snprintf-style: at most @len bytes,
+ * NUL-terminated when @len > 0.
+ * Returns: the length the whole text needs, without the NUL. */
+size_t cqt_stage_cli_format_json(const cqt_stage_report *rep, char *buf, size_t len);
+size_t cqt_stage_cli_format_text(const cqt_stage_report *rep, char *buf, size_t len);
+
+/* cqt_stage_cli_format_live:
+ * One live line for an axis (no newline): name, a bar of the way from
+ * @start to @target, the position, the target and @state's name.
+ * Returns: as cqt_stage_cli_format_json(). */
+size_t cqt_stage_cli_format_live(const char *name, double start, double target, double position,
+                                 cqt_axis_state state, char *buf, size_t len);
+
+/* cqt_stage_cli_exit_status:
+ * Returns: the tool's exit status for a report: 0 when every axis arrived
+ * (status CQT_OK), 1 otherwise. */
+int cqt_stage_cli_exit_status(const cqt_stage_report *rep);
+
+#endif /* CQT_STAGE_CLI_H */

@@ -1,0 +1,160 @@
+/* cqt-stage — move simulated axes from a terminal and report.
+ *
+ *   cqt-stage move x=100 y=650 z=0 [--parallel|--sequential] [--timeout MS]
+ *             [--speed x=50,...] [--stall y] [--time-scale K] [--json]
+ *
+ * A console program on libcqt alone. The move runs with
+ * cqt_stage_move_to_async(), so the main loop stays free to redraw one
+ * live line per axis while the axes move in their own threads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cqt-stage-cli.h"
+
+typedef struct tool {
+    cqt_stage_cli_options opts;
+    cqt_axis *axes[CQT_STAGE_MAX_AXES];
+    double start[CQT_STAGE_MAX_AXES];
+    cqt_stage_report report;
+    bool live;
+    bool drawn;
+} tool;
+
+static void draw_live(tool *t)
+{
+    char line[256];
+    if (t->drawn)
+        printf("\033[%zuA", t->opts.n); /* back to the first line */
+    for (size_t i = 0; i < t->opts.n; i++) {
+        cqt_axis_status st;
+        cqt_axis_get_status(t->axes[i], &st);
+        cqt_stage_cli_format_live(t->opts.axes[i].name, t->start[i], t->opts.axes[i].target, st.position,
+                                  st.state, line, sizeof line);
+        printf("\r\033[K%s\n", line);
+    }
+    t->drawn = true;
+    fflush(stdout);
+}
+
+static void on_tick(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    draw_live(user_data);
+}
+
+static void on_report(void *user_data, cqt_stage *stage, const cqt_stage_report *report)
+{
+    (void)stage;
+    tool *t = user_data;
+    t->report = *report;
+    cqt_app_quit(0);
+}
+
+static int run(tool *t)
+{
+    cqt_axis_config cfg;
+    for (size_t i = 0; i < t->opts.n; i++) {
+        const cqt_stage_cli_axis *a = &t->opts.axes[i];
+        cqt_axis_config_init(&cfg);
+        cfg.name = a->name;
+        cfg.speed = a->speed;
+        cfg.acceleration = a->acceleration;
+        cfg.min_position = -CQT_STAGE_CLI_LIMIT;
+        cfg.max_position = CQT_STAGE_CLI_LIMIT;
+        cfg.time_scale = t->opts.time_scale;
+        t->axes[i] = cqt_axis_new(&cfg);
+        if (!t->axes[i])
+            return 3;
+        t->start[i] = cqt_axis_position(t->axes[i]);
+        if (a->fault != CQT_AXIS_FAULT_NONE && cqt_axis_inject_fault(t->axes[i], a->fault) != CQT_OK)
+            return 3;
+    }
+    cqt_stage *stage = cqt_stage_new(t->axes, t->opts.n);
+    cqt_object *main_obj = stage ? cqt_object_new(NULL) : NULL;
+    if (!main_obj) {
+        cqt_stage_free(stage);
+        return 3;
+    }
+    double targets[CQT_STAGE_MAX_AXES];
+    for (size_t i = 0; i < t->opts.n; i++)
+        targets[i] = t->opts.axes[i].target;
+
+    int status = 0;
+    if (t->live) {
+        cqt_timer *timer = cqt_timer_new(main_obj, "live");
+        if (timer && cqt_connect(cqt_timer_timeout(timer), main_obj, on_tick, t, NULL, CQT_AUTO) != 0)
+            cqt_timer_start(timer, 50);
+        draw_live(t);
+    }
+    int rc = cqt_stage_move_to_async(stage, targets, t->opts.mode, t->opts.timeout_ms, main_obj, on_report,
+                                     t, NULL);
+    if (rc == CQT_OK) {
+        cqt_app_exec();
+        if (t->live)
+            draw_live(t);
+    } else if (rc == CQT_ERANGE || rc == CQT_EINVAL) {
+        /* A target out of range: report it like any failed move. Nothing
+         * moves, so the blocking form returns at once. */
+        cqt_stage_move_to(stage, targets, t->opts.mode, t->opts.timeout_ms, &t->report);
+    } else {
+        status = 3;
+    }
+    cqt_object_free(main_obj); /* its timer goes with it */
+    cqt_stage_free(stage);
+    if (status)
+        return status;
+
+    char small[8192];
+    size_t need = t->opts.json ? cqt_stage_cli_format_json(&t->report, small, sizeof small)
+                               : cqt_stage_cli_format_text(&t->report, small, sizeof small);
+    char *text = need < sizeof small ? small : malloc(need + 1);
+    if (text && text != small) {
+        if (t->opts.json)
+            cqt_stage_cli_format_json(&t->report, text, need + 1);
+        else
+            cqt_stage_cli_format_text(&t->report, text, need + 1);
+    }
+    fputs(text ? text : small, stdout);
+    if (text != small)
+        free(text);
+    return cqt_stage_cli_exit_status(&t->report);
+}
+
+int main(int argc, char **argv)
+{
+    static tool t;
+    char err[256];
+    int prc = cqt_stage_cli_parse(argc, (const char *const *)argv, &t.opts, err, sizeof err);
+    if (prc == CQT_STAGE_CLI_HELP) {
+        fputs(cqt_stage_cli_usage(), stdout);
+        return 0;
+    }
+    if (prc != CQT_STAGE_CLI_OK) {
+        fprintf(stderr, "cqt-stage: %s\n\n%s", err, cqt_stage_cli_usage());
+        return 2;
+    }
+    t.live = t.opts.live == CQT_STAGE_CLI_LIVE_ON ||
+             (t.opts.live == CQT_STAGE_CLI_LIVE_AUTO && !t.opts.json && isatty(STDOUT_FILENO));
+
+    /* Qt must not see our options: give it the program name only. */
+    static int qt_argc = 1;
+    static char *qt_argv[] = {NULL, NULL};
+    qt_argv[0] = argv[0];
+    if (cqt_app_init(&qt_argc, qt_argv, CQT_APP_CORE) != CQT_OK) {
+        fprintf(stderr, "cqt-stage: %s\n", cqt_last_error());
+        return 3;
+    }
+    int status = run(&t);
+    if (status == 3)
+        fprintf(stderr, "cqt-stage: %s\n", cqt_last_error());
+    for (size_t i = 0; i < t.opts.n; i++)
+        cqt_axis_free(t.axes[i]);
+    if (cqt_app_shutdown(10000) != CQT_OK && status == 0) {
+        fprintf(stderr, "cqt-stage: shutdown: %s\n", cqt_last_error());
+        status = 3;
+    }
+    return status;
+}

@@ -1,0 +1,98 @@
+#!/bin/sh
+# cqt-stage-tool-test.sh — the cqt-stage tool's exit status, JSON and
+# usage, for a clean run and a stalled run.
+#   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage
+# JSON is checked with jq, else python3; the test fails if neither exists.
+set -u
+tool=${1:?usage: $0 PATH/TO/cqt-stage}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+# json FILE EXPR: prints the value of a jq-style path (.a.b[0].c).
+json() {
+    if command -v jq >/dev/null 2>&1; then
+        jq -r "$2" "$1"
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 - "$1" "$2" <<'PY'
+import json, re, sys
+v = json.load(open(sys.argv[1]))
+for key, idx in re.findall(r'\.(\w+)|\[(\d+)\]', sys.argv[2]):
+    v = v[key] if key else v[int(idx)]
+print({True: 'true', False: 'false', None: 'null'}.get(v, v) if not isinstance(v, (int, float)) or isinstance(v, bool) else v)
+PY
+    else
+        echo "no jq or python3 to read JSON" >&2
+        return 1
+    fi
+}
+
+expect() { # FILE EXPR WANT
+    got=$(json "$1" "$2") || { fail "$2: unreadable JSON in $1"; return; }
+    if [ "$got" = "$3" ]; then pass "$2 = $3"; else fail "$2 = '$got', want '$3'"; fi
+}
+
+# 1. A clean parallel run: exit 0, every axis reached.
+"$tool" move x=100 y=650 z=10 --parallel --timeout 10000 --time-scale 100 --json >"$tmp/clean.json" 2>"$tmp/clean.err"
+rc=$?
+[ $rc -eq 0 ] && pass "clean run exits 0" || fail "clean run exits $rc: $(cat "$tmp/clean.err")"
+expect "$tmp/clean.json" .status CQT_OK
+expect "$tmp/clean.json" .ok true
+expect "$tmp/clean.json" .mode parallel
+expect "$tmp/clean.json" '.axes[0].name' x
+expect "$tmp/clean.json" '.axes[1].outcome' reached
+expect "$tmp/clean.json" '.axes[1].position' 650
+expect "$tmp/clean.json" '.axes[2].outcome' reached
+expect "$tmp/clean.json" .message ""
+
+# 2. A stall on y: exit 1, y and only y timed out, the message names it.
+"$tool" move x=100 y=650 z=10 --stall y --timeout 500 --time-scale 100 --json >"$tmp/stall.json" 2>"$tmp/stall.err"
+rc=$?
+[ $rc -eq 1 ] && pass "stalled run exits 1" || fail "stalled run exits $rc: $(cat "$tmp/stall.err")"
+expect "$tmp/stall.json" .status CQT_ETIMEDOUT
+expect "$tmp/stall.json" .ok false
+expect "$tmp/stall.json" '.axes[0].outcome' reached
+expect "$tmp/stall.json" '.axes[1].outcome' "timed out"
+expect "$tmp/stall.json" '.axes[1].detail' stall
+expect "$tmp/stall.json" '.axes[1].position' 325
+expect "$tmp/stall.json" '.axes[1].arrival_ms' null
+expect "$tmp/stall.json" '.axes[2].outcome' reached
+expect "$tmp/stall.json" .message "y did not reach 650.000 within 500 ms; stopped at 325.000 (stall)"
+
+# 3. The same stall, sequential, as text: z never starts.
+"$tool" move x=100 y=650 z=10 --stall y --sequential --timeout 500 --time-scale 100 >"$tmp/stall.txt" 2>&1
+rc=$?
+[ $rc -eq 1 ] && pass "stalled text run exits 1" || fail "stalled text run exits $rc"
+grep -q "^error: y did not reach 650.000 within 500 ms; stopped at 325.000 (stall)$" "$tmp/stall.txt" &&
+    pass "text report names y" || fail "text report: $(cat "$tmp/stall.txt")"
+grep -q "^  z  *not started" "$tmp/stall.txt" && pass "z not started" || fail "z line: $(cat "$tmp/stall.txt")"
+
+# 4. Bad arguments: exit 2 with the usage on stderr, nothing on stdout.
+for args in "" "jump x=1" "move" "move x=abc" "move x=1 x=2" "move x=1 --timeout -5" \
+    "move x=1 --speed y=5" "move x=1 --bogus" "move x=1 --parallel --sequential"; do
+    # shellcheck disable=SC2086
+    "$tool" $args >"$tmp/bad.out" 2>"$tmp/bad.err"
+    rc=$?
+    if [ $rc -eq 2 ] && grep -q "^usage: cqt-stage move" "$tmp/bad.err" && [ ! -s "$tmp/bad.out" ]; then
+        pass "'$args' exits 2 with usage"
+    else
+        fail "'$args' exits $rc; stderr: $(head -1 "$tmp/bad.err")"
+    fi
+done
+
+# 5. An out-of-range target: a report, exit 1, nothing moved.
+"$tool" move x=100 y=5000 --json >"$tmp/range.json" 2>/dev/null
+rc=$?
+[ $rc -eq 1 ] && pass "out of range exits 1" || fail "out of range exits $rc"
+expect "$tmp/range.json" .status CQT_ERANGE
+expect "$tmp/range.json" '.axes[1].outcome' "out of range"
+expect "$tmp/range.json" '.axes[0].outcome' "not started"
+
+"$tool" --help >"$tmp/help.out" 2>&1 && grep -q "^usage:" "$tmp/help.out" &&
+    pass "--help exits 0" || fail "--help"
+
+[ $failures -eq 0 ] && echo "all passed" || echo "$failures failed"
+[ $failures -eq 0 ]

@@ -188,6 +188,7 @@ struct cqt_thread {
     std::atomic<cqt_thread *> waiting_on{nullptr}; // blocking-call graph
     bool free_on_finish = false;
     bool user_freed = false;
+    std::atomic<bool> released{false}; // release_thread ran (exactly once)
 };
 
 namespace cqt {
@@ -285,6 +286,8 @@ struct TimerRec {
     int ms = 0;
     int type = 0;
     bool single = false;
+    int64_t start_ns = 0;     // when it was started: a periodic PRECISE timer's schedule origin
+    QObject *ticker = nullptr; // the timerfd notifier of a periodic PRECISE timer (owner thread)
     cqt_object *owner = nullptr;
     cqt_timer_event_fn fn = nullptr;
     void *user_data = nullptr;

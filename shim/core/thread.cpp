@@ -84,6 +84,11 @@ void on_thread_finished(cqt_thread *t)
 
 void release_thread(cqt_thread *t)
 {
+    // A thread freed from inside itself is released either by the main
+    // loop (the queued release) or by cqt_app_shutdown, whichever comes
+    // first; the other must not release it again.
+    if (t->released.exchange(true))
+        return;
     std::vector<cqt::Delivery> left;
     {
         std::lock_guard<std::mutex> lk(t->mu);
@@ -248,6 +253,8 @@ void finish_main_thread(cqt_thread *t)
 // at shutdown, are released here.
 void release_finished_thread(cqt_thread *t)
 {
+    if (t->released.load())
+        return;
     if (t->qthread) {
         t->qthread->wait();
         CQT_TSAN_ACQUIRE(t);
@@ -289,9 +296,14 @@ cqt_thread *cqt_thread_new(const char *name)
                 cqt_thread *m = g_app.main;
                 Delivery d{};
                 d.kind = kInternal;
-                d.internal.run = [](void *p) { release_finished_thread((cqt_thread *)p); };
+                d.internal.run = [](void *p) {
+                    auto *self = static_cast<cqt_thread *>(p);
+                    release_finished_thread(self);
+                    thread_unref(self); // the queued item's reference
+                };
                 d.internal.drop = d.internal.run;
                 d.internal.arg = t;
+                thread_ref(t); // cqt_app_shutdown may release t before this runs
                 bool wake = false;
                 int rc = CQT_ENOLOOP;
                 if (m) {
@@ -300,7 +312,8 @@ cqt_thread *cqt_thread_new(const char *name)
                     if (wake)
                         post_wake(m);
                 }
-                (void)rc; // refused: cqt_app_shutdown releases it
+                if (rc != CQT_OK)
+                    thread_unref(t); // refused: cqt_app_shutdown releases it
             }
             CQT_TSAN_RELEASE(t); // the last of our code this thread runs
         });

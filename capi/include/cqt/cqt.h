@@ -16,6 +16,7 @@
 #include "timer.h"
 #include "event.h"
 #include "pool.h"
+#include "worker.h"
 #include "axis.h"
 #include "stage.h"
 

@@ -352,7 +352,9 @@ static void json_number(out_buf *o, double d)
 
 static double rel_ms(int64_t t, int64_t base)
 {
-    return (double)(t - base) / 1e6;
+    /* In doubles: a report filled with arbitrary bytes must not overflow
+     * (found by the stage_cli fuzzer). */
+    return ((double)t - (double)base) / 1e6;
 }
 
 static size_t report_n(const cqt_stage_report *rep)

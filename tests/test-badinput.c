@@ -9,6 +9,10 @@
 
 #include <math.h>
 #include <pthread.h>
+
+#include <cqt/axis.h>
+#include <cqt/stage.h>
+#include <cqt/worker.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +27,21 @@ static void open_catalogue(void)
         catalogue = fopen(path, "a");
 }
 
+/* What the message must contain: the function's name, except for the
+ * rows that set it (a stage's report message names the axes instead). */
+static const char *must_name;
+
 static void check_row(const char *fn, const char *input, const char *expected_name, int ok,
                       const char *got_name, int line)
 {
     const char *msg = cqt_last_error();
+    const char *needle = must_name ? must_name : fn;
+    must_name = NULL;
     ck_assert_msg(ok, "line %d: %s(%s): expected %s, got %s (%s)", line, fn, input, expected_name,
                   got_name, msg);
     ck_assert_msg(msg[0] != '\0', "line %d: %s(%s) left no message", line, fn, input);
-    ck_assert_msg(strstr(msg, fn) != NULL, "line %d: %s(%s): message does not name the function: %s",
-                  line, fn, input, msg);
+    ck_assert_msg(strstr(msg, needle) != NULL, "line %d: %s(%s): message does not name %s: %s",
+                  line, fn, input, needle, msg);
     rows++;
     if (catalogue)
         fprintf(catalogue, "| `%s` | %s | `%s` | %s |\n", fn, input, expected_name, msg);
@@ -79,6 +89,28 @@ static void when_nothing(void *p, int st, const int *r, size_t n, size_t i)
     (void)r;
     (void)n;
     (void)i;
+}
+
+static int body_nothing(void *p, cqt_worker *w, cqt_value *result)
+{
+    (void)p;
+    (void)w;
+    (void)result;
+    return CQT_OK;
+}
+
+static void wslot_nothing(void *p, cqt_worker *w, const cqt_value *v)
+{
+    (void)p;
+    (void)w;
+    (void)v;
+}
+
+static void report_nothing(void *p, cqt_stage *st, const cqt_stage_report *r)
+{
+    (void)p;
+    (void)st;
+    (void)r;
 }
 
 static int hook_nothing(void *p, int ms)
@@ -292,11 +324,246 @@ START_TEST(test_bad_input_without_app)
     BAD("cqt_thread_start", "after cqt_app_shutdown", CQT_ESTATE, cqt_thread_start(t));
     BAD("cqt_object_start_timer", "after cqt_app_shutdown", CQT_ESTATE,
         cqt_object_start_timer(o, 1, CQT_TIMER_COARSE, tick_nothing, NULL));
+    BADNULL("cqt_signal_new", "owner from before cqt_app_shutdown", cqt_signal_new(o, "late"));
+    BADNULL("cqt_timer_new", "owner from before cqt_app_shutdown", cqt_timer_new(o, "late"));
+    BADNULL("cqt_connect", "after cqt_app_shutdown",
+            cqt_connect(s, o, slot_nothing, NULL, NULL, CQT_QUEUED));
+    BAD("cqt_disconnect", "after cqt_app_shutdown", CQT_ESTATE, cqt_disconnect(s, 1));
+    BAD("cqt_single_shot", "after cqt_app_shutdown", CQT_ESTATE,
+        cqt_single_shot(1, o, fn_nothing, NULL));
+    BAD("cqt_object_move_to_thread", "after cqt_app_shutdown", CQT_ESTATE,
+        cqt_object_move_to_thread(o, t));
+    BAD("cqt_app_add_shutdown_hook", "after cqt_app_shutdown", CQT_ESTATE,
+        cqt_app_add_shutdown_hook(hook_nothing, NULL, NULL));
+    BAD("cqt_pool_set_max_threads", "after cqt_app_shutdown", CQT_ESTATE,
+        cqt_pool_set_max_threads(2));
+    BADNULL("cqt_worker_new", "after cqt_app_shutdown", cqt_worker_new("w", body_nothing, NULL, NULL));
+    cqt_axis_config ac;
+    cqt_axis_config_init(&ac);
+    BADNULL("cqt_axis_new", "after cqt_app_shutdown", cqt_axis_new(&ac));
     cqt_object_free(o);
     cqt_thread_free(t);
     cqt_live_counts lc;
     cqt_debug_live_counts(&lc);
     ck_assert_int_eq(lc.objects + lc.threads + lc.timers + lc.signal_handles, 0);
+    if (catalogue)
+        fclose(catalogue);
+}
+END_TEST
+
+static void wait_for_event(void *ev)
+{
+    cqt_event_wait(ev, CQT_FOREVER);
+}
+
+/* The module headers: axis, stage, worker; and a double free the API can
+ * detect (the first free still queued to the object's busy thread). */
+START_TEST(test_bad_input_modules)
+{
+    open_catalogue();
+    char longname[400];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+
+    /* axis */
+    cqt_axis_config c;
+    cqt_axis_config_init(&c);
+    c.name = "ax";
+    c.min_position = -10;
+    c.max_position = 10;
+    c.time_scale = 100;
+    cqt_axis *a = cqt_axis_new(&c);
+    ck_assert_ptr_nonnull(a);
+    BADNULL("cqt_axis_new", "config = NULL", cqt_axis_new(NULL));
+#define BAD_AXIS_CONFIG(field, value, text)                                                    \
+    do {                                                                                       \
+        cqt_axis_config b_;                                                                    \
+        cqt_axis_config_init(&b_);                                                             \
+        b_.field = value;                                                                      \
+        BADNULL("cqt_axis_new", text, cqt_axis_new(&b_));                                      \
+    } while (0)
+    BAD_AXIS_CONFIG(speed, 0, "speed = 0");
+    BAD_AXIS_CONFIG(speed, -1, "speed = -1");
+    BAD_AXIS_CONFIG(speed, NAN, "speed = NaN");
+    BAD_AXIS_CONFIG(speed, INFINITY, "speed = +inf");
+    BAD_AXIS_CONFIG(acceleration, -5, "acceleration = -5");
+    BAD_AXIS_CONFIG(update_hz, -1, "update_hz = -1");
+    BAD_AXIS_CONFIG(update_hz, 100000, "update_hz = 100000");
+    BAD_AXIS_CONFIG(time_scale, -2, "time_scale = -2");
+    BAD_AXIS_CONFIG(start_position, NAN, "start_position = NaN");
+    {
+        cqt_axis_config b;
+        cqt_axis_config_init(&b);
+        b.min_position = 5;
+        b.max_position = -5;
+        BADNULL("cqt_axis_new", "min_position > max_position", cqt_axis_new(&b));
+        cqt_axis_config_init(&b);
+        b.min_position = -1;
+        b.max_position = 1;
+        b.start_position = 3;
+        BADNULL("cqt_axis_new", "start_position outside the limits", cqt_axis_new(&b));
+    }
+    BAD("cqt_axis_move_to", "NULL axis", CQT_EINVAL, cqt_axis_move_to(NULL, 1));
+    BAD("cqt_axis_move_to", "target = NaN", CQT_EINVAL, cqt_axis_move_to(a, NAN));
+    BAD("cqt_axis_move_to", "target = +inf", CQT_EINVAL, cqt_axis_move_to(a, INFINITY));
+    BAD("cqt_axis_move_to", "target = -inf", CQT_EINVAL, cqt_axis_move_to(a, -INFINITY));
+    BAD("cqt_axis_move_to", "target beyond the soft limit", CQT_ERANGE, cqt_axis_move_to(a, 11));
+    BAD("cqt_axis_stop", "NULL", CQT_EINVAL, cqt_axis_stop(NULL));
+    BAD("cqt_axis_inject_fault", "NULL", CQT_EINVAL, cqt_axis_inject_fault(NULL, CQT_AXIS_FAULT_STALL));
+    BAD("cqt_axis_inject_fault", "fault = 99", CQT_EINVAL, cqt_axis_inject_fault(a, (cqt_axis_fault)99));
+    BAD("cqt_axis_inject_fault", "fault = -1", CQT_EINVAL, cqt_axis_inject_fault(a, (cqt_axis_fault)-1));
+    BAD("cqt_axis_clear_fault", "NULL", CQT_EINVAL, cqt_axis_clear_fault(NULL));
+    cqt_axis_status st;
+    BAD("cqt_axis_get_status", "NULL axis", CQT_EINVAL, cqt_axis_get_status(NULL, &st));
+    BAD("cqt_axis_get_status", "NULL out", CQT_EINVAL, cqt_axis_get_status(a, NULL));
+    BAD("cqt_axis_limits", "NULL axis", CQT_EINVAL, cqt_axis_limits(NULL, NULL, NULL));
+    ck_assert(isnan(cqt_axis_position(NULL)) && isnan(cqt_axis_target(NULL)) &&
+              isnan(cqt_axis_speed(NULL)));
+    ck_assert_ptr_null(cqt_axis_reached_event(NULL));
+    ck_assert_str_eq(cqt_axis_name(NULL), "(null)");
+    /* a faulted axis refuses moves */
+    ck_assert_int_eq(cqt_axis_inject_fault(a, CQT_AXIS_FAULT_ERROR), CQT_OK);
+    ck_assert_int_eq(cqt_axis_move_to(a, 8), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_settled_event(a), CQT_TEST_TIMEOUT_MS), CQT_OK);
+    BAD("cqt_axis_move_to", "a faulted axis", CQT_EFAULT, cqt_axis_move_to(a, 1));
+    ck_assert_int_eq(cqt_axis_clear_fault(a), CQT_OK);
+    {
+        cqt_axis_config b;
+        cqt_axis_config_init(&b);
+        b.name = longname;
+        cqt_axis *la = cqt_axis_new(&b);
+        ck_assert_ptr_nonnull(la);
+        ck_assert_int_eq(strlen(cqt_axis_name(la)), 31); /* cut, not overflowed */
+        cqt_axis_free(la);
+    }
+
+    /* stage */
+    cqt_axis *two[2] = {a, a};
+    cqt_axis *none[1] = {NULL};
+    cqt_axis *many[CQT_STAGE_MAX_AXES + 1];
+    for (int i = 0; i <= CQT_STAGE_MAX_AXES; i++)
+        many[i] = a;
+    BADNULL("cqt_stage_new", "axes = NULL", cqt_stage_new(NULL, 1));
+    BADNULL("cqt_stage_new", "n = 0", cqt_stage_new(two, 0));
+    BADNULL("cqt_stage_new", "n = 17 (above CQT_STAGE_MAX_AXES)", cqt_stage_new(many, 17));
+    BADNULL("cqt_stage_new", "a NULL axis", cqt_stage_new(none, 1));
+    BADNULL("cqt_stage_new", "the same axis twice", cqt_stage_new(two, 2));
+    BADNULL("cqt_stage_new_from_config", "config = NULL", cqt_stage_new_from_config(NULL));
+    cqt_stage *sg = cqt_stage_new(two, 1);
+    ck_assert_ptr_nonnull(sg);
+    double tg[1] = {1}, tnan[1] = {NAN}, tinf[1] = {INFINITY}, tfar[1] = {100};
+    cqt_stage_report rep;
+    BAD("cqt_stage_move_to", "NULL stage", CQT_EINVAL,
+        cqt_stage_move_to(NULL, tg, CQT_STAGE_PARALLEL, 100, &rep));
+    BAD("cqt_stage_move_to", "targets = NULL", CQT_EINVAL,
+        cqt_stage_move_to(sg, NULL, CQT_STAGE_PARALLEL, 100, &rep));
+    BAD("cqt_stage_move_to", "mode = 7", CQT_EINVAL,
+        cqt_stage_move_to(sg, tg, (cqt_stage_mode)7, 100, &rep));
+    BAD("cqt_stage_move_to", "timeout_ms = -5", CQT_EINVAL,
+        cqt_stage_move_to(sg, tg, CQT_STAGE_PARALLEL, -5, &rep));
+    must_name = "ax"; /* the report's message, documented as naming the axes */
+    BAD("cqt_stage_move_to", "a NaN target", CQT_EINVAL,
+        cqt_stage_move_to(sg, tnan, CQT_STAGE_PARALLEL, 100, &rep));
+    must_name = "ax"; /* the report's message, documented as naming the axes */
+    BAD("cqt_stage_move_to", "an infinite target", CQT_EINVAL,
+        cqt_stage_move_to(sg, tinf, CQT_STAGE_PARALLEL, 100, &rep));
+    must_name = "ax"; /* the report's message, documented as naming the axes */
+    BAD("cqt_stage_move_to", "a target beyond the soft limit", CQT_ERANGE,
+        cqt_stage_move_to(sg, tfar, CQT_STAGE_SEQUENTIAL, 100, &rep));
+    BAD("cqt_stage_move_to_async", "NULL receiver", CQT_EINVAL,
+        cqt_stage_move_to_async(sg, tg, CQT_STAGE_PARALLEL, 100, NULL, report_nothing, NULL, NULL));
+    BAD("cqt_stage_set_axis_timeout", "i out of range", CQT_EINVAL,
+        cqt_stage_set_axis_timeout(sg, 5, 100));
+    BAD("cqt_stage_set_axis_timeout", "timeout_ms = -3", CQT_EINVAL,
+        cqt_stage_set_axis_timeout(sg, 0, -3));
+    BAD("cqt_stage_stop", "NULL", CQT_EINVAL, cqt_stage_stop(NULL));
+    ck_assert_ptr_null(cqt_stage_axis(sg, 9));
+    ck_assert_ptr_null(cqt_stage_axis_by_name(sg, longname));
+    cqt_stage_free(sg);
+
+    /* worker */
+    BADNULL("cqt_worker_new", "fn = NULL", cqt_worker_new("w", NULL, NULL, NULL));
+    BADNULL("cqt_worker_new_custom", "klass = NULL", cqt_worker_new_custom("w", NULL, NULL));
+    cqt_worker *fw = cqt_worker_new(longname, body_nothing, NULL, NULL);
+    ck_assert_ptr_nonnull(fw);
+    ck_assert_int_eq(strlen(cqt_worker_name(fw)), 63);
+    BAD("cqt_worker_set_flags", "NULL", CQT_EINVAL, cqt_worker_set_flags(NULL, 0));
+    BAD("cqt_worker_set_flags", "flags = 0x100", CQT_EINVAL, cqt_worker_set_flags(fw, 0x100));
+    BAD("cqt_worker_set_flags", "CQT_WORKER_GENERATOR", CQT_EINVAL,
+        cqt_worker_set_flags(fw, CQT_WORKER_GENERATOR));
+    BAD("cqt_worker_set_yield_mode", "a function worker", CQT_ESTATE,
+        cqt_worker_set_yield_mode(fw, CQT_YIELD_LATEST, 0));
+    BAD("cqt_worker_set_deadline", "ms = -1", CQT_EINVAL, cqt_worker_set_deadline(fw, -1));
+    BAD("cqt_worker_set_send_capacity", "a function worker", CQT_ESTATE,
+        cqt_worker_set_send_capacity(fw, 4));
+    BAD("cqt_worker_set_total", "a function worker", CQT_ESTATE, cqt_worker_set_total(fw, 4));
+    BADNULL("cqt_worker_connect", "which = 99",
+            cqt_worker_connect(fw, 99, NULL, wslot_nothing, NULL, NULL));
+    BADNULL("cqt_worker_connect", "fn = NULL",
+            cqt_worker_connect(fw, CQT_WORKER_FINISHED, NULL, NULL, NULL, NULL));
+    BAD("cqt_worker_disconnect", "id = 0", CQT_EINVAL, cqt_worker_disconnect(fw, 0));
+    BAD("cqt_worker_pause", "a function worker", CQT_ESTATE, cqt_worker_pause(fw));
+    BAD("cqt_worker_send", "a function worker", CQT_ESTATE, cqt_worker_send(fw, NULL));
+    BAD("cqt_worker_wait", "never started", CQT_ESTATE, cqt_worker_wait(fw, 0));
+    BAD("cqt_worker_wait", "timeout_ms = -5", CQT_EINVAL, cqt_worker_wait(fw, -5));
+    BAD("cqt_worker_yield", "outside the worker's body", CQT_EWRONGTHREAD,
+        cqt_worker_yield(fw, NULL, NULL));
+    BAD("cqt_worker_emit", "a built-in signal", CQT_EINVAL,
+        cqt_worker_emit(fw, CQT_WORKER_FINISHED, NULL));
+    BAD("cqt_worker_add_signal", "name = NULL", CQT_EINVAL, cqt_worker_add_signal(fw, NULL));
+    BAD("cqt_worker_start", "NULL", CQT_EINVAL, cqt_worker_start(NULL));
+    ck_assert_int_eq(cqt_worker_start(fw), CQT_OK);
+    BAD("cqt_worker_start", "started twice", CQT_ESTATE, cqt_worker_start(fw));
+    ck_assert_int_eq(cqt_worker_wait(fw, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_worker_unref(fw);
+    cqt_worker *gw = cqt_worker_new_generator("g", body_nothing, NULL, NULL);
+    BAD("cqt_worker_set_send_capacity", "capacity = 0", CQT_EINVAL,
+        cqt_worker_set_send_capacity(gw, 0));
+    BAD("cqt_worker_set_send_capacity", "capacity = 2000000", CQT_EINVAL,
+        cqt_worker_set_send_capacity(gw, 2000000));
+    BAD("cqt_worker_set_total", "total = -1", CQT_EINVAL, cqt_worker_set_total(gw, -1));
+    BAD("cqt_worker_set_yield_mode", "throttle_ms = -1", CQT_EINVAL,
+        cqt_worker_set_yield_mode(gw, CQT_YIELD_ALL, -1));
+    cqt_worker_unref(gw);
+
+    /* double free, detected while the first free is still queued */
+    cqt_thread *t = cqt_thread_new("busy");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    cqt_event *go = cqt_event_new("go");
+    cqt_object *blocker = cqt_object_new(t), *victim = cqt_object_new(t);
+    ck_assert_int_eq(cqt_invoke(blocker, wait_for_event, go, CQT_QUEUED), CQT_OK);
+    cqt_test_capture_start();
+    cqt_object_free(victim);
+    cqt_object_free(victim); /* still held by the queued destroy: detected */
+    ck_assert_msg(cqt_test_captured_contains("freed twice"), "%s", cqt_test_captured());
+    if (catalogue) {
+        const char *log = cqt_test_captured();
+        const char *msg = strstr(log, "cqt_object_free");
+        fprintf(catalogue, "| `cqt_object_free` | freed twice, the first free still queued | "
+                           "ignored (warning) | %.*s |\n",
+                (int)strcspn(msg ? msg : "", "\n"), msg ? msg : "");
+    }
+    cqt_test_capture_stop();
+    cqt_event_set(go);
+    cqt_object_free(blocker);
+    cqt_thread_free(t);
+    cqt_event_free(go);
+    {
+        cqt_value v = cqt_value_string("x");
+        cqt_value_clear(&v);
+        cqt_value_clear(&v); /* documented as safe */
+        ck_assert_int_eq(cqt_value_get_type(&v), CQT_VALUE_NONE);
+    }
+    /* a second disconnect of the same connection */
+    {
+        cqt_object *o = cqt_object_new(NULL);
+        cqt_signal *sg2 = cqt_signal_new(o, "s");
+        cqt_connection cn = cqt_connect(sg2, o, slot_nothing, NULL, NULL, CQT_AUTO);
+        ck_assert_int_eq(cqt_disconnect(sg2, cn), CQT_OK);
+        BAD("cqt_disconnect", "the same connection twice", CQT_EINVAL, cqt_disconnect(sg2, cn));
+        cqt_object_free(o);
+    }
+    cqt_axis_free(a);
     if (catalogue)
         fclose(catalogue);
 }
@@ -309,6 +576,7 @@ CQT_TEST_SUITE(badinput_suite)
     cqt_test_add_app_fixture(tc);
     tcase_add_test(tc, test_bad_input_with_app);
     tcase_add_test(tc, test_bad_input_wrong_thread);
+    tcase_add_test(tc, test_bad_input_modules);
     suite_add_tcase(s, tc);
     TCase *none = tcase_create("without-app");
     tcase_add_test(none, test_bad_input_without_app);

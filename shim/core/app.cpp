@@ -87,10 +87,27 @@ void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv))
 int cqt_app_init(int *argc, char **argv, unsigned flags)
 {
     return guard("cqt_app_init", int(CQT_EINTERNAL), [&]() -> int {
-        std::lock_guard<std::mutex> lk(g_app.mu);
-        if (app_running())
+        // Claim the init without holding a lock while Qt (and, for a GUI,
+        // the platform plugin) starts: their warnings reach the message
+        // handler, which may call back into cqt.
+        bool claimed = false;
+        {
+            std::lock_guard<std::mutex> lk(g_app.mu);
+            if (!app_running() && !g_app.initializing) {
+                g_app.initializing = true;
+                claimed = true;
+            }
+        }
+        if (!claimed)
             return fail(CQT_ESTATE, "cqt_app_init: an application exists already (one per "
                                     "process); call cqt_app_shutdown before a new init");
+        struct Unclaim {
+            ~Unclaim()
+            {
+                std::lock_guard<std::mutex> lk(g_app.mu);
+                g_app.initializing = false;
+            }
+        } unclaim;
         if (flags & ~unsigned(CQT_APP_GUI))
             return fail(CQT_EINVAL, "cqt_app_init: unknown flags 0x%x; use CQT_APP_CORE or "
                                     "CQT_APP_GUI",

@@ -1,6 +1,9 @@
 // object.cpp — objects (affinity, move, deferred free) and cqt_invoke.
 #include "shim-private.h"
 
+#include <QAbstractEventDispatcher>
+#include <QThread>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -150,6 +153,14 @@ void object_destroy(cqt_object *o)
     if (o->qobj) {
         forget_qobject(o, o->thread.load());
         o->qobj->owner = nullptr;
+        // Reliability fix (issue 8, stress timers): a timer killed while a
+        // move's queued _q_reregisterTimers was still pending is registered
+        // again by Qt afterwards, yet no longer in the QObject's own list,
+        // so ~QObject would leave it in the dispatcher pointing at freed
+        // memory. Drop every registration of this QObject here, in its thread.
+        if (o->qobj->thread() == QThread::currentThread())
+            if (auto *ed = QAbstractEventDispatcher::instance())
+                ed->unregisterTimers(o->qobj);
         if (o->dispatch_depth > 0)
             o->qobj->deleteLater(); // we are inside its timerEvent
         else
@@ -206,6 +217,49 @@ void ShimObject::timerEvent(QTimerEvent *e)
     CQT_TSAN_ACQUIRE(this); // pairs with the release in cqt_object_move_to_thread
     if (owner)
         guard_void("cqt timer", [&] { dispatch_timer(owner, e->timerId()); });
+}
+
+// Queues object_destroy(o) to the thread o lives in, when that is not the
+// calling thread and its loop runs; false when the caller must destroy it.
+static bool defer_destroy(cqt_object *o);
+
+// The deferred destroy. Reliability fix (issue 8, stress timers): a move
+// running in the old owner thread when cqt_object_free() was called may
+// already have handed the QObject (and its Qt timers) to another thread,
+// while this delivery, queued to the old thread, does not travel with the
+// object. Deleting the QObject here would leave its timers registered in
+// the new thread's dispatcher (Qt cannot unregister them from another
+// thread) and the next one would fire on freed memory. So follow the object.
+static void destroy_deferred(void *p)
+{
+    auto *o = (cqt_object *)p;
+    if (!defer_destroy(o))
+        object_destroy(o);
+}
+
+static bool defer_destroy(cqt_object *o)
+{
+    std::lock_guard<std::mutex> olk(o->mu);
+    cqt_thread *t = o->thread.load();
+    if (t == current_thread_if_any())
+        return false;
+    std::lock_guard<std::mutex> tlk(t->mu);
+    if (t->state != LoopState::Running && t->state != LoopState::Stopping)
+        return false;
+    // Its loop runs: the free happens there, after what is already queued
+    // (which is dropped, o being dead).
+    Delivery d{};
+    d.kind = kInternal;
+    d.internal.run = destroy_deferred;
+    d.internal.drop = [](void *p) { object_destroy((cqt_object *)p); };
+    d.internal.arg = o;
+    d.target = nullptr;
+    bool wake = false;
+    if (enqueue_locked(t, d, false, wake) != CQT_OK)
+        return false;
+    if (wake)
+        post_wake(t);
+    return true;
 }
 
 extern "C" {
@@ -364,31 +418,7 @@ void cqt_object_free(cqt_object *o)
             log_message(CQT_MSG_WARNING, "cqt", msg);
             return;
         }
-        bool deferred = false;
-        {
-            std::lock_guard<std::mutex> olk(o->mu);
-            cqt_thread *t = o->thread.load();
-            if (t != current_thread_if_any()) {
-                std::lock_guard<std::mutex> tlk(t->mu);
-                if (t->state == LoopState::Running || t->state == LoopState::Stopping) {
-                    // Its loop runs: the free happens there, after what is
-                    // already queued (which is dropped, o being dead).
-                    Delivery d{};
-                    d.kind = kInternal;
-                    d.internal.run = [](void *p) { object_destroy((cqt_object *)p); };
-                    d.internal.drop = d.internal.run;
-                    d.internal.arg = o;
-                    d.target = nullptr;
-                    bool wake = false;
-                    if (enqueue_locked(t, d, false, wake) == CQT_OK) {
-                        deferred = true;
-                        if (wake)
-                            post_wake(t);
-                    }
-                }
-            }
-        }
-        if (!deferred)
+        if (!defer_destroy(o))
             object_destroy(o);
     });
 }

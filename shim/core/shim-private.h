@@ -176,7 +176,9 @@ struct cqt_thread {
     std::mutex mu;
     std::vector<cqt::Delivery> pending;
     bool wake_posted = false;
-    LoopState state = LoopState::New;
+    // Written under mu; atomic so that a quick unlocked look (is it freed?
+    // is it running?) is not a data race.
+    std::atomic<LoopState> state{LoopState::New};
     std::vector<cqt_object *> timer_objects; // objects with a QObject here
 
     // Drain state, touched only by the thread itself.
@@ -186,8 +188,8 @@ struct cqt_thread {
 
     std::atomic<int64_t> inflight{0}; // queued, not yet run or dropped
     std::atomic<cqt_thread *> waiting_on{nullptr}; // blocking-call graph
-    bool free_on_finish = false;
-    bool user_freed = false;
+    std::atomic<bool> free_on_finish{false};
+    std::atomic<bool> user_freed{false};
     std::atomic<bool> released{false}; // release_thread ran (exactly once)
 };
 
@@ -337,6 +339,7 @@ struct App {
     std::atomic<bool> quit_pending{false};
     std::atomic<int> quit_code{0};
     bool in_exec = false;
+    bool initializing = false; // guarded by mu: cqt_app_init is under way
     QThreadPool *pool = nullptr;
 };
 extern App g_app;

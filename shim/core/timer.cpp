@@ -4,11 +4,25 @@
 // A start or kill from a foreign thread is marshalled to the owner's thread
 // through its mailbox; ids are ours (global, never reused) so they can be
 // returned before the owner thread has armed the Qt timer.
+//
+// Periodic CQT_TIMER_PRECISE timers do not use Qt's timer: Qt re-arms a
+// periodic timer from the moment it fired (and the glib dispatcher rounds
+// its wait up to whole milliseconds), so a 1 ms timer drifts by ~10%
+// (bench/bench-timers.c). They are a timerfd on the absolute schedule
+// start + k * interval, watched by a QSocketNotifier that is a child of
+// the owner's QObject, so it follows the object to another thread the way
+// Qt's timers do (P7). Coarse and very coarse timers keep Qt's semantics.
 #include "shim-private.h"
+
+#include <QAbstractEventDispatcher>
+
+#include <QtCore/QSocketNotifier>
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 struct cqt_timer {
     uint32_t magic = cqt::kTimerMagic;
@@ -46,6 +60,76 @@ void timer_handle_unref(cqt_timer *t)
     }
 }
 
+// The timerfd of a periodic PRECISE timer. Lives in the owner's thread.
+class Ticker : public QSocketNotifier {
+public:
+    Ticker(int fd, int key, cqt::ShimObject *parent)
+        : QSocketNotifier(fd, QSocketNotifier::Read, parent), fd_(fd), key_(key)
+    {
+    }
+    ~Ticker() override
+    {
+        CQT_TSAN_ACQUIRE(this); // see event()
+        setEnabled(false); // before the fd is closed
+        close(fd_);
+    }
+    // Stops it for good; deleted later (it may be inside its own event()).
+    void retire()
+    {
+        CQT_TSAN_ACQUIRE(this); // see event()
+        setEnabled(false);
+        deleteLater();
+    }
+
+protected:
+    bool event(QEvent *e) override
+    {
+        // A ticker moves threads with its QObject through Qt's own
+        // (uninstrumented) locks: pair with the release at its creation,
+        // and with the one cqt_object_move_to_thread makes on the QObject.
+        CQT_TSAN_ACQUIRE(this);
+        if (e->type() != QEvent::SockAct)
+            return QSocketNotifier::event(e);
+        auto *q = static_cast<cqt::ShimObject *>(parent());
+        CQT_TSAN_ACQUIRE(q);
+        uint64_t expirations;
+        // Missed periods are coalesced into one call, as Qt does; the
+        // schedule itself stays on start + k * interval.
+        if (read(fd_, &expirations, sizeof expirations) == sizeof expirations && q->owner)
+            cqt::guard_void("cqt timer", [&] { cqt::dispatch_timer(q->owner, key_); });
+        CQT_TSAN_RELEASE(this); // for whichever thread it runs in next (moves)
+        return true;
+    }
+
+private:
+    int fd_;
+    int key_;
+};
+
+// Arms @r as a timerfd ticker; false when no fd is available (the caller
+// falls back to a Qt timer).
+bool arm_ticker(cqt::TimerRec *r, cqt::ShimObject *q)
+{
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0)
+        return false;
+    const int64_t period = int64_t(r->ms) * 1000000;
+    const int64_t first = r->start_ns + period;
+    itimerspec its{};
+    its.it_interval.tv_sec = time_t(period / 1000000000);
+    its.it_interval.tv_nsec = long(period % 1000000000);
+    its.it_value.tv_sec = time_t(first / 1000000000);
+    its.it_value.tv_nsec = long(first % 1000000000);
+    if (timerfd_settime(fd, TFD_TIMER_ABSTIME, &its, nullptr) != 0) {
+        close(fd);
+        return false;
+    }
+    r->qt_id = -r->id; // negative keys in o->armed: ours, not Qt's
+    r->ticker = new Ticker(fd, r->qt_id, q);
+    CQT_TSAN_RELEASE(r->ticker); // acquired where it runs (event, retire, destructor)
+    return true;
+}
+
 void arm_run(void *p)
 {
     auto *r = static_cast<cqt::TimerRec *>(p);
@@ -55,6 +139,10 @@ void arm_run(void *p)
         return;
     }
     cqt::ShimObject *q = cqt::ensure_qobject(o);
+    if (r->type == CQT_TIMER_PRECISE && !r->single && r->ms > 0 && arm_ticker(r, q)) {
+        o->armed[r->qt_id] = r; // the arming's reference moves into the table
+        return;
+    }
     int qt_id = q->startTimer(r->ms, Qt::TimerType(r->type));
     if (qt_id == 0) {
         char msg[200];
@@ -85,7 +173,9 @@ void disarm_run(void *p)
     if (r->qt_id) {
         auto it = o->armed.find(r->qt_id);
         if (it != o->armed.end() && it->second == r) {
-            if (o->qobj)
+            if (r->ticker)
+                static_cast<Ticker *>(r->ticker)->retire();
+            else if (o->qobj)
                 o->qobj->killTimer(r->qt_id);
             o->armed.erase(it);
             cqt::timer_rec_unref(r);
@@ -116,6 +206,7 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
     r->ms = ms;
     r->type = type;
     r->single = single;
+    r->start_ns = cqt__now_ns();
     r->owner = o;
     cqt::object_ref(o);
     r->fn = cb;
@@ -181,6 +272,12 @@ void timer_fire(void *user_data, cqt_object *, int id)
         if (t->single) {
             cqt::timer_rec_unref(t->rec);
             t->rec = nullptr;
+        } else if (t->rec->ticker) {
+            // On the absolute schedule: the next multiple after now.
+            const int64_t now = cqt__now_ns(), period = int64_t(t->interval) * 1000000;
+            t->deadline_ns += period;
+            if (t->deadline_ns <= now && period > 0)
+                t->deadline_ns += ((now - t->deadline_ns) / period + 1) * period;
         } else {
             t->deadline_ns = cqt__now_ns() + int64_t(t->interval) * 1000000;
         }
@@ -243,11 +340,22 @@ void timer_rec_unref(TimerRec *r)
 void dispatch_timer(cqt_object *o, int qt_id)
 {
     auto it = o->armed.find(qt_id);
-    if (it == o->armed.end())
+    if (it == o->armed.end()) {
+        // Reliability fix (issue 8): a Qt timer we killed while a move's
+        // _q_reregisterTimers was pending comes back unowned; unregister it
+        // so it does not keep firing (and hold its id) forever.
+        if (auto *ed = QAbstractEventDispatcher::instance())
+            ed->unregisterTimer(qt_id);
         return;
+    }
     TimerRec *r = it->second;
     if (r->killed.load())
         return; // a kill is on its way through the mailbox
+    // Reliability fix (issue 8, fuzz api_sequence): cqt_object_free() from
+    // another thread only queues the destroy; until it runs, a due timer
+    // must not fire ("no timer of @o starts after cqt_object_free returns").
+    if (o->dead.load(std::memory_order_acquire))
+        return;
     r->refs.fetch_add(1);
     object_ref(o);
     if (r->single) {
@@ -270,7 +378,9 @@ void disarm_all_timers(cqt_object *o)
 {
     bool here = in_owner_thread(o);
     for (auto &kv : o->armed) {
-        if (here && o->qobj)
+        if (here && kv.second->ticker)
+            static_cast<Ticker *>(kv.second->ticker)->retire();
+        else if (here && o->qobj)
             o->qobj->killTimer(kv.first);
         kv.second->killed = true;
         timer_rec_unref(kv.second);
@@ -462,7 +572,7 @@ int cqt_timer_start(cqt_timer *t, int interval_ms)
         }
         t->rec = r; // keeps the caller's reference
         t->interval = interval_ms;
-        t->deadline_ns = cqt__now_ns() + int64_t(interval_ms) * 1000000;
+        t->deadline_ns = r->start_ns + int64_t(interval_ms) * 1000000;
         return int(CQT_OK);
     });
 }

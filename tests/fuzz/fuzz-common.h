@@ -1,0 +1,22 @@
+/* fuzz-common.h — what the fuzz targets and their replay driver share. */
+#ifndef CQT_FUZZ_COMMON_H
+#define CQT_FUZZ_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cqt/base.h>
+
+/* Each target: an init run once, and a run per input (0 = fine; an
+ * invariant that breaks aborts). */
+int fuzz_api_sequence_init(void);
+int fuzz_api_sequence_run(const uint8_t *data, size_t size);
+int fuzz_stage_cli_init(void);
+int fuzz_stage_cli_run(const uint8_t *data, size_t size);
+
+/* Drops the warnings cqt is expected to log for bad input (they would
+ * flood the fuzzer's output); fatal messages still reach stderr. */
+void fuzz_quiet_handler(void *user_data, cqt_msg_type type, const char *category,
+                        const char *message);
+
+#endif

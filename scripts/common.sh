@@ -7,9 +7,15 @@ CQT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CQT_ROOT
 
 # Packages every build needs (Debian bookworm names).
+# fonts-dejavu-core: readable text in the demo's window and screenshot
+# under Xvfb and the offscreen platform.
 # shellcheck disable=SC2034  # used by the scripts that source this file
 CQT_BASE_PACKAGES=(qtbase5-dev qtbase5-dev-tools meson ninja-build pkg-config check
-    xvfb xauth gcc g++)
+    xvfb xauth gcc g++ fonts-dejavu-core)
+
+# Extra packages of scripts/fuzz: clang 14 and its libFuzzer/sanitizer runtimes.
+# shellcheck disable=SC2034  # used by scripts/fuzz
+CQT_FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 cqt_log() { printf '==> %s\n' "$*" >&2; }
 cqt_die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,411 @@
+/* cqt-stage-demo-tour.c — the scripted runs of cqt-stage-demo.
+ *
+ * The tour presses the demo's own buttons and keys (cqt_widget_click,
+ * cqt_window_send_keys) and checks what comes back. It is driven by the
+ * events it waits for (stage reports, worker signals) and by single-shot
+ * timers: the GUI thread never blocks, so the heartbeat it reports at the
+ * end measures the real main loop. Each step has a watchdog.
+ */
+#include "cqt-stage-demo.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOUR_STEP_LIMIT_MS 60000 /* generous: sanitizer builds on a busy machine */
+#define TOUR_LATENCY_LIMIT_MS 250.0
+#define TOUR_FAULT_TIMEOUT_MS 1500
+
+typedef enum tour_step {
+    STEP_START,
+    STEP_PARALLEL,
+    STEP_SEQUENTIAL,
+    STEP_STALL,
+    STEP_DROP,
+    STEP_NAIVE,
+    STEP_JOB,   /* job 1: pause, resume, result; job 2 queued meanwhile */
+    STEP_ABORT, /* job 2: pause, then abort */
+    STEP_SHOWCASE, /* not checked: a stalled move and a paused job 3 for the screenshot */
+    STEP_END,
+    STEP_DONE,
+    /* --script close */
+    STEP_CLOSE_START,
+    STEP_CLOSE_WAIT
+} tour_step;
+
+static const char *const step_names[] = {
+    "start", "parallel move", "sequential move", "stalled move", "lost signal",
+    "naive QTimer (P1)", "job with pause/resume", "job abort", "showcase", "end", "done",
+    "close: start work", "close: wait for work",
+};
+
+struct demo_tour {
+    tour_step step;
+    unsigned generation; /* bumped per step, for the watchdog */
+    int passed, failed;
+    char failures[2048];
+    long long paused_yields;
+    bool job1_paused, job1_resumed, job1_returned, job2_paused, job2_aborted, job2_returned;
+    bool job2_queued;
+    bool showcase_report, showcase_job;
+};
+
+static void run_step(void *user_data);
+
+static void fail(demo *d, const char *fmt, ...) CQT_PRINTF(2, 3);
+static void fail(demo *d, const char *fmt, ...)
+{
+    struct demo_tour *t = d->tour;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    t->failed++;
+    size_t len = strlen(t->failures);
+    snprintf(t->failures + len, sizeof t->failures - len, "  - %s: %s\n", step_names[t->step],
+             msg);
+    demo_log(d, "tour: FAILED in '%s': %s", step_names[t->step], msg);
+}
+
+static void pass(demo *d, const char *what)
+{
+    d->tour->passed++;
+    demo_log(d, "tour: ok — %s", what);
+}
+
+typedef struct watchdog {
+    demo *d;
+    unsigned generation;
+} watchdog;
+
+static void on_watchdog(void *user_data)
+{
+    watchdog *w = user_data;
+    demo *d = w->d;
+    struct demo_tour *t = d->tour;
+    if (!t || t->generation != w->generation || t->step >= STEP_DONE)
+        return;
+    fail(d, "nothing happened within %d ms", TOUR_STEP_LIMIT_MS);
+    t->step = STEP_END;
+    t->generation++;
+    cqt_single_shot(0, d->gui, run_step, d);
+}
+
+/* Moves to @step after @delay_ms (the loop runs meanwhile). */
+static void go(demo *d, tour_step step, int delay_ms)
+{
+    struct demo_tour *t = d->tour;
+    t->step = step;
+    t->generation++;
+    watchdog *w = malloc(sizeof *w);
+    if (w) {
+        w->d = d;
+        w->generation = t->generation;
+        cqt_single_shot_full(TOUR_STEP_LIMIT_MS + delay_ms, d->gui, on_watchdog, w, free);
+    }
+    cqt_single_shot(delay_ms, d->gui, run_step, d);
+}
+
+static void set_targets(demo *d, double x, double y, double z)
+{
+    cqt_widget_set_value(d->axes[0].target, x);
+    cqt_widget_set_value(d->axes[1].target, y);
+    cqt_widget_set_value(d->axes[2].target, z);
+}
+
+static void press_keys(demo *d, const char *keys)
+{
+    int rc = cqt_window_send_keys(d->win, keys);
+    if (rc != CQT_OK)
+        fail(d, "the shortcut %s did nothing: %s", keys, cqt_last_error());
+}
+
+static void finish(demo *d)
+{
+    struct demo_tour *t = d->tour;
+    if (d->opt.screenshot && demo_screenshot(d, d->opt.screenshot) != CQT_OK)
+        t->failed++;
+    printf("tour: %d checks passed, %d failed; largest main-loop latency %.1f ms (limit %.0f)\n",
+           t->passed, t->failed, d->hb_max_ms, TOUR_LATENCY_LIMIT_MS);
+    if (t->failed)
+        printf("tour: failures:\n%s", t->failures);
+    fflush(stdout);
+    d->exit_code = t->failed ? 1 : 0;
+    cqt_app_quit(d->exit_code);
+}
+
+static void run_step(void *user_data)
+{
+    demo *d = user_data;
+    struct demo_tour *t = d->tour;
+    if (!t || d->closing)
+        return;
+    switch (t->step) {
+    case STEP_START:
+        d->hb_max_ms = 0; /* measure from here: window creation is not the tour */
+        demo_log(d, "tour: start (every step is checked; the GUI thread never waits)");
+        go(d, STEP_PARALLEL, 100);
+        break;
+    case STEP_PARALLEL:
+        set_targets(d, 300, 600, 900);
+        cqt_widget_click(d->move_parallel);
+        break;
+    case STEP_SEQUENTIAL:
+        set_targets(d, 100, 200, 300);
+        press_keys(d, "F6");
+        break;
+    case STEP_STALL:
+        cqt_widget_set_checked(d->stall_y, true);
+        cqt_widget_set_value(d->timeout, TOUR_FAULT_TIMEOUT_MS);
+        set_targets(d, 500, 500, 500);
+        press_keys(d, "F5");
+        break;
+    case STEP_DROP:
+        cqt_widget_set_checked(d->drop_z, true);
+        cqt_widget_set_value(d->timeout, TOUR_FAULT_TIMEOUT_MS);
+        set_targets(d, 200, 200, 800);
+        cqt_widget_click(d->move_parallel);
+        break;
+    case STEP_NAIVE:
+        cqt_widget_set_checked(d->naive, true);
+        cqt_widget_set_value(d->timeout, 800);
+        set_targets(d, 700, 200, 800);
+        cqt_widget_click(d->move_parallel);
+        break;
+    case STEP_JOB:
+        press_keys(d, "Ctrl+J");
+        cqt_widget_click(d->job_start); /* a second job, queued */
+        if (d->jobs_waiting == 1) {
+            t->job2_queued = true;
+            pass(d, "a second job is queued while the first runs");
+        } else {
+            fail(d, "the second job was not queued (%d waiting)", d->jobs_waiting);
+        }
+        break;
+    case STEP_ABORT:
+        break; /* job 2 starts from the queue; its handlers drive this step */
+    case STEP_SHOWCASE:
+        /* The state the screenshot shows: a move whose report names the
+         * stalled axis, and a job paused half way (quit at shutdown). */
+        cqt_widget_set_checked(d->stall_y, true);
+        cqt_widget_set_value(d->timeout, TOUR_FAULT_TIMEOUT_MS);
+        set_targets(d, 250, 500, 750);
+        cqt_widget_click(d->move_parallel);
+        cqt_widget_click(d->job_start);
+        break;
+    case STEP_END:
+        if (d->hb_max_ms <= TOUR_LATENCY_LIMIT_MS) {
+            char what[128];
+            snprintf(what, sizeof what, "main loop never late by over %.0f ms (largest %.1f)",
+                     TOUR_LATENCY_LIMIT_MS, d->hb_max_ms);
+            pass(d, what);
+        } else {
+            fail(d, "the main loop was late by %.1f ms (limit %.0f ms)", d->hb_max_ms,
+                 TOUR_LATENCY_LIMIT_MS);
+        }
+        demo_log(d, "tour: %d checks passed, %d failed", t->passed, t->failed);
+        t->step = STEP_DONE;
+        t->generation++;
+        /* Let the last lines paint before the screenshot. */
+        cqt_single_shot(300, d->gui, run_step, d);
+        break;
+    case STEP_DONE:
+        finish(d);
+        break;
+    case STEP_CLOSE_START:
+        set_targets(d, 1000, 1000, 1000);
+        cqt_widget_click(d->move_parallel);
+        cqt_widget_click(d->job_start);
+        t->step = STEP_CLOSE_WAIT;
+        break;
+    case STEP_CLOSE_WAIT:
+        break;
+    }
+}
+
+static bool outcome_is(demo *d, const cqt_stage_report *r, size_t i, cqt_stage_outcome want)
+{
+    if (r->n <= i || r->axes[i].outcome == want)
+        return r->n > i;
+    fail(d, "axis %s: %s, expected %s", r->axes[i].name,
+         cqt_stage_outcome_name(r->axes[i].outcome), cqt_stage_outcome_name(want));
+    return false;
+}
+
+void demo_script_on_report(demo *d, const cqt_stage_report *r)
+{
+    struct demo_tour *t = d->tour;
+    if (!t)
+        return;
+    bool ok = true;
+    switch (t->step) {
+    case STEP_PARALLEL:
+    case STEP_SEQUENTIAL: {
+        cqt_stage_mode want = t->step == STEP_PARALLEL ? CQT_STAGE_PARALLEL : CQT_STAGE_SEQUENTIAL;
+        if (r->status != CQT_OK || r->mode != want) {
+            fail(d, "%s move: %s (%s)", cqt_stage_mode_name(r->mode), cqt_status_name(r->status),
+                 r->message);
+            ok = false;
+        }
+        for (size_t i = 0; i < DEMO_AXES; i++)
+            ok &= outcome_is(d, r, i, CQT_STAGE_REACHED);
+        if (ok)
+            pass(d, want == CQT_STAGE_PARALLEL ? "parallel move: every axis reached"
+                                               : "sequential move (F6): every axis reached");
+        go(d, t->step == STEP_PARALLEL ? STEP_SEQUENTIAL : STEP_STALL, 200);
+        break;
+    }
+    case STEP_STALL:
+    case STEP_DROP: {
+        size_t bad = t->step == STEP_STALL ? 1 : 2;
+        const char *name = bad == 1 ? "y" : "z";
+        if (r->status != CQT_ETIMEDOUT) {
+            fail(d, "expected CQT_ETIMEDOUT, got %s", cqt_status_name(r->status));
+            ok = false;
+        }
+        for (size_t i = 0; i < DEMO_AXES; i++)
+            ok &= outcome_is(d, r, i, i == bad ? CQT_STAGE_TIMED_OUT : CQT_STAGE_REACHED);
+        char needle[8];
+        snprintf(needle, sizeof needle, "%s ", name);
+        if (strncmp(r->message, needle, strlen(needle)) != 0 || strstr(r->message, " | ")) {
+            fail(d, "the report should name %s alone: \"%s\"", name, r->message);
+            ok = false;
+        }
+        if (ok)
+            pass(d, bad == 1 ? "stalled move: timed out, the report names y alone"
+                             : "lost reached-signal: timed out, the report names z alone");
+        cqt_widget_set_checked(bad == 1 ? d->stall_y : d->drop_z, false);
+        cqt_widget_set_value(d->timeout, 10000);
+        go(d, t->step == STEP_STALL ? STEP_DROP : STEP_NAIVE, 200);
+        break;
+    }
+    case STEP_SHOWCASE:
+        t->showcase_report = true;
+        if (t->showcase_job)
+            go(d, STEP_END, 200);
+        break;
+    default:
+        break;
+    }
+}
+
+void demo_script_on_naive(demo *d, bool arrived, int warnings)
+{
+    struct demo_tour *t = d->tour;
+    if (!t || t->step != STEP_NAIVE)
+        return;
+    if (arrived)
+        fail(d, "the naive axis arrived; Qt should have refused the start");
+    else if (warnings < 1)
+        fail(d, "Qt's warning \"Timers cannot be started from another thread\" never came");
+    else
+        pass(d, "naive QTimer: Qt warned and the axis never moved (pitfall P1, live)");
+    cqt_widget_set_value(d->timeout, 10000);
+    go(d, STEP_JOB, 200);
+}
+
+static void check_paused(void *user_data)
+{
+    demo *d = user_data;
+    struct demo_tour *t = d->tour;
+    demo_job *j = d->job_ctx;
+    if (!t || !j || t->step != STEP_JOB)
+        return;
+    if (j->yields != t->paused_yields)
+        fail(d, "job 1 yielded %lld values while paused", j->yields - t->paused_yields);
+    else
+        pass(d, "job 1 paused: no value came while paused");
+    cqt_widget_click(d->job_pause); /* resume */
+}
+
+void demo_script_on_job(demo *d, demo_job *j, const char *what, const cqt_value *arg)
+{
+    struct demo_tour *t = d->tour;
+    if (!t)
+        return;
+    if (t->step == STEP_CLOSE_WAIT) {
+        if (!strcmp(what, "yielded") && j->yields == 3 && d->moving) {
+            demo_log(d, "close script: closing the window while the axes move and job %d runs",
+                     j->number);
+            cqt_window_close(d->win);
+        }
+        return;
+    }
+    if (t->step == STEP_JOB && j->number == 1) {
+        if (!strcmp(what, "started")) {
+            press_keys(d, "Ctrl+P"); /* takes effect at its next yield */
+        } else if (!strcmp(what, "paused")) {
+            t->job1_paused = true;
+            t->paused_yields = j->yields;
+            cqt_single_shot(400, d->gui, check_paused, d);
+        } else if (!strcmp(what, "resumed")) {
+            t->job1_resumed = true;
+        } else if (!strcmp(what, "returned")) {
+            double mean = cqt_value_get_double(arg);
+            t->job1_returned = true;
+            if (j->yields != j->arrays)
+                fail(d, "job 1 returned after %lld of %d values", j->yields, j->arrays);
+            else if (!(fabs(mean - 0.5) < 0.01))
+                fail(d, "job 1's mean is %.6f, not about 0.5", mean);
+            else
+                pass(d, "job 1 returned the mean of its arrays (about 0.5)");
+        } else if (!strcmp(what, "finished")) {
+            if (!t->job1_paused || !t->job1_resumed || !t->job1_returned)
+                fail(d, "job 1 finished without pause (%d), resume (%d) and result (%d)",
+                     t->job1_paused, t->job1_resumed, t->job1_returned);
+            else
+                pass(d, "job 1: paused, resumed and returned");
+            go(d, STEP_ABORT, 0);
+        }
+        return;
+    }
+    if (t->step == STEP_ABORT && j->number == 2) {
+        if (!strcmp(what, "started")) {
+            pass(d, "job 2 started from the queue when job 1 finished");
+            cqt_widget_click(d->job_pause);
+        } else if (!strcmp(what, "paused")) {
+            t->job2_paused = true;
+            press_keys(d, "Ctrl+K");
+        } else if (!strcmp(what, "returned")) {
+            t->job2_returned = true;
+        } else if (!strcmp(what, "aborted")) {
+            t->job2_aborted = true;
+        } else if (!strcmp(what, "finished")) {
+            if (!t->job2_aborted || t->job2_returned)
+                fail(d, "job 2: aborted %d, returned %d; expected aborted only", t->job2_aborted,
+                     t->job2_returned);
+            else
+                pass(d, "job 2 aborted while paused: `aborted`, never `returned`");
+            go(d, STEP_SHOWCASE, 200);
+        }
+        return;
+    }
+    if (t->step == STEP_SHOWCASE && j->number == 3) {
+        if (!strcmp(what, "yielded") && j->yields == j->arrays / 2)
+            cqt_widget_click(d->job_pause);
+        else if (!strcmp(what, "paused") || !strcmp(what, "finished")) {
+            if (!t->showcase_job && t->showcase_report)
+                go(d, STEP_END, 200);
+            t->showcase_job = true;
+        }
+    }
+}
+
+int demo_script_start(demo *d)
+{
+    d->tour = calloc(1, sizeof *d->tour);
+    if (!d->tour)
+        return cqt_set_last_error(CQT_ENOMEM, "tour: out of memory");
+    /* Let the window appear and settle first. */
+    go(d, d->opt.script == DEMO_SCRIPT_CLOSE ? STEP_CLOSE_START : STEP_START, 300);
+    return 0;
+}
+
+void demo_script_free(demo *d)
+{
+    free(d->tour);
+    d->tour = NULL;
+}

@@ -311,6 +311,46 @@ START_TEST(test_process_events_nested_in_delivery)
 }
 END_TEST
 
+/* A loop that ends with more deliveries queued than one drain's budget
+ * (4096) still runs every one of them, including a deferred free queued
+ * behind them. Before the fix, the final drain stopped after one budget and
+ * left the rest (and the object) stranded for good. */
+static void gate_wait(void *arg)
+{
+    cqt_event_wait(arg, CQT_TEST_TIMEOUT_MS);
+}
+
+static void count_one(void *arg)
+{
+    cqt_test_counter_add(arg, 1);
+}
+
+START_TEST(test_thread_quit_runs_everything_queued)
+{
+    cqt_thread *t = cqt_thread_new("backlog");
+    cqt_thread_start(t);
+    cqt_object *o = cqt_object_new(t);
+    cqt_object *doomed = cqt_object_new(t);
+    cqt_event *gate = cqt_event_new("gate");
+    cqt_test_counter ran = {0};
+    ck_assert_int_eq(cqt_invoke(o, gate_wait, gate, CQT_QUEUED), CQT_OK);
+    for (int i = 0; i < 10000; i++)
+        ck_assert_int_eq(cqt_invoke(o, count_one, &ran, CQT_QUEUED), CQT_OK);
+    cqt_object_free(doomed); /* deferred behind the 10,000 */
+    ck_assert_int_eq(cqt_thread_quit(t), CQT_OK);
+    cqt_event_set(gate);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&ran), 10000);
+    cqt_live_counts lc;
+    cqt_debug_live_counts(&lc);
+    ck_assert_int_eq(lc.pending, 0);
+    ck_assert_int_eq(lc.objects, 1); /* o only: doomed was destroyed */
+    cqt_object_free(o);
+    cqt_thread_free(t);
+    cqt_event_free(gate);
+}
+END_TEST
+
 CQT_TEST_SUITE(thread_suite)
 {
     Suite *s = suite_create("thread");
@@ -323,6 +363,7 @@ CQT_TEST_SUITE(thread_suite)
     tcase_add_test(tc, test_app_exec_and_quit);
     tcase_add_test(tc, test_pool_runs_tasks);
     tcase_add_test(tc, test_process_events_nested_in_delivery);
+    tcase_add_test(tc, test_thread_quit_runs_everything_queued);
     suite_add_tcase(s, tc);
     TCase *app = tcase_create("app");
     tcase_add_test(app, test_app_shutdown_joins_and_names_stragglers);

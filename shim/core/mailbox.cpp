@@ -168,10 +168,10 @@ void post_wake(cqt_thread *t)
 // Runs the thread's mailbox. Nested drains (a slot that runs the loop via
 // cqt_app_process_events) continue the same batch through the shared
 // cursor, so order holds across nesting.
-void drain(cqt_thread *t)
+void drain(cqt_thread *t, bool to_empty)
 {
     t->depth++;
-    int budget = kDrainBudget;
+    int budget = to_empty ? -1 : kDrainBudget;
     bool out_of_budget = false;
     for (;;) {
         if (t->cursor < t->draining.size()) {

@@ -203,8 +203,10 @@ cqt_thread *current_thread();
 cqt_thread *current_thread_if_any();
 // Posts the wake-up event to the thread's pump.
 void post_wake(cqt_thread *t);
-// Runs the thread's mailbox (in that thread).
-void drain(cqt_thread *t);
+// Runs the thread's mailbox (in that thread). Normally at most a budget of
+// deliveries per wake-up, so timers and GUI events interleave; @to_empty
+// (a loop that is ending) runs until nothing is left.
+void drain(cqt_thread *t, bool to_empty = false);
 // Kills the QObject timers of every object living in @t (in @t).
 void kill_thread_timers(cqt_thread *t);
 // Accepting posts? Non-blocking: New/Running/Stopping; blocking: Running/Stopping.

@@ -70,10 +70,13 @@ void on_thread_finished(cqt_thread *t)
         t->state = LoopState::Stopping;
     }
     for (;;) {
-        cqt::drain(t);
+        // To the end, not one budget's worth: a loop that is ending gets no
+        // further wake-up, and a batch left half run would strand its
+        // deliveries (deferred frees, connection references) for good.
+        cqt::drain(t, true);
         cqt::kill_thread_timers(t);
         std::lock_guard<std::mutex> lk(t->mu);
-        if (t->pending.empty()) {
+        if (t->pending.empty() && t->cursor >= t->draining.size()) {
             t->state = LoopState::Finished;
             t->wake_posted = false;
             break;

@@ -371,7 +371,8 @@ int cqt_emit(cqt_signal *s, const cqt_value *arg)
             return int(CQT_OK);
         cqt_thread *cur = current_thread();
         int first = CQT_OK;
-        char first_msg[512] = "";
+        char first_msg[512]; // not zero-filled: this is the per-emit hot path
+        first_msg[0] = '\0';
         for (auto *c : l->conns) {
             if (!c->active.load(std::memory_order_acquire))
                 continue;

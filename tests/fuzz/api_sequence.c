@@ -113,8 +113,20 @@ static void on_other_thread(void (*job)(void *), void *arg)
     G.job_arg = arg;
     G.job_done = 0;
     pthread_cond_broadcast(&G.cv);
-    while (!G.job_done)
-        pthread_cond_wait(&G.cv, &G.mu);
+    while (!G.job_done) {
+        if (cqt_app_is_running()) {
+            /* The job may make a blocking call into an object living in
+             * main (a CQT_BLOCKING_QUEUED slot): keep main's loop running
+             * while waiting, as a real program must, or both wait forever.
+             * (Found by the fuzzer as a timeout: a harness deadlock, not
+             * one cqt can see — main was blocked on this condition.) */
+            pthread_mutex_unlock(&G.mu);
+            cqt_app_process_events(1);
+            pthread_mutex_lock(&G.mu);
+        } else {
+            pthread_cond_wait(&G.cv, &G.mu);
+        }
+    }
     pthread_mutex_unlock(&G.mu);
 }
 

@@ -19,7 +19,8 @@ static void on_tick(void *user_data, const cqt_value *arg)
 {
     (void)arg;
     tick_log *l = user_data;
-    l->ran_in = cqt_thread_current();
+    /* main reads it while the timer keeps firing */
+    __atomic_store_n(&l->ran_in, cqt_thread_current(), __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&l->stopped, __ATOMIC_SEQ_CST))
         cqt_test_counter_add(&l->fires_after_stop, 1);
     cqt_test_counter_add(&l->fires, 1);
@@ -68,7 +69,7 @@ START_TEST(test_timer_start_from_foreign_thread)
     ck_assert_msg(j.rc == CQT_OK, "%s", j.msg);
     ck_assert(cqt_timer_is_active(timer));
     ck_assert_int_eq(cqt_event_wait(l.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
-    ck_assert_ptr_eq(l.ran_in, t);
+    ck_assert_ptr_eq(__atomic_load_n(&l.ran_in, __ATOMIC_SEQ_CST), t);
 
     /* stop from another pthread, then give it the time of several periods,
      * measured by a second timer in the same thread */
@@ -84,7 +85,9 @@ START_TEST(test_timer_start_from_foreign_thread)
     cqt_connect(cqt_timer_timeout(clock), owner, on_tick, &c, NULL, CQT_AUTO);
     ck_assert_int_eq(cqt_timer_start(clock, 2), CQT_OK);
     ck_assert_int_eq(cqt_event_wait(c.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
-    ck_assert_int_eq(cqt_test_counter_get(&l.fires_after_stop), 0);
+    /* A fire already past its check when the foreign stop landed may still
+     * run (documented); ten clock periods later, no other one may. */
+    ck_assert_int_le(cqt_test_counter_get(&l.fires_after_stop), 1);
 
     cqt_object_free(owner); /* frees its timers too */
     cqt_thread_free(t);
@@ -172,7 +175,7 @@ START_TEST(test_timer_waits_for_thread_start_and_stops_with_it)
     ck_assert_int_eq(cqt_test_counter_get(&l.fires), 0);
     ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
     ck_assert_int_eq(cqt_event_wait(l.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
-    ck_assert_ptr_eq(l.ran_in, t);
+    ck_assert_ptr_eq(__atomic_load_n(&l.ran_in, __ATOMIC_SEQ_CST), t);
     cqt_thread_quit(t);
     ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
     ck_assert(!cqt_timer_is_active(timer));
@@ -275,7 +278,7 @@ START_TEST(test_single_shot_in_receiver_thread)
     tick_log l = {.fired = cqt_event_new("shot")};
     ck_assert_int_eq(cqt_single_shot_full(1, r, shot, &l, shot_destroy), CQT_OK);
     ck_assert_int_eq(cqt_event_wait(l.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
-    ck_assert_ptr_eq(l.ran_in, t);
+    ck_assert_ptr_eq(__atomic_load_n(&l.ran_in, __ATOMIC_SEQ_CST), t);
     ck_assert_int_eq(cqt_invoke(r, flush_nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
     ck_assert_int_eq(cqt_test_counter_get(&l.fires_after_stop), 1);
 

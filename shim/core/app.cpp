@@ -207,7 +207,7 @@ int cqt_app_process_events(int max_ms)
             // Called from inside a delivery: let the nested loop continue
             // the batch (the outer wake-up event is already consumed).
             std::lock_guard<std::mutex> lk(t->mu);
-            if (!t->pending.empty() || t->cursor < t->draining.size())
+            if (!t->pending.empty() || !t->draining.empty())
                 post_wake(t);
         }
         if (max_ms == 0) {

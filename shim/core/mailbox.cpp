@@ -63,32 +63,24 @@ void deliver(Delivery &d)
 {
     cqt_object *o = d.target;
     bool dead = o && o->dead.load(std::memory_order_acquire);
+    bool run = !dead && (d.kind != kSlot || conn_active(d.slot.conn));
+    if (!run) {
+        d.target = nullptr; // the caller releases it
+        drop_delivery(d, CQT_ECANCELED);
+        return;
+    }
     switch (d.kind) {
     case kCall:
-        if (dead) {
-            drop_delivery(d, CQT_ECANCELED);
-            return;
-        }
         d.call.fn(d.call.user_data);
         if (d.call.destroy)
             d.call.destroy(d.call.user_data);
         break;
-    case kSlot: {
-        Conn *c = d.slot.conn;
-        if (dead || !conn_active(c)) {
-            drop_delivery(d, CQT_ECANCELED);
-            return;
-        }
-        conn_call(c, &d.slot.arg);
+    case kSlot:
+        conn_call(d.slot.conn, &d.slot.arg);
         cqt_value_clear(&d.slot.arg);
-        conn_unref(c);
+        conn_unref(d.slot.conn);
         break;
-    }
     case kInternal:
-        if (dead) {
-            drop_delivery(d, CQT_ECANCELED);
-            return;
-        }
         d.internal.run(d.internal.arg);
         break;
     case kNone:
@@ -96,9 +88,100 @@ void deliver(Delivery &d)
     }
     if (d.done)
         d.done->complete(CQT_OK);
-    if (o)
-        object_unref(o);
     d.kind = kNone;
+}
+
+// ---- block storage -------------------------------------------------------
+
+BlockCache::~BlockCache()
+{
+    while (list) {
+        DeliveryBlock *b = list;
+        list = b->next;
+        delete b;
+    }
+}
+
+DeliveryBlock *BlockCache::get()
+{
+    DeliveryBlock *b = list;
+    if (b) {
+        list = b->next;
+        n--;
+    } else {
+        b = new DeliveryBlock; // items left unconstructed: written before read
+    }
+    b->next = nullptr;
+    b->end = 0;
+    return b;
+}
+
+void BlockCache::put(DeliveryBlock *b)
+{
+    if (n >= kKeep) {
+        delete b;
+        return;
+    }
+    b->next = list;
+    list = b;
+    n++;
+}
+
+void BlockCache::absorb(BlockCache &other)
+{
+    while (other.list) {
+        DeliveryBlock *b = other.list;
+        other.list = b->next;
+        put(b);
+    }
+    other.n = 0;
+}
+
+DeliveryQueue::~DeliveryQueue()
+{
+    while (head) {
+        DeliveryBlock *b = head;
+        head = b->next;
+        delete b;
+    }
+}
+
+void DeliveryQueue::push(const Delivery &d, BlockCache &cache)
+{
+    if (!tail || tail->end == DeliveryBlock::kCap) {
+        DeliveryBlock *b = cache.get(); // may throw: nothing changed yet
+        if (tail)
+            tail->next = b;
+        else
+            head = b, pos = 0;
+        tail = b;
+    }
+    tail->items[tail->end++] = d;
+    count++;
+}
+
+void DeliveryQueue::pop(BlockCache &spent)
+{
+    count--;
+    if (++pos == head->end) {
+        DeliveryBlock *b = head;
+        head = b->next;
+        pos = 0;
+        if (!head)
+            tail = nullptr;
+        spent.put(b);
+    }
+}
+
+void DeliveryQueue::take(DeliveryQueue &from)
+{
+    head = from.head;
+    tail = from.tail;
+    pos = from.pos;
+    count = from.count;
+    from.head = from.tail = nullptr;
+    from.pos = 0;
+    from.count = 0;
 }
 
 bool accepts(const cqt_thread *t, bool blocking)
@@ -149,7 +232,7 @@ int enqueue_locked(cqt_thread *t, Delivery &d, bool blocking, bool &wake)
 {
     if (!accepts(t, blocking))
         return CQT_ENOLOOP;
-    t->pending.push_back(d);
+    t->pending.push(d, t->spare);
     t->inflight.fetch_add(1, std::memory_order_relaxed);
     if (!t->wake_posted) {
         t->wake_posted = true;
@@ -158,29 +241,51 @@ int enqueue_locked(cqt_thread *t, Delivery &d, bool blocking, bool &wake)
     return CQT_OK;
 }
 
-// Caller holds t->mu (so the pump cannot be deleted under us).
 void post_wake(cqt_thread *t)
 {
-    if (t->pump)
-        QCoreApplication::postEvent(t->pump, new QEvent(QEvent::Type(drain_event_type())));
+    std::lock_guard<std::mutex> lk(t->wake_mu); // the pump is not deleted under us
+    if (!t->pump)
+        return;
+    auto *e = new QEvent(QEvent::Type(drain_event_type()));
+    // Qt's postEvent is uninstrumented: state the hand-off to the pump.
+    CQT_TSAN_RELEASE(&t->pump);
+    QCoreApplication::postEvent(t->pump, e);
 }
 
 // Runs the thread's mailbox. Nested drains (a slot that runs the loop via
-// cqt_app_process_events) continue the same batch through the shared
-// cursor, so order holds across nesting.
+// cqt_app_process_events) continue the same batch, so order holds across
+// nesting. Two per-delivery costs are paid once per run instead: the
+// references of consecutive deliveries to one object are released
+// together, and the in-flight count drops when the batch is refilled.
 void drain(cqt_thread *t, bool to_empty)
 {
     t->depth++;
     int budget = to_empty ? -1 : kDrainBudget;
     bool out_of_budget = false;
+    cqt_object *held = nullptr; // target whose references we still hold
+    int held_n = 0;
+    int64_t done = 0;
+    auto release_held = [&] {
+        if (held)
+            object_unref(held, held_n);
+        held = nullptr;
+        held_n = 0;
+    };
     for (;;) {
-        if (t->cursor < t->draining.size()) {
-            Delivery d = t->draining[t->cursor];
-            t->draining[t->cursor].kind = kNone;
-            t->cursor++;
+        if (!t->draining.empty()) {
+            Delivery d = t->draining.front();
+            t->draining.front().kind = kNone; // a nested drain must not see it
+            t->draining.pop(t->spent);
             if (d.kind != kNone) {
+                cqt_object *target = d.target;
+                if (target != held) {
+                    release_held();
+                    held = target;
+                }
+                if (target)
+                    held_n++;
                 deliver(d);
-                t->inflight.fetch_sub(1, std::memory_order_relaxed);
+                done++;
             }
             if (--budget == 0) {
                 out_of_budget = true;
@@ -188,20 +293,22 @@ void drain(cqt_thread *t, bool to_empty)
             }
             continue;
         }
-        t->draining.clear();
-        t->cursor = 0;
+        release_held(); // before the lock: a last reference may free the object
         std::lock_guard<std::mutex> lk(t->mu);
+        t->inflight.fetch_sub(done, std::memory_order_relaxed);
+        done = 0;
+        t->spare.absorb(t->spent);
         if (t->pending.empty()) {
             t->wake_posted = false;
             break;
         }
-        std::swap(t->pending, t->draining);
+        t->draining.take(t->pending);
     }
-    if (out_of_budget) {
-        // wake_posted is still true: producers rely on this event.
-        std::lock_guard<std::mutex> lk(t->mu);
-        post_wake(t);
-    }
+    release_held();
+    if (done)
+        t->inflight.fetch_sub(done, std::memory_order_relaxed);
+    if (out_of_budget)
+        post_wake(t); // wake_posted is still true: producers rely on this event
     t->depth--;
 }
 
@@ -209,12 +316,7 @@ void drain(cqt_thread *t, bool to_empty)
 
 bool Pump::event(QEvent *e)
 {
-    {
-        // The wake-up event was allocated under ctx->mu (post_wake); taking
-        // the lock here makes that hand-off visible to ThreadSanitizer, which
-        // cannot see the synchronisation inside Qt's uninstrumented postEvent.
-        std::lock_guard<std::mutex> lk(ctx->mu);
-    }
+    CQT_TSAN_ACQUIRE(&ctx->pump); // pairs with post_wake
     if (e->type() == QEvent::Type(cqt::drain_event_type())) {
         cqt::guard_void("cqt mailbox", [this] { cqt::drain(ctx); });
         return true;

@@ -41,9 +41,9 @@ void object_ref(cqt_object *o)
     o->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
-void object_unref(cqt_object *o)
+void object_unref(cqt_object *o, int n)
 {
-    if (o->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (o->refs.fetch_sub(n, std::memory_order_acq_rel) == n) {
         cqt_thread *t = o->thread.load(std::memory_order_relaxed);
         o->magic = 0;
         delete o;
@@ -94,20 +94,30 @@ bool in_owner_thread(const cqt_object *o)
 
 int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
 {
-    std::lock_guard<std::mutex> olk(o->mu);
-    cqt_thread *t = o->thread.load(std::memory_order_relaxed);
-    d.target = o;
-    std::lock_guard<std::mutex> tlk(t->mu);
+    cqt_thread *t;
     bool wake = false;
-    if (enqueue_locked(t, d, blocking, wake) != CQT_OK) {
-        d.target = nullptr;
-        char what[128];
-        snprintf(what, sizeof what, "object '%s'", o->name);
-        return loop_refusal(fn, t, blocking, what);
+    {
+        std::lock_guard<std::mutex> olk(o->mu);
+        t = o->thread.load(std::memory_order_relaxed);
+        d.target = o;
+        std::lock_guard<std::mutex> tlk(t->mu);
+        if (enqueue_locked(t, d, blocking, wake) != CQT_OK) {
+            d.target = nullptr;
+            char what[128];
+            snprintf(what, sizeof what, "object '%s'", o->name);
+            return loop_refusal(fn, t, blocking, what);
+        }
+        object_ref(o);
+        if (wake)
+            thread_ref(t); // keeps t (and its wake_mu) alive until posted
     }
-    object_ref(o);
-    if (wake)
+    // Wake the receiver after letting go of both locks: posting under them
+    // makes a receiver woken at once (one core, or another core that is
+    // idle) block on the mailbox lock its waker still holds.
+    if (wake) {
         post_wake(t);
+        thread_unref(t);
+    }
     return CQT_OK;
 }
 
@@ -131,13 +141,14 @@ int run_in_owner(const char *fn, cqt_object *o, void (*run)(void *), void (*drop
 
 ShimObject *ensure_qobject(cqt_object *o)
 {
-    if (o->qobj)
-        return o->qobj;
-    o->qobj = new ShimObject(o);
+    ObjectExtra &x = o->ext();
+    if (x.qobj)
+        return x.qobj;
+    x.qobj = new ShimObject(o);
     cqt_thread *t = o->thread.load();
     std::lock_guard<std::mutex> lk(t->mu);
     t->timer_objects.push_back(o);
-    return o->qobj;
+    return x.qobj;
 }
 
 static void forget_qobject(cqt_object *o, cqt_thread *t)
@@ -150,22 +161,23 @@ static void forget_qobject(cqt_object *o, cqt_thread *t)
 void object_destroy(cqt_object *o)
 {
     disarm_all_timers(o);
-    if (o->qobj) {
+    ObjectExtra *x = o->ext_if();
+    if (x && x->qobj) {
         forget_qobject(o, o->thread.load());
-        o->qobj->owner = nullptr;
+        x->qobj->owner = nullptr;
         // Reliability fix (issue 8, stress timers): a timer killed while a
         // move's queued _q_reregisterTimers was still pending is registered
         // again by Qt afterwards, yet no longer in the QObject's own list,
         // so ~QObject would leave it in the dispatcher pointing at freed
         // memory. Drop every registration of this QObject here, in its thread.
-        if (o->qobj->thread() == QThread::currentThread())
+        if (x->qobj->thread() == QThread::currentThread())
             if (auto *ed = QAbstractEventDispatcher::instance())
-                ed->unregisterTimers(o->qobj);
-        if (o->dispatch_depth > 0)
-            o->qobj->deleteLater(); // we are inside its timerEvent
+                ed->unregisterTimers(x->qobj);
+        if (x->dispatch_depth > 0)
+            x->qobj->deleteLater(); // we are inside its timerEvent
         else
-            delete o->qobj;
-        o->qobj = nullptr;
+            delete x->qobj;
+        x->qobj = nullptr;
     }
     free_owned_timers(o);
     free_owned_signals(o);
@@ -315,7 +327,7 @@ int cqt_object_set_name(cqt_object *o, const char *name)
     if (!name || !*name)
         return fail(CQT_EINVAL, "cqt_object_set_name: the name is empty; pass a non-empty string");
     std::lock_guard<std::mutex> lk(o->mu);
-    snprintf(o->name, kNameMax, "%s", name);
+    copy_name(o->name, name, nullptr, 0);
     return CQT_OK;
 }
 
@@ -360,32 +372,33 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
         if (t == from)
             return int(CQT_OK);
         // Qt moves the QObject's timers; we move the queued deliveries.
-        if (o->qobj) {
+        ObjectExtra *x = o->ext_if();
+        if (x && x->qobj) {
             // Qt hands the QObject and its timers to the new thread through
             // its own (uninstrumented) locks: tell TSan about that edge.
-            CQT_TSAN_RELEASE(o->qobj);
-            o->qobj->moveToThread(t->qthread);
+            CQT_TSAN_RELEASE(x->qobj);
+            x->qobj->moveToThread(t->qthread);
         }
         {
             std::lock_guard<std::mutex> olk(o->mu);
             MoveLocks locks(from, t);
+            // In order: what the old thread's current batch has not run
+            // yet, then what is pending there. Each leaves a blank behind.
             std::vector<Delivery> moved;
-            for (size_t i = from->cursor; i < from->draining.size(); i++) {
-                if (is_target(from->draining[i], o)) {
-                    moved.push_back(from->draining[i]);
-                    from->draining[i].kind = kNone;
+            auto pick = [&](Delivery &d) {
+                if (is_target(d, o)) {
+                    moved.push_back(d);
+                    d.kind = kNone;
                 }
-            }
-            std::vector<Delivery> keep;
-            keep.reserve(from->pending.size());
-            for (auto &d : from->pending)
-                (is_target(d, o) ? moved : keep).push_back(d);
-            from->pending.swap(keep);
+            };
+            from->draining.for_each(pick);
+            from->pending.for_each(pick);
             int64_t n = int64_t(moved.size());
             from->inflight.fetch_sub(n);
             t->inflight.fetch_add(n);
-            t->pending.insert(t->pending.end(), moved.begin(), moved.end());
-            if (o->qobj) {
+            for (auto &d : moved)
+                t->pending.push(d, t->spare);
+            if (x && x->qobj) {
                 auto &v = from->timer_objects;
                 v.erase(std::remove(v.begin(), v.end(), o), v.end());
                 t->timer_objects.push_back(o);

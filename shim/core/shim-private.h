@@ -142,7 +142,59 @@ struct Delivery {
     };
 };
 
-// Runs a delivery, or drops it when its target is dead.
+// Mailbox storage: deliveries in fixed blocks. Appending never moves a
+// stored item (no reallocation copies, no page-faulting a doubled array),
+// and spent blocks are recycled through the receiving thread's spare list.
+struct DeliveryBlock {
+    static constexpr uint32_t kCap = 64;
+    DeliveryBlock *next;
+    uint32_t end; // items [0, end) are written
+    Delivery items[kCap];
+};
+
+// A bounded stack of blank blocks.
+struct BlockCache {
+    static constexpr int kKeep = 16; // about 50 kB per thread at most
+    DeliveryBlock *list = nullptr;
+    int n = 0;
+    BlockCache() = default;
+    BlockCache(const BlockCache &) = delete;
+    BlockCache &operator=(const BlockCache &) = delete;
+    ~BlockCache();
+    DeliveryBlock *get();
+    void put(DeliveryBlock *b);   // frees b when kKeep are kept already
+    void absorb(BlockCache &other); // takes other's blocks (up to kKeep)
+};
+
+// A FIFO of deliveries. Not thread-safe: the pending queue is guarded by
+// its thread's mu, the draining one belongs to the thread itself.
+struct DeliveryQueue {
+    DeliveryBlock *head = nullptr, *tail = nullptr;
+    uint32_t pos = 0; // next item to read in head
+    size_t count = 0; // items from pos on (dropped-in-place ones included)
+
+    DeliveryQueue() = default;
+    DeliveryQueue(const DeliveryQueue &) = delete;
+    DeliveryQueue &operator=(const DeliveryQueue &) = delete;
+    ~DeliveryQueue(); // frees the blocks; the items must be dealt with already
+
+    bool empty() const { return count == 0; }
+    void push(const Delivery &d, BlockCache &cache);
+    Delivery &front() { return head->items[pos]; }
+    void pop(BlockCache &spent); // a block read to its end goes to @spent
+    void take(DeliveryQueue &from); // *this must be empty
+    template <class F>
+    void for_each(F &&f)
+    {
+        uint32_t i = pos;
+        for (DeliveryBlock *b = head; b; b = b->next, i = 0)
+            for (; i < b->end; i++)
+                f(b->items[i]);
+    }
+};
+
+// Runs a delivery, or drops it when its target is dead. The target's
+// reference is not released: the caller does (batched in drain).
 void deliver(Delivery &d);
 // Releases a delivery without running it (payload, refs, blocking waiter).
 void drop_delivery(Delivery &d, int status);
@@ -170,11 +222,16 @@ struct cqt_thread {
     char name[cqt::kNameMax];
     uint64_t gen = 0; // application generation it belongs to
     QThread *qthread = nullptr; // Cqt: owned; Main: the app's thread
-    Pump *pump = nullptr;       // lives in the thread; nullptr for adopted
+    // Lives in the thread; nullptr for adopted. Guarded by wake_mu, not mu:
+    // a producer posts the wake-up after letting go of the mailbox, so the
+    // woken thread never blocks on a lock its waker still holds.
+    Pump *pump = nullptr;
+    std::mutex wake_mu;
 
     // Mailbox, guarded by mu.
     std::mutex mu;
-    std::vector<cqt::Delivery> pending;
+    cqt::DeliveryQueue pending;
+    cqt::BlockCache spare; // blank blocks for pending
     bool wake_posted = false;
     // Written under mu; atomic so that a quick unlocked look (is it freed?
     // is it running?) is not a data race.
@@ -182,8 +239,8 @@ struct cqt_thread {
     std::vector<cqt_object *> timer_objects; // objects with a QObject here
 
     // Drain state, touched only by the thread itself.
-    std::vector<cqt::Delivery> draining;
-    size_t cursor = 0;
+    cqt::DeliveryQueue draining;
+    cqt::BlockCache spent; // read blocks, handed to spare at the next swap
     int depth = 0;
 
     std::atomic<int64_t> inflight{0}; // queued, not yet run or dropped
@@ -201,7 +258,8 @@ void thread_unref(cqt_thread *t);
 // without an app. Never fails otherwise except on OOM (throws).
 cqt_thread *current_thread();
 cqt_thread *current_thread_if_any();
-// Posts the wake-up event to the thread's pump.
+// Posts the wake-up event to the thread's pump (takes wake_mu; may be
+// called with or without t->mu held, never the other way round).
 void post_wake(cqt_thread *t);
 // Runs the thread's mailbox (in that thread). Normally at most a budget of
 // deliveries per wake-up, so timers and GUI events interleave; @to_empty
@@ -236,6 +294,25 @@ struct TimerRec;
 class ShimObject;
 } // namespace cqt
 
+namespace cqt {
+// What only some objects need: timers, connections, owned handles. Kept
+// out of line so that a plain object costs about what a QObject does.
+struct ObjectExtra {
+    // Touched only in the owner thread.
+    ShimObject *qobj = nullptr;
+    std::unordered_map<int, TimerRec *> armed; // Qt timer id -> record
+    int dispatch_depth = 0;
+
+    // Guarded by the object's mu.
+    std::unordered_map<int, TimerRec *> live_timers; // cqt id -> record
+
+    // Guarded by the global connection mutex.
+    std::vector<Conn *> inbound;
+    std::vector<cqt_signal *> signals;
+    std::vector<cqt_timer *> timers;
+};
+} // namespace cqt
+
 struct cqt_object {
     uint32_t magic = cqt::kObjectMagic;
     std::atomic<int> refs{1};
@@ -244,25 +321,29 @@ struct cqt_object {
     std::atomic<cqt_thread *> thread{nullptr}; // holds a reference
     char name[cqt::kNameMax];
     uint64_t gen = 0;
+    std::atomic<cqt::ObjectExtra *> extra{nullptr}; // created on first need
 
-    // Touched only in the owner thread.
-    cqt::ShimObject *qobj = nullptr;
-    std::unordered_map<int, cqt::TimerRec *> armed; // Qt timer id -> record
-    int dispatch_depth = 0;
-
-    // Guarded by mu.
-    std::unordered_map<int, cqt::TimerRec *> live_timers; // cqt id -> record
-
-    // Guarded by the global connection mutex.
-    std::vector<cqt::Conn *> inbound;
-    std::vector<cqt_signal *> signals;
-    std::vector<cqt_timer *> timers;
+    ~cqt_object() { delete extra.load(std::memory_order_acquire); }
+    // The extra part, created on first use (any thread may race to create it).
+    cqt::ObjectExtra &ext()
+    {
+        cqt::ObjectExtra *x = extra.load(std::memory_order_acquire);
+        if (x)
+            return *x;
+        auto *fresh = new cqt::ObjectExtra;
+        if (extra.compare_exchange_strong(x, fresh, std::memory_order_acq_rel))
+            return *fresh;
+        delete fresh; // another thread won; x holds its extra
+        return *x;
+    }
+    // The extra part if any was needed, else nullptr.
+    cqt::ObjectExtra *ext_if() const { return extra.load(std::memory_order_acquire); }
 };
 
 namespace cqt {
 
 void object_ref(cqt_object *o);
-void object_unref(cqt_object *o);
+void object_unref(cqt_object *o, int n = 1); // drops @n references
 // Validates a handle; sets the error and returns false when unusable.
 bool object_usable(const char *fn, const cqt_object *o);
 // Posts @d to the thread @o lives in (resolving moves). On failure @d is

@@ -90,7 +90,7 @@ cqt::ConnList *remove_conn_locked(cqt_signal *s, cqt::Conn *c)
             }
     }
     c->active.store(false, std::memory_order_release);
-    auto &in = c->receiver->inbound;
+    auto &in = c->receiver->ext().inbound;
     for (size_t i = 0; i < in.size(); i++)
         if (in[i] == c) {
             in.erase(in.begin() + long(i));
@@ -181,8 +181,9 @@ void disconnect_inbound(cqt_object *o)
     std::vector<ConnList *> release;
     {
         std::lock_guard<std::mutex> lk(g_conn_mu);
-        while (!o->inbound.empty()) {
-            Conn *c = o->inbound.back();
+        ObjectExtra *x = o->ext_if();
+        while (x && !x->inbound.empty()) {
+            Conn *c = x->inbound.back();
             release.push_back(remove_conn_locked(c->sig, c));
         }
     }
@@ -195,7 +196,8 @@ void free_owned_signals(cqt_object *o)
     std::vector<cqt_signal *> sigs;
     {
         std::lock_guard<std::mutex> lk(g_conn_mu);
-        sigs.swap(o->signals);
+        if (ObjectExtra *x = o->ext_if())
+            sigs.swap(x->signals);
     }
     for (auto *s : sigs)
         cqt_signal_free(s);
@@ -216,7 +218,7 @@ cqt_signal *cqt_signal_new(cqt_object *owner, const char *name)
         s->owner = owner;
         copy_name(s->name, name, "signal", g_signal_seq.fetch_add(1) + 1);
         std::lock_guard<std::mutex> lk(g_conn_mu);
-        owner->signals.push_back(s);
+        owner->ext().signals.push_back(s);
         cqt__live_add(CQT__LIVE_SIGNALS, 1);
         return s;
     });
@@ -247,7 +249,7 @@ void cqt_signal_free(cqt_signal *s)
                 for (auto *c : conns)
                     release.push_back(remove_conn_locked(s, c));
             }
-            auto &v = s->owner->signals;
+            auto &v = s->owner->ext().signals;
             for (size_t i = 0; i < v.size(); i++)
                 if (v[i] == s) {
                     v.erase(v.begin() + long(i));
@@ -314,7 +316,7 @@ cqt_connection cqt_connect(cqt_signal *s, cqt_object *receiver, cqt_slot_fn fn, 
             }
             next->conns.push_back(c);
             object_ref(receiver);
-            receiver->inbound.push_back(c);
+            receiver->ext().inbound.push_back(c);
             cqt__live_add(CQT__LIVE_CONNECTIONS, 1);
             old = swap_list(s, next);
         }

@@ -13,12 +13,17 @@
 
 namespace {
 
-// The calling thread's context. Adopted contexts are owned by the slot and
-// released when the thread exits; main and cqt threads only point here.
+// The calling thread's context: a plain pointer in the initial-exec TLS
+// model, so reading it (every post does) is one load, not a call into the
+// dynamic linker. Main and cqt threads only point here; an adopted context
+// is owned by the thread and released by the slot's destructor at exit.
+thread_local cqt_thread *tls_ctx __attribute__((tls_model("initial-exec"))) = nullptr;
+
 struct TlsSlot {
-    cqt_thread *ctx = nullptr;
+    bool armed = false; // touched once per adopting thread: registers the destructor
     ~TlsSlot()
     {
+        cqt_thread *ctx = tls_ctx;
         if (ctx && ctx->kind == ThreadKind::Adopted) {
             {
                 std::lock_guard<std::mutex> lk(ctx->mu);
@@ -26,10 +31,10 @@ struct TlsSlot {
             }
             cqt::thread_unref(ctx);
         }
-        ctx = nullptr;
+        tls_ctx = nullptr;
     }
 };
-thread_local TlsSlot tls;
+thread_local TlsSlot tls_owner;
 
 std::mutex g_reg_mu;
 std::vector<cqt_thread *> g_registry;
@@ -76,13 +81,13 @@ void on_thread_finished(cqt_thread *t)
         cqt::drain(t, true);
         cqt::kill_thread_timers(t);
         std::lock_guard<std::mutex> lk(t->mu);
-        if (t->pending.empty() && t->cursor >= t->draining.size()) {
+        if (t->pending.empty() && t->draining.empty()) {
             t->state = LoopState::Finished;
             t->wake_posted = false;
             break;
         }
     }
-    tls.ctx = nullptr;
+    tls_ctx = nullptr;
 }
 
 void release_thread(cqt_thread *t)
@@ -92,21 +97,23 @@ void release_thread(cqt_thread *t)
     // first; the other must not release it again.
     if (t->released.exchange(true))
         return;
-    std::vector<cqt::Delivery> left;
+    cqt::DeliveryQueue left;
     {
         std::lock_guard<std::mutex> lk(t->mu);
         t->state = LoopState::Freed;
-        left.swap(t->pending);
+        left.take(t->pending);
         t->wake_posted = false;
     }
-    for (auto &d : left) {
+    left.for_each([t](cqt::Delivery &d) {
+        if (d.kind == cqt::kNone)
+            return; // moved away with its object
         // A deferred object free must still happen; everything else is
         // dropped with its payload released.
         cqt::drop_delivery(d, CQT_ECANCELED);
         t->inflight.fetch_sub(1, std::memory_order_relaxed);
-    }
+    });
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard<std::mutex> lk(t->wake_mu);
         delete t->pump; // no loop runs it any more
         t->pump = nullptr;
     }
@@ -171,7 +178,7 @@ int64_t registry_pending()
 
 cqt_thread *current_thread_if_any()
 {
-    cqt_thread *t = tls.ctx;
+    cqt_thread *t = tls_ctx;
     if (t && t->kind == ThreadKind::Adopted && t->gen != g_app.gen.load())
         return nullptr;
     return t;
@@ -184,9 +191,9 @@ cqt_thread *current_thread()
         return t;
     if (!app_running())
         return nullptr;
-    if (tls.ctx && tls.ctx->kind == ThreadKind::Adopted) {
-        cqt_thread *stale = tls.ctx;
-        tls.ctx = nullptr;
+    if (tls_ctx && tls_ctx->kind == ThreadKind::Adopted) {
+        cqt_thread *stale = tls_ctx;
+        tls_ctx = nullptr;
         thread_unref(stale);
     }
     t = new cqt_thread;
@@ -199,15 +206,16 @@ cqt_thread *current_thread()
         snprintf(t->name, kNameMax, "adopted-%ld (%s)", tid, os);
     else
         snprintf(t->name, kNameMax, "adopted-%ld", tid);
-    tls.ctx = t;
+    tls_owner.armed = true;
+    tls_ctx = t;
     return t;
 }
 
 void set_current_thread(cqt_thread *t)
 {
-    if (tls.ctx && tls.ctx->kind == ThreadKind::Adopted)
-        thread_unref(tls.ctx);
-    tls.ctx = t;
+    if (tls_ctx && tls_ctx->kind == ThreadKind::Adopted)
+        thread_unref(tls_ctx);
+    tls_ctx = t;
 }
 
 void kill_thread_timers(cqt_thread *t)
@@ -246,6 +254,9 @@ void finish_main_thread(cqt_thread *t)
     {
         std::lock_guard<std::mutex> lk(t->mu);
         t->state = LoopState::Freed;
+    }
+    {
+        std::lock_guard<std::mutex> lk(t->wake_mu);
         delete t->pump;
         t->pump = nullptr;
     }

@@ -29,7 +29,7 @@ struct cqt_timer {
     std::atomic<int> refs{1};
     cqt_object *owner = nullptr;
     char name[cqt::kNameMax];
-    cqt_signal *timeout = nullptr;
+    std::atomic<cqt_signal *> timeout{nullptr}; // created on first cqt_timer_timeout
     std::mutex mu; // guards the fields below
     int interval = 0;
     int type = CQT_TIMER_COARSE;
@@ -124,7 +124,7 @@ bool arm_ticker(cqt::TimerRec *r, cqt::ShimObject *q)
         close(fd);
         return false;
     }
-    r->qt_id = -r->id; // negative keys in o->armed: ours, not Qt's
+    r->qt_id = -r->id; // negative keys in the armed table: ours, not Qt's
     r->ticker = new Ticker(fd, r->qt_id, q);
     CQT_TSAN_RELEASE(r->ticker); // acquired where it runs (event, retire, destructor)
     return true;
@@ -140,7 +140,7 @@ void arm_run(void *p)
     }
     cqt::ShimObject *q = cqt::ensure_qobject(o);
     if (r->type == CQT_TIMER_PRECISE && !r->single && r->ms > 0 && arm_ticker(r, q)) {
-        o->armed[r->qt_id] = r; // the arming's reference moves into the table
+        o->ext().armed[r->qt_id] = r; // the arming's reference moves into the table
         return;
     }
     int qt_id = q->startTimer(r->ms, Qt::TimerType(r->type));
@@ -150,7 +150,7 @@ void arm_run(void *p)
         cqt::log_message(CQT_MSG_WARNING, "cqt", msg);
         {
             std::lock_guard<std::mutex> lk(o->mu);
-            if (o->live_timers.erase(r->id))
+            if (o->ext().live_timers.erase(r->id))
                 cqt::timer_rec_unref(r);
         }
         r->killed = true;
@@ -158,7 +158,7 @@ void arm_run(void *p)
         return;
     }
     r->qt_id = qt_id;
-    o->armed[qt_id] = r; // the arming's reference moves into the table
+    o->ext().armed[qt_id] = r; // the arming's reference moves into the table
 }
 
 void rec_drop(void *p)
@@ -171,13 +171,14 @@ void disarm_run(void *p)
     auto *r = static_cast<cqt::TimerRec *>(p);
     cqt_object *o = r->owner;
     if (r->qt_id) {
-        auto it = o->armed.find(r->qt_id);
-        if (it != o->armed.end() && it->second == r) {
+        cqt::ObjectExtra &x = o->ext();
+        auto it = x.armed.find(r->qt_id);
+        if (it != x.armed.end() && it->second == r) {
             if (r->ticker)
                 static_cast<Ticker *>(r->ticker)->retire();
-            else if (o->qobj)
-                o->qobj->killTimer(r->qt_id);
-            o->armed.erase(it);
+            else if (x.qobj)
+                x.qobj->killTimer(r->qt_id);
+            x.armed.erase(it);
             cqt::timer_rec_unref(r);
         }
     }
@@ -216,12 +217,12 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
     cqt__live_add(CQT__LIVE_TIMERS, 1);
     {
         std::lock_guard<std::mutex> lk(o->mu);
-        o->live_timers[r->id] = r;
+        o->ext().live_timers[r->id] = r;
     }
     *rc = cqt::run_in_owner(fn, o, arm_run, rec_drop, r);
     if (*rc != CQT_OK) {
         std::lock_guard<std::mutex> lk(o->mu);
-        if (o->live_timers.erase(r->id)) {
+        if (o->ext().live_timers.erase(r->id)) {
             r->killed = true;
             cqt::timer_rec_unref(r);
         }
@@ -282,7 +283,9 @@ void timer_fire(void *user_data, cqt_object *, int id)
             t->deadline_ns = cqt__now_ns() + int64_t(t->interval) * 1000000;
         }
     }
-    cqt_emit(t->timeout, nullptr);
+    // Nobody can be connected before cqt_timer_timeout created the signal.
+    if (cqt_signal *sig = t->timeout.load(std::memory_order_acquire))
+        cqt_emit(sig, nullptr);
 }
 
 void timer_rec_destroy(void *user_data)
@@ -339,8 +342,9 @@ void timer_rec_unref(TimerRec *r)
 
 void dispatch_timer(cqt_object *o, int qt_id)
 {
-    auto it = o->armed.find(qt_id);
-    if (it == o->armed.end()) {
+    ObjectExtra &x = o->ext();
+    auto it = x.armed.find(qt_id);
+    if (it == x.armed.end()) {
         // Reliability fix (issue 8): a Qt timer we killed while a move's
         // _q_reregisterTimers was pending comes back unowned; unregister it
         // so it does not keep firing (and hold its id) forever.
@@ -359,37 +363,40 @@ void dispatch_timer(cqt_object *o, int qt_id)
     r->refs.fetch_add(1);
     object_ref(o);
     if (r->single) {
-        o->qobj->killTimer(qt_id);
-        o->armed.erase(it);
+        x.qobj->killTimer(qt_id);
+        x.armed.erase(it);
         r->killed = true;
         timer_rec_unref(r); // the table's
         std::lock_guard<std::mutex> lk(o->mu);
-        if (o->live_timers.erase(r->id))
+        if (x.live_timers.erase(r->id))
             timer_rec_unref(r);
     }
-    o->dispatch_depth++;
+    x.dispatch_depth++;
     r->fn(r->user_data, o, r->id);
-    o->dispatch_depth--;
+    x.dispatch_depth--;
     timer_rec_unref(r);
     object_unref(o);
 }
 
 void disarm_all_timers(cqt_object *o)
 {
+    ObjectExtra *x = o->ext_if();
+    if (!x)
+        return; // it never had a timer
     bool here = in_owner_thread(o);
-    for (auto &kv : o->armed) {
+    for (auto &kv : x->armed) {
         if (here && kv.second->ticker)
             static_cast<Ticker *>(kv.second->ticker)->retire();
-        else if (here && o->qobj)
-            o->qobj->killTimer(kv.first);
+        else if (here && x->qobj)
+            x->qobj->killTimer(kv.first);
         kv.second->killed = true;
         timer_rec_unref(kv.second);
     }
-    o->armed.clear();
+    x->armed.clear();
     std::unordered_map<int, TimerRec *> live;
     {
         std::lock_guard<std::mutex> lk(o->mu);
-        live.swap(o->live_timers);
+        live.swap(x->live_timers);
     }
     for (auto &kv : live) {
         kv.second->killed = true;
@@ -403,10 +410,12 @@ int kill_object_timer(const char *fn, cqt_object *o, int id)
     TimerRec *r = nullptr;
     {
         std::lock_guard<std::mutex> lk(o->mu);
-        auto it = o->live_timers.find(id);
-        if (it != o->live_timers.end()) {
-            r = it->second;
-            o->live_timers.erase(it);
+        if (ObjectExtra *x = o->ext_if()) {
+            auto it = x->live_timers.find(id);
+            if (it != x->live_timers.end()) {
+                r = it->second;
+                x->live_timers.erase(it);
+            }
         }
     }
     if (!r)
@@ -438,7 +447,8 @@ void free_owned_timers(cqt_object *o)
     std::vector<cqt_timer *> timers;
     {
         std::lock_guard<std::mutex> lk(g_conn_mu);
-        timers.swap(o->timers);
+        if (ObjectExtra *x = o->ext_if())
+            timers.swap(x->timers);
     }
     for (auto *t : timers)
         cqt_timer_free(t);
@@ -505,15 +515,8 @@ cqt_timer *cqt_timer_new(cqt_object *owner, const char *name)
         auto *t = new cqt_timer;
         t->owner = owner;
         copy_name(t->name, name, "timer", g_timer_seq.fetch_add(1) + 1);
-        char sname[kNameMax + 16];
-        snprintf(sname, sizeof sname, "%s.timeout", t->name);
-        t->timeout = cqt_signal_new(owner, sname);
-        if (!t->timeout) {
-            delete t;
-            return nullptr;
-        }
         std::lock_guard<std::mutex> lk(g_conn_mu);
-        owner->timers.push_back(t);
+        owner->ext().timers.push_back(t);
         return t;
     });
 }
@@ -536,15 +539,14 @@ void cqt_timer_free(cqt_timer *t)
         }
         {
             std::lock_guard<std::mutex> lk(g_conn_mu);
-            auto &v = t->owner->timers;
+            auto &v = t->owner->ext().timers;
             for (size_t i = 0; i < v.size(); i++)
                 if (v[i] == t) {
                     v.erase(v.begin() + long(i));
                     break;
                 }
         }
-        cqt_signal_free(t->timeout);
-        t->timeout = nullptr;
+        cqt_signal_free(t->timeout.exchange(nullptr));
         timer_handle_unref(t);
     });
 }
@@ -642,11 +644,25 @@ int cqt_timer_interval_ms(const cqt_timer *t)
 
 cqt_signal *cqt_timer_timeout(cqt_timer *t)
 {
-    if (!t || t->magic != kTimerMagic || t->freed) {
+    if (!t || t->magic != kTimerMagic) {
         fail(CQT_EINVAL, "cqt_timer_timeout: not a live cqt_timer");
         return nullptr;
     }
-    return t->timeout;
+    // Created on first use: most timers only run a callback, and a signal
+    // costs more memory than the timer itself.
+    std::lock_guard<std::mutex> lk(t->mu);
+    if (t->freed) {
+        fail(CQT_EINVAL, "cqt_timer_timeout: timer '%s' was freed", t->name);
+        return nullptr;
+    }
+    cqt_signal *sig = t->timeout.load(std::memory_order_relaxed);
+    if (!sig) {
+        char sname[kNameMax + 16];
+        snprintf(sname, sizeof sname, "%s.timeout", t->name);
+        sig = cqt_signal_new(t->owner, sname); // sets the error on failure
+        t->timeout.store(sig, std::memory_order_release);
+    }
+    return sig;
 }
 
 int cqt_single_shot_full(int ms, cqt_object *receiver, cqt_fn fn, void *user_data,

@@ -72,7 +72,10 @@ CQT_API int cqt_timer_interval_ms(const cqt_timer *t);
 
 /* cqt_timer_timeout:
  * Returns: the signal emitted (in the owner's thread, with a none value)
- * at each timeout. Transfer none, valid as long as @t. Thread: any. */
+ * at each timeout. Transfer none, valid as long as @t. The signal is
+ * created on the first call (a timer that only runs a callback never pays
+ * for one); NULL with cqt_last_error() set when @t is not a live timer or
+ * its owner was freed. Thread: any. */
 CQT_API cqt_signal *cqt_timer_timeout(cqt_timer *t);
 
 /* cqt_single_shot:

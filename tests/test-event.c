@@ -371,6 +371,42 @@ START_TEST(test_event_wait_any_1000)
 }
 END_TEST
 
+/* Engine change (issue 7): a latched waiter node leaves its event's list
+ * in cqt_event_set itself. After wait_all / wait_any return, no node of
+ * theirs may be left in any list: each event frees at once (a watched one
+ * is refused), and sets that come later walk lists without the waiter's
+ * stack nodes (ASan would see those). */
+START_TEST(test_event_wait_many_leaves_no_watchers)
+{
+    enum { N = 40 };
+    cqt_event *evs[N];
+    for (int i = 0; i < N; i++)
+        evs[i] = new_event(NULL);
+    int results[N];
+    struct setter s;
+    setter_start(&s, evs, N, true, false);
+    ck_assert_int_eq(cqt_event_wait_all(evs, N, T_MS, results), CQT_OK);
+    setter_join(&s);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(results[i], CQT_OK);
+
+    for (int i = 0; i < N; i++)
+        cqt_event_clear(evs[i]);
+    size_t index = 99;
+    setter_start(&s, &evs[N / 2], 1, true, false);
+    ck_assert_int_eq(cqt_event_wait_any(evs, N, T_MS, &index), CQT_OK);
+    setter_join(&s);
+    ck_assert_uint_eq(index, N / 2);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(cqt_event_set(evs[i]), CQT_OK); /* walks every list */
+
+    int64_t before = live_events();
+    free_events(evs, N);
+    ck_assert_msg(live_events() == before - N, "%lld events refused to free: %s",
+                  (long long)(live_events() - (before - N)), cqt_last_error());
+}
+END_TEST
+
 /* An event still watched is not freed (the waiter would read freed
  * memory): the call is refused with a message and the event stays usable. */
 struct blocked_waiter {
@@ -927,6 +963,7 @@ CQT_TEST_SUITE(event_suite)
     tcase_add_test(many, test_event_wait_any_timeout);
     tcase_add_test(many, test_event_wait_all_1000_starts_no_thread);
     tcase_add_test(many, test_event_wait_any_1000);
+    tcase_add_test(many, test_event_wait_many_leaves_no_watchers);
     tcase_add_test(many, test_event_free_while_watched_is_refused);
     tcase_add_test(many, test_event_bad_input_wait_many);
     suite_add_tcase(s, many);

@@ -117,10 +117,13 @@ START_TEST(test_object_move_pull_refused_push_moves_timers)
 END_TEST
 
 /* Queued calls still pending when an object moves go with it, in order. */
+enum { SEQ_N = 200 }; /* more than one mailbox block (64) */
+
 typedef struct {
-    int seen[64];
+    int seen[SEQ_N];
     int n;
-    cqt_thread *ran_in[64];
+    int stayed; /* calls to the object that stays, run in a */
+    cqt_thread *ran_in[SEQ_N];
     cqt_object *o;
     cqt_thread *to;
 } seq_log;
@@ -139,6 +142,14 @@ static void seq_call(void *arg)
     __atomic_store_n(&it->log->n, n + 1, __ATOMIC_RELEASE); /* main polls n */
 }
 
+static void stay_call(void *arg)
+{
+    seq_log *l = arg;
+    if (cqt_thread_current() == cqt_object_thread(l->o) || cqt_thread_current() == l->to)
+        return; /* ran in b: a bug, caught by the count */
+    l->stayed++;
+}
+
 static void move_then_continue(void *arg)
 {
     seq_log *l = arg;
@@ -155,13 +166,16 @@ START_TEST(test_object_move_carries_pending_calls_in_order)
     cqt_object *gatekeeper = cqt_object_new(a);
     cqt_event *gate = cqt_event_new("gate");
     seq_log log = {.o = o, .to = b};
-    seq_item items[20];
-    /* hold a busy, queue: move, then 20 calls */
+    seq_item items[SEQ_N];
+    /* hold a busy, queue: move, then SEQ_N calls, each followed by one to
+     * an object that stays (so the move leaves blanks between them in a's
+     * mailbox blocks, and those calls must still run there) */
     ck_assert_int_eq(cqt_invoke(gatekeeper, block_until, gate, CQT_QUEUED), CQT_OK);
     ck_assert_int_eq(cqt_invoke(o, move_then_continue, &log, CQT_QUEUED), CQT_OK);
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < SEQ_N; i++) {
         items[i] = (seq_item){&log, i};
         ck_assert_int_eq(cqt_invoke(o, seq_call, &items[i], CQT_QUEUED), CQT_OK);
+        ck_assert_int_eq(cqt_invoke(gatekeeper, stay_call, &log, CQT_QUEUED), CQT_OK);
     }
     cqt_event_set(gate);
     /* flush b: everything moved there runs before this */
@@ -171,9 +185,12 @@ START_TEST(test_object_move_carries_pending_calls_in_order)
     int tries = 0;
     do
         cqt_invoke(bflush, nothing, NULL, CQT_BLOCKING_QUEUED);
-    while (++tries < 1000 && __atomic_load_n(&log.n, __ATOMIC_ACQUIRE) < 20);
-    ck_assert_int_eq(log.n, 20);
-    for (int i = 0; i < 20; i++) {
+    while (++tries < 1000 && __atomic_load_n(&log.n, __ATOMIC_ACQUIRE) < SEQ_N);
+    ck_assert_int_eq(log.n, SEQ_N);
+    /* a blocking call to the staying object runs after its queued ones */
+    ck_assert_int_eq(cqt_invoke(gatekeeper, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(log.stayed, SEQ_N);
+    for (int i = 0; i < SEQ_N; i++) {
         ck_assert_int_eq(log.seen[i], i);
         ck_assert_ptr_eq(log.ran_in[i], b);
     }

@@ -4,7 +4,10 @@
 #   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage
 # JSON is checked with jq, else python3; the test fails if neither exists.
 set -u
-tool=${1:?usage: $0 PATH/TO/cqt-stage}
+tool_path=${1:?usage: $0 PATH/TO/cqt-stage}
+# Under the valgrind test setup the tool runs under memcheck (CQT_VALGRIND,
+# see tests/run-valgrind.sh).
+tool() { ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" "$@"; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 failures=0
@@ -36,7 +39,7 @@ expect() { # FILE EXPR WANT
 }
 
 # 1. A clean parallel run: exit 0, every axis reached.
-"$tool" move x=100 y=650 z=10 --parallel --timeout 10000 --time-scale 100 --json >"$tmp/clean.json" 2>"$tmp/clean.err"
+tool move x=100 y=650 z=10 --parallel --timeout 10000 --time-scale 100 --json >"$tmp/clean.json" 2>"$tmp/clean.err"
 rc=$?
 [ $rc -eq 0 ] && pass "clean run exits 0" || fail "clean run exits $rc: $(cat "$tmp/clean.err")"
 expect "$tmp/clean.json" .status CQT_OK
@@ -49,7 +52,7 @@ expect "$tmp/clean.json" '.axes[2].outcome' reached
 expect "$tmp/clean.json" .message ""
 
 # 2. A stall on y: exit 1, y and only y timed out, the message names it.
-"$tool" move x=100 y=650 z=10 --stall y --timeout 500 --time-scale 100 --json >"$tmp/stall.json" 2>"$tmp/stall.err"
+tool move x=100 y=650 z=10 --stall y --timeout 500 --time-scale 100 --json >"$tmp/stall.json" 2>"$tmp/stall.err"
 rc=$?
 [ $rc -eq 1 ] && pass "stalled run exits 1" || fail "stalled run exits $rc: $(cat "$tmp/stall.err")"
 expect "$tmp/stall.json" .status CQT_ETIMEDOUT
@@ -63,7 +66,7 @@ expect "$tmp/stall.json" '.axes[2].outcome' reached
 expect "$tmp/stall.json" .message "y did not reach 650.000 within 500 ms; stopped at 325.000 (stall)"
 
 # 3. The same stall, sequential, as text: z never starts.
-"$tool" move x=100 y=650 z=10 --stall y --sequential --timeout 500 --time-scale 100 >"$tmp/stall.txt" 2>&1
+tool move x=100 y=650 z=10 --stall y --sequential --timeout 500 --time-scale 100 >"$tmp/stall.txt" 2>&1
 rc=$?
 [ $rc -eq 1 ] && pass "stalled text run exits 1" || fail "stalled text run exits $rc"
 grep -q "^error: y did not reach 650.000 within 500 ms; stopped at 325.000 (stall)$" "$tmp/stall.txt" &&
@@ -74,7 +77,7 @@ grep -q "^  z  *not started" "$tmp/stall.txt" && pass "z not started" || fail "z
 for args in "" "jump x=1" "move" "move x=abc" "move x=1 x=2" "move x=1 --timeout -5" \
     "move x=1 --speed y=5" "move x=1 --bogus" "move x=1 --parallel --sequential"; do
     # shellcheck disable=SC2086
-    "$tool" $args >"$tmp/bad.out" 2>"$tmp/bad.err"
+    tool $args >"$tmp/bad.out" 2>"$tmp/bad.err"
     rc=$?
     if [ $rc -eq 2 ] && grep -q "^usage: cqt-stage move" "$tmp/bad.err" && [ ! -s "$tmp/bad.out" ]; then
         pass "'$args' exits 2 with usage"
@@ -84,14 +87,14 @@ for args in "" "jump x=1" "move" "move x=abc" "move x=1 x=2" "move x=1 --timeout
 done
 
 # 5. An out-of-range target: a report, exit 1, nothing moved.
-"$tool" move x=100 y=5000 --json >"$tmp/range.json" 2>/dev/null
+tool move x=100 y=5000 --json >"$tmp/range.json" 2>/dev/null
 rc=$?
 [ $rc -eq 1 ] && pass "out of range exits 1" || fail "out of range exits $rc"
 expect "$tmp/range.json" .status CQT_ERANGE
 expect "$tmp/range.json" '.axes[1].outcome' "out of range"
 expect "$tmp/range.json" '.axes[0].outcome' "not started"
 
-"$tool" --help >"$tmp/help.out" 2>&1 && grep -q "^usage:" "$tmp/help.out" &&
+tool --help >"$tmp/help.out" 2>&1 && grep -q "^usage:" "$tmp/help.out" &&
     pass "--help exits 0" || fail "--help"
 
 [ $failures -eq 0 ] && echo "all passed" || echo "$failures failed"

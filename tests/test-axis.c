@@ -789,6 +789,66 @@ START_TEST(test_axis_free_releases_connections_once)
 }
 END_TEST
 
+/* Qt's threads are detached: after QThread::wait() the OS thread still
+ * runs its pthread key destructors, and Qt's drops the last reference to
+ * the thread's QThreadData there. A free that returned before them let a
+ * process exiting right after lose that data (valgrind, examples/xyz_stage:
+ * 120 bytes under QThread::QThread). A key of the test's own, set in the
+ * axis thread, stands in for Qt's: its destructor holds the exiting thread
+ * until the free returns, or for TSD_HOLD_MS, and records which came first. */
+#define TSD_HOLD_MS 300
+
+static struct {
+    pthread_key_t key;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool free_returned;
+    bool dtor_done;
+} tsd = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void tsd_dtor(void *value)
+{
+    (void)value;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)TSD_HOLD_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&tsd.mu);
+    while (!tsd.free_returned && pthread_cond_timedwait(&tsd.cv, &tsd.mu, &until) == 0)
+        ;
+    tsd.dtor_done = true;
+    pthread_cond_broadcast(&tsd.cv);
+    pthread_mutex_unlock(&tsd.mu);
+}
+
+static void tsd_set_here(void *ud)
+{
+    pthread_setspecific(tsd.key, ud);
+}
+
+START_TEST(test_axis_free_waits_for_thread_exit)
+{
+    ck_assert_int_eq(pthread_key_create(&tsd.key, tsd_dtor), 0);
+    cqt_axis *a = make_axis("x", 100, 0, 100, NULL);
+    cqt_object *in_axis = cqt_object_new(cqt_axis_thread(a));
+    ck_assert(in_axis != NULL);
+    ck_assert_int_eq(cqt_invoke(in_axis, tsd_set_here, &tsd, CQT_BLOCKING_QUEUED), CQT_OK);
+    cqt_object_free(in_axis);
+    ck_assert_int_eq(cqt_axis_move_to(a, 5), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), CQT_TEST_TIMEOUT_MS), CQT_OK);
+
+    cqt_axis_free(a);
+    pthread_mutex_lock(&tsd.mu);
+    bool done_first = tsd.dtor_done;
+    tsd.free_returned = true;
+    pthread_cond_broadcast(&tsd.cv);
+    pthread_mutex_unlock(&tsd.mu);
+    ck_assert_msg(done_first, "cqt_axis_free returned while the axis thread was still running its "
+                              "thread-exit destructors");
+}
+END_TEST
+
 /* Freed from inside one of its own slots, in its own thread. */
 typedef struct self_free {
     cqt_axis *axis;
@@ -888,6 +948,7 @@ CQT_TEST_SUITE(axis_suite)
     tcase_add_test(tc, test_axis_free_while_moving);
     tcase_add_test(tc, test_axis_free_releases_connections_once);
     tcase_add_test(tc, test_axis_free_from_its_own_slot);
+    tcase_add_test(tc, test_axis_free_waits_for_thread_exit);
     tcase_add_test(tc, test_axis_bad_input);
     suite_add_tcase(s, tc);
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <cstdio>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -39,6 +40,96 @@ thread_local TlsSlot tls_owner;
 std::mutex g_reg_mu;
 std::vector<cqt_thread *> g_registry;
 std::atomic<uint64_t> g_thread_seq{0};
+
+// Qt's threads are detached: QThread::wait() returns once run() has, and
+// the OS thread then still runs its pthread key destructors. Qt's own drops
+// the thread's reference to its QThreadData there, after ~QThread dropped
+// the other; a process that exits in between loses the QThreadData (valgrind:
+// 120 bytes "definitely lost" under QThread::QThread). So a cqt thread is
+// released only after its OS threads got through their key destructors:
+// each OS thread sets a key of ours, whose destructor re-arms itself once.
+// glibc runs the destructors in rounds and starts another round while a
+// value was set during one, so the second call comes after every
+// destructor of the first round (Qt's included), whatever the key order.
+// Never freed: a thread may still be exiting during static destruction.
+struct Exiting {
+    const cqt_thread *t;
+    pthread_t os;
+};
+struct ExitWatch {
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+    pthread_key_t key{};
+    bool have_key = false;
+    std::vector<Exiting> exiting; // one entry per OS thread, guarded by mu
+};
+
+void os_thread_exit(void *value);
+
+ExitWatch &exit_watch()
+{
+    static ExitWatch *w = [] {
+        auto *x = new ExitWatch;
+        x->have_key = pthread_key_create(&x->key, os_thread_exit) == 0;
+        return x;
+    }();
+    return *w;
+}
+
+// The key's value is the cqt_thread, its low bit set once re-armed. The
+// pointer is only compared, never followed: once the entry is gone the
+// thread may be released.
+void os_thread_exit(void *value)
+{
+    ExitWatch &w = exit_watch();
+    auto bits = reinterpret_cast<uintptr_t>(value);
+    if (!(bits & 1) && pthread_setspecific(w.key, reinterpret_cast<void *>(bits | 1)) == 0)
+        return;
+    auto *t = reinterpret_cast<const cqt_thread *>(bits & ~uintptr_t(1));
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&w.mu);
+    auto it = std::find_if(w.exiting.begin(), w.exiting.end(), [&](const Exiting &e) {
+        return e.t == t && pthread_equal(e.os, self);
+    });
+    if (it != w.exiting.end())
+        w.exiting.erase(it);
+    pthread_cond_broadcast(&w.cv);
+    pthread_mutex_unlock(&w.mu);
+}
+
+// In the thread, as it starts: watch for the end of this OS thread.
+void watch_os_thread(cqt_thread *t)
+{
+    ExitWatch &w = exit_watch();
+    if (!w.have_key)
+        return; // no key left: releases do not wait (the pre-fix behaviour)
+    pthread_mutex_lock(&w.mu);
+    try {
+        w.exiting.push_back(Exiting{t, pthread_self()});
+    } catch (...) {
+        pthread_mutex_unlock(&w.mu);
+        return;
+    }
+    if (pthread_setspecific(w.key, t) != 0)
+        w.exiting.pop_back();
+    pthread_mutex_unlock(&w.mu);
+}
+
+// Waits until no OS thread of @t is left in its key destructors. Called
+// once @t's QThread has finished; what is left to wait for runs no cqt
+// callback, only Qt's and the C library's per-thread cleanup. Never waits
+// for the calling thread itself (a free from a destructor Qt runs as the
+// thread finishes): that one cannot get further while we wait.
+void join_os_threads(const cqt_thread *t)
+{
+    ExitWatch &w = exit_watch();
+    pthread_t self = pthread_self();
+    auto other_of_t = [&](const Exiting &e) { return e.t == t && !pthread_equal(e.os, self); };
+    pthread_mutex_lock(&w.mu);
+    while (std::find_if(w.exiting.begin(), w.exiting.end(), other_of_t) != w.exiting.end())
+        pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+}
 
 // CQT_OK when @t is a live cqt thread of this application, else the status
 // with the message set.
@@ -117,6 +208,8 @@ void release_thread(cqt_thread *t)
         delete t->pump; // no loop runs it any more
         t->pump = nullptr;
     }
+    if (t->kind == ThreadKind::Cqt)
+        join_os_threads(t);
     delete t->qthread;
     t->qthread = nullptr;
     cqt::registry_remove(t);
@@ -302,7 +395,10 @@ cqt_thread *cqt_thread_new(const char *name)
             delete t;
             throw;
         }
-        QObject::connect(t->qthread, &QThread::started, [t] { set_current_thread(t); });
+        QObject::connect(t->qthread, &QThread::started, [t] {
+            watch_os_thread(t);
+            set_current_thread(t);
+        });
         QObject::connect(t->qthread, &QThread::finished, [t] {
             guard_void("cqt thread finish", [t] { on_thread_finished(t); });
             if (t->free_on_finish) {

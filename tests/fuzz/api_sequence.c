@@ -68,6 +68,7 @@ static struct {
     void (*job)(void *);
     void *job_arg;
     int job_done;
+    int quit; /* ends the other thread (fuzz_api_sequence_fini) */
 } G;
 
 static struct {
@@ -92,8 +93,10 @@ static void *other_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&G.mu);
     for (;;) {
-        while (!G.job)
+        while (!G.job && !G.quit)
             pthread_cond_wait(&G.cv, &G.mu);
+        if (!G.job)
+            break;
         void (*job)(void *) = G.job;
         void *a = G.job_arg;
         pthread_mutex_unlock(&G.mu);
@@ -103,6 +106,7 @@ static void *other_main(void *arg)
         G.job_done = 1;
         pthread_cond_broadcast(&G.cv);
     }
+    pthread_mutex_unlock(&G.mu);
     return NULL;
 }
 
@@ -684,6 +688,37 @@ int fuzz_api_sequence_init(void)
             break;
         cqt_app_process_events(1);
     }
+    return 0;
+}
+
+int fuzz_api_sequence_fini(void)
+{
+    /* The other thread first: its adopted handle goes as it exits. */
+    pthread_mutex_lock(&G.mu);
+    G.quit = 1;
+    pthread_cond_broadcast(&G.cv);
+    pthread_mutex_unlock(&G.mu);
+    pthread_join(G.other, NULL);
+    cqt_axis_free(G.axis);
+    for (int i = 0; i < 2; i++)
+        cqt_thread_free(G.threads[i]);
+    int rc = cqt_app_shutdown(60000);
+    if (rc != CQT_OK) {
+        fprintf(stderr, "api_sequence: cqt_app_shutdown: %s (%s)\n", cqt_status_name(rc),
+                cqt_last_error());
+        return -1;
+    }
+    cqt_live_counts c;
+    cqt_debug_live_counts(&c);
+    CHECK(c.threads == 0 && c.objects == 0 && c.timers == 0 && c.signal_handles == 0 &&
+              c.connections == 0 && c.events == 0 && c.workers == 0 && c.pending == 0,
+          "handles left after shutdown: threads %lld objects %lld timers %lld signals %lld "
+          "connections %lld events %lld workers %lld pending %lld",
+          (long long)c.threads, (long long)c.objects, (long long)c.timers,
+          (long long)c.signal_handles, (long long)c.connections, (long long)c.events,
+          (long long)c.workers, (long long)c.pending);
+    pthread_mutex_destroy(&G.mu);
+    pthread_cond_destroy(&G.cv);
     return 0;
 }
 

@@ -8,9 +8,13 @@
 #include <cqt/base.h>
 
 /* Each target: an init run once, and a run per input (0 = fine; an
- * invariant that breaks aborts). */
+ * invariant that breaks aborts). api_sequence also has a fini, run once
+ * by the replay driver after the last input: it joins the target's own
+ * pthread, frees the shared handles and shuts the application down, so a
+ * leak checker at exit sees only what the inputs left (0 = fine). */
 int fuzz_api_sequence_init(void);
 int fuzz_api_sequence_run(const uint8_t *data, size_t size);
+int fuzz_api_sequence_fini(void);
 int fuzz_stage_cli_init(void);
 int fuzz_stage_cli_run(const uint8_t *data, size_t size);
 

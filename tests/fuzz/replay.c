@@ -59,9 +59,11 @@ int main(int argc, char **argv)
         return 2;
     }
     int (*init)(void);
+    int (*fini)(void) = NULL;
     if (!strcmp(argv[1], "api_sequence")) {
         init = fuzz_api_sequence_init;
         run = fuzz_api_sequence_run;
+        fini = fuzz_api_sequence_fini;
     } else if (!strcmp(argv[1], "stage_cli")) {
         init = fuzz_stage_cli_init;
         run = fuzz_stage_cli_run;
@@ -80,7 +82,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "fuzz-replay: no input found\n");
         return 1;
     }
-    /* The application stays up: shutting it down is not what is tested. */
+    if (fini && fini() != 0) {
+        fprintf(stderr, "fuzz-replay: %s fini failed\n", argv[1]);
+        return 1;
+    }
     fflush(stdout);
     _Exit(0);
 }

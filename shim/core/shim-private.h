@@ -399,6 +399,15 @@ extern std::mutex g_conn_mu;
 bool conn_active(const Conn *c);
 void conn_call(Conn *c, const cqt_value *arg);
 void signal_free_locked_owner(cqt_signal *s);
+// cqt_signal_free in two steps: retire (disconnect everything, leave the
+// owner's list, stop counting as live) and delete (the memory). A timer
+// retires its timeout signal when freed and deletes it with its last
+// reference, so a fire already under way emits into an empty signal, not
+// freed memory.
+void signal_retire(cqt_signal *s);
+void signal_delete(cqt_signal *s);
+// cqt_emit without the handle checks (internal callers hold a reference).
+int signal_emit(cqt_signal *s, const cqt_value *arg);
 void conn_unref(Conn *c);
 void disconnect_inbound(cqt_object *o);
 void free_owned_signals(cqt_object *o);

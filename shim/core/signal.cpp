@@ -241,26 +241,8 @@ void cqt_signal_free(cqt_signal *s)
                         "cqt_signal_free: not a live cqt_signal (double free?); ignored");
             return;
         }
-        std::vector<ConnList *> release;
-        {
-            std::lock_guard<std::mutex> lk(g_conn_mu);
-            if (s->list) {
-                std::vector<Conn *> conns = s->list->conns;
-                for (auto *c : conns)
-                    release.push_back(remove_conn_locked(s, c));
-            }
-            auto &v = s->owner->ext().signals;
-            for (size_t i = 0; i < v.size(); i++)
-                if (v[i] == s) {
-                    v.erase(v.begin() + long(i));
-                    break;
-                }
-            s->magic = 0;
-        }
-        for (auto *l : release)
-            list_unref(l);
-        cqt__live_add(CQT__LIVE_SIGNALS, -1);
-        delete s;
+        signal_retire(s);
+        signal_delete(s);
     });
 }
 
@@ -365,31 +347,72 @@ int cqt_emit(cqt_signal *s, const cqt_value *arg)
             return CQT_ESTATE;
         if (!signal_usable("cqt_emit", s))
             return CQT_EINVAL;
-        cqt_value none = cqt_value_none();
-        if (!arg)
-            arg = &none;
-        ConnList *l = snapshot(s);
-        if (!l)
-            return int(CQT_OK);
-        cqt_thread *cur = current_thread();
-        int first = CQT_OK;
-        char first_msg[512]; // not zero-filled: this is the per-emit hot path
-        first_msg[0] = '\0';
-        for (auto *c : l->conns) {
-            if (!c->active.load(std::memory_order_acquire))
-                continue;
-            int rc = emit_one(s, c, arg, cur);
-            if (rc != CQT_OK && first == CQT_OK) {
-                first = rc;
-                snprintf(first_msg, sizeof first_msg, "%s", cqt_last_error());
-            }
-        }
-        list_unref(l);
-        if (first != CQT_OK)
-            fail(first, "%s", first_msg); // report the first failure, not the last
-        return first;
+        return signal_emit(s, arg);
     });
 }
+
+} // extern "C"
+
+namespace cqt {
+
+void signal_retire(cqt_signal *s)
+{
+    std::vector<ConnList *> release;
+    {
+        std::lock_guard<std::mutex> lk(g_conn_mu);
+        if (s->list) {
+            std::vector<Conn *> conns = s->list->conns;
+            for (auto *c : conns)
+                release.push_back(remove_conn_locked(s, c));
+        }
+        auto &v = s->owner->ext().signals;
+        for (size_t i = 0; i < v.size(); i++)
+            if (v[i] == s) {
+                v.erase(v.begin() + long(i));
+                break;
+            }
+        s->magic = 0;
+    }
+    for (auto *l : release)
+        list_unref(l);
+    cqt__live_add(CQT__LIVE_SIGNALS, -1);
+}
+
+void signal_delete(cqt_signal *s)
+{
+    delete s;
+}
+
+int signal_emit(cqt_signal *s, const cqt_value *arg)
+{
+    cqt_value none = cqt_value_none();
+    if (!arg)
+        arg = &none;
+    ConnList *l = snapshot(s);
+    if (!l)
+        return int(CQT_OK);
+    cqt_thread *cur = current_thread();
+    int first = CQT_OK;
+    char first_msg[512]; // not zero-filled: this is the per-emit hot path
+    first_msg[0] = '\0';
+    for (auto *c : l->conns) {
+        if (!c->active.load(std::memory_order_acquire))
+            continue;
+        int rc = emit_one(s, c, arg, cur);
+        if (rc != CQT_OK && first == CQT_OK) {
+            first = rc;
+            snprintf(first_msg, sizeof first_msg, "%s", cqt_last_error());
+        }
+    }
+    list_unref(l);
+    if (first != CQT_OK)
+        fail(first, "%s", first_msg); // report the first failure, not the last
+    return first;
+}
+
+} // namespace cqt
+
+extern "C" {
 
 int cqt_signal_connection_count(const cqt_signal *s)
 {

@@ -30,6 +30,7 @@ struct cqt_timer {
     cqt_object *owner = nullptr;
     char name[cqt::kNameMax];
     std::atomic<cqt_signal *> timeout{nullptr}; // created on first cqt_timer_timeout
+    cqt_signal *retired = nullptr; // timeout after cqt_timer_free: deleted with the last ref
     std::mutex mu; // guards the fields below
     int interval = 0;
     int type = CQT_TIMER_COARSE;
@@ -56,6 +57,8 @@ void timer_handle_unref(cqt_timer *t)
 {
     if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         t->magic = 0;
+        if (t->retired)
+            cqt::signal_delete(t->retired);
         delete t;
     }
 }
@@ -284,8 +287,10 @@ void timer_fire(void *user_data, cqt_object *, int id)
         }
     }
     // Nobody can be connected before cqt_timer_timeout created the signal.
+    // A cqt_timer_free racing this fire only retires the signal (its
+    // memory lives as long as our reference to t): the emit finds it empty.
     if (cqt_signal *sig = t->timeout.load(std::memory_order_acquire))
-        cqt_emit(sig, nullptr);
+        cqt::signal_emit(sig, nullptr);
 }
 
 void timer_rec_destroy(void *user_data)
@@ -546,7 +551,12 @@ void cqt_timer_free(cqt_timer *t)
                     break;
                 }
         }
-        cqt_signal_free(t->timeout.exchange(nullptr));
+        // Regression (issue 8, fuzz api_sequence): freeing the signal here
+        // raced a fire in the owner's thread emitting it (use after free).
+        if (cqt_signal *sig = t->timeout.exchange(nullptr)) {
+            signal_retire(sig);
+            t->retired = sig; // deleted by the last timer_handle_unref
+        }
         timer_handle_unref(t);
     });
 }

@@ -81,6 +81,7 @@ static struct {
     cqt_event *ev[N_EVENT];
     cqt_connection conn[N_CONN];
     int conn_sig[N_CONN];
+    int conn_recv[N_CONN]; /* the receiver's index: its free ends the connection */
     cqt_worker *worker[N_WORKER];
     int destroys_expected, destroys_done;
     int64_t recs_live;
@@ -264,6 +265,11 @@ static void free_object(int i)
     for (int k = 0; k < N_TIMER; k++)
         if (S.timer[k] && S.timer_owner[k] == i)
             S.timer[k] = NULL;
+    /* and so did the connections it received (found by the fuzzer: the
+     * table kept them, and a later disconnect was refused, rightly) */
+    for (int c = 0; c < N_CONN; c++)
+        if (S.conn[c] && S.conn_recv[c] == i)
+            S.conn[c] = 0;
 }
 
 typedef struct {
@@ -335,6 +341,7 @@ static void step(input *in)
             CHECK(S.sig[k] && S.obj[i], "cqt_connect succeeded with a NULL argument");
             S.conn[c] = id;
             S.conn_sig[c] = k;
+            S.conn_recv[c] = i;
         } else {
             CHECK(cqt_last_error()[0], "cqt_connect failed without a message");
         }

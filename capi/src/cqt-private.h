@@ -3,6 +3,7 @@
 #ifndef CQT_PRIVATE_H
 #define CQT_PRIVATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -32,6 +33,12 @@ void cqt__live_add(int kind, int64_t delta);
 struct cqt_object;
 void cqt__object_ref(struct cqt_object *o);
 void cqt__object_unref(struct cqt_object *o);
+
+/* Writes a handle's name into @dst (@cap bytes, truncated, always
+ * terminated): @src when it is non-empty, else "@prefix-@n". Without
+ * snprintf: names are made for every object, signal, timer and worker.
+ * Thread: any. */
+void cqt__make_name(char *dst, size_t cap, const char *src, const char *prefix, uint64_t n);
 
 /* Monotonic clock in nanoseconds. Thread: any. */
 int64_t cqt__now_ns(void);

@@ -697,24 +697,8 @@ static cqt_worker *worker_new(const char *f, const char *name, int kind, cqt_wor
         return NULL;
     }
     w->id = atomic_fetch_add(&g_next_id, 1);
-    if (name) {
-        size_t len = strnlen(name, sizeof w->name - 1);
-        memcpy(w->name, name, len);
-        w->name[len] = 0;
-    } else {
-        /* Not snprintf: this runs for every worker (see bench-pool). */
-        char digits[24];
-        size_t nd = 0, len = sizeof "worker-" - 1;
-        unsigned long long id = (unsigned long long)w->id;
-        do {
-            digits[nd++] = (char)('0' + id % 10);
-            id /= 10;
-        } while (id);
-        memcpy(w->name, "worker-", len);
-        while (nd)
-            w->name[len++] = digits[--nd];
-        w->name[len] = 0;
-    }
+    /* Not snprintf: this runs for every worker (see bench-pool). */
+    cqt__make_name(w->name, sizeof w->name, name, "worker", w->id);
     w->core = cqt_object_new(main_thread);
     if (!w->core) {
         cqt_set_last_error(CQT_ESTATE, "%s: worker '%s': cannot create its object in the main "

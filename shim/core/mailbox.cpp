@@ -274,8 +274,7 @@ void drain(cqt_thread *t, bool to_empty)
     for (;;) {
         if (!t->draining.empty()) {
             Delivery d = t->draining.front();
-            t->draining.front().kind = kNone; // a nested drain must not see it
-            t->draining.pop(t->spent);
+            t->draining.pop(t->spent); // before running it: a nested drain goes on after it
             if (d.kind != kNone) {
                 cqt_object *target = d.target;
                 if (target != held) {

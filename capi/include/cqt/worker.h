@@ -195,7 +195,7 @@ typedef struct cqt_worker_handlers {
 /* cqt_worker_new:
  * Creates a function worker, not started, that will run
  * fn(user_data, w, &result).
- * @name: nullable, copied (at most 63 bytes kept); "worker-N" when NULL.
+ * @name: nullable, copied (at most 63 bytes kept); "worker-N" when NULL or empty.
  * @destroy: nullable; runs once with @user_data when the worker is freed,
  * in the thread that drops the last reference; at once on failure.
  * Returns: transfer full (one reference), release with cqt_worker_unref();

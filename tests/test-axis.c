@@ -880,6 +880,117 @@ START_TEST(test_axis_free_from_its_own_slot)
 }
 END_TEST
 
+/* Freed from a position_changed slot in its own thread while steps are
+ * still queued (two more commands) and its timer ticks: the free happens
+ * once, later steps do nothing, and nothing runs on the freed axis. */
+typedef struct gate {
+    cqt_event *entered, *open;
+} gate;
+
+static void gate_hold(void *ud)
+{
+    gate *g = ud;
+    cqt_event_set(g->entered);
+    cqt_event_wait(g->open, CQT_TEST_TIMEOUT_MS);
+}
+
+typedef struct free_on_change {
+    cqt_axis *axis;
+    int armed;  /* atomic: free at the next position_changed */
+    int frees;  /* axis thread only */
+    cqt_event *done;
+} free_on_change;
+
+static void free_on_changed(void *ud, const cqt_value *v)
+{
+    (void)v;
+    free_on_change *f = ud;
+    if (!__atomic_load_n(&f->armed, __ATOMIC_ACQUIRE) || f->frees++ > 0)
+        return;
+    cqt_axis_free(f->axis);
+    cqt_event_set(f->done);
+}
+
+START_TEST(test_axis_free_from_position_changed_with_steps_queued)
+{
+    cqt_thread *t = cqt_thread_new("axes");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    cqt_axis *a = make_axis("x", 10, 0, 1, t); /* 100 s to go: the timer keeps ticking */
+    cqt_object *in_axis = cqt_object_new(t);
+    free_on_change f = {a, 0, 0, cqt_event_new("freed")};
+    ck_assert(cqt_connect(cqt_axis_position_changed(a), in_axis, free_on_changed, &f, NULL, CQT_DIRECT) != 0);
+    ck_assert_int_eq(cqt_axis_move_to(a, 1000), CQT_OK);
+    ck_assert(wait_past(a, 0.05));
+
+    /* Hold the axis thread, queue two more steps behind the hold, release. */
+    gate g = {cqt_event_new("entered"), cqt_event_new("open")};
+    ck_assert_int_eq(cqt_invoke(in_axis, gate_hold, &g, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(g.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    __atomic_store_n(&f.armed, 1, __ATOMIC_RELEASE);
+    ck_assert_int_eq(cqt_axis_move_to(a, 900), CQT_OK);
+    ck_assert_int_eq(cqt_axis_move_to(a, 800), CQT_OK);
+    cqt_event_set(g.open);
+
+    ck_assert_int_eq(cqt_event_wait(f.done, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_object_free(in_axis);
+    cqt_thread_free(t); /* runs what is still queued there first */
+    ck_assert_int_eq(f.frees, 1);
+    cqt_event_free(f.done);
+    cqt_event_free(g.entered);
+    cqt_event_free(g.open);
+}
+END_TEST
+
+/* Freed from a thread the axis thread is blocked on (a slot of the axis
+ * makes a blocking call into main, which frees the axis): waiting for the
+ * axis thread would deadlock, so the release is queued there instead. */
+typedef struct blocked_free {
+    cqt_axis *axis;
+    cqt_object *in_main;
+    cqt_event *done;
+} blocked_free;
+
+static void free_axis_call(void *ud)
+{
+    blocked_free *b = ud;
+    cqt_axis_free(b->axis);
+}
+
+static void call_main_blocking(void *ud, const cqt_value *v)
+{
+    (void)v;
+    blocked_free *b = ud;
+    cqt_invoke(b->in_main, free_axis_call, b, CQT_BLOCKING_QUEUED);
+    cqt_event_set(b->done);
+}
+
+static bool event_is_set(void *arg)
+{
+    return cqt_event_is_set(arg);
+}
+
+static bool threads_at_most(void *arg)
+{
+    return cqt_test_thread_count() <= *(int *)arg;
+}
+
+START_TEST(test_axis_free_from_a_thread_the_axis_waits_on)
+{
+    int base = cqt_test_thread_baseline();
+    cqt_axis *a = make_axis("x", 100, 0, 100, NULL); /* its own thread */
+    cqt_object *in_main = cqt_object_new(NULL);
+    blocked_free b = {a, in_main, cqt_event_new("done")};
+    ck_assert(cqt_connect(cqt_axis_position_reached(a), in_main, call_main_blocking, &b, NULL, CQT_DIRECT) != 0);
+    ck_assert_int_eq(cqt_axis_move_to(a, 5), CQT_OK);
+    ck_assert(cqt_test_run_until(event_is_set, b.done, CQT_TEST_TIMEOUT_MS));
+    /* The queued release ends the axis' own thread. */
+    ck_assert_msg(cqt_test_run_until(threads_at_most, &base, CQT_TEST_TIMEOUT_MS), "threads left: %s",
+                  cqt_test_thread_names());
+    cqt_object_free(in_main);
+    cqt_event_free(b.done);
+}
+END_TEST
+
 /* ---- misuse -------------------------------------------------------------- */
 
 START_TEST(test_axis_bad_input)
@@ -948,6 +1059,8 @@ CQT_TEST_SUITE(axis_suite)
     tcase_add_test(tc, test_axis_free_while_moving);
     tcase_add_test(tc, test_axis_free_releases_connections_once);
     tcase_add_test(tc, test_axis_free_from_its_own_slot);
+    tcase_add_test(tc, test_axis_free_from_position_changed_with_steps_queued);
+    tcase_add_test(tc, test_axis_free_from_a_thread_the_axis_waits_on);
     tcase_add_test(tc, test_axis_free_waits_for_thread_exit);
     tcase_add_test(tc, test_axis_bad_input);
     suite_add_tcase(s, tc);

@@ -83,6 +83,14 @@ static int64_t live_events(void)
     return c.events;
 }
 
+static bool no_live_timers(void *arg)
+{
+    (void)arg;
+    cqt_live_counts c;
+    cqt_debug_live_counts(&c);
+    return c.timers == 0;
+}
+
 /* A helper thread that, once @target is blocked, optionally clears, then
  * sets events[0..n) (and clears them again if @clear_after). */
 struct setter {
@@ -783,6 +791,95 @@ START_TEST(test_event_when_all_receiver_freed_first)
 }
 END_TEST
 
+/* A wait with no timeout on an event never set: freeing the receiver
+ * drops it (destroy once, fn never) and the event is no longer watched. */
+START_TEST(test_event_when_all_forever_receiver_freed_drops_the_wait)
+{
+    cqt_object *recv = new_object(NULL);
+    cqt_event *evs[2] = {new_event("a"), new_event("never")};
+    struct probe p;
+    probe_init(&p);
+    ck_assert_int_eq(cqt_event_when_all(evs, 2, CQT_FOREVER, recv, probe_fn, &p, probe_destroy),
+                     CQT_OK);
+    cqt_event_set(evs[0]);
+    cqt_object_free(recv);
+    ck_assert_msg(cqt_test_run_until(probe_destroyed, &p, T_MS),
+                  "destroy did not run after the receiver was freed");
+    cqt_test_run_until(never, NULL, 20);
+    assert_once(&p, 0);
+    int64_t before = live_events();
+    free_events(evs, 2);
+    ck_assert_int_eq(live_events(), before - 2); /* no longer watched: really freed */
+    probe_fini(&p);
+}
+END_TEST
+
+/* The same with the receiver in a cqt thread freed from main, for when_any. */
+START_TEST(test_event_when_any_forever_receiver_in_thread_freed_drops_the_wait)
+{
+    cqt_thread *t = cqt_thread_new("evt-gone");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    cqt_object *recv = new_object(t);
+    cqt_event *ev = new_event("never");
+    struct probe p;
+    probe_init(&p);
+    ck_assert_int_eq(cqt_event_when_any(&ev, 1, CQT_FOREVER, recv, probe_fn, &p, probe_destroy),
+                     CQT_OK);
+    cqt_object_free(recv);
+    ck_assert_int_eq(cqt_event_wait(p.destroyed, T_MS), CQT_OK);
+    assert_once(&p, 0);
+    cqt_thread_free(t);
+    int64_t before = live_events();
+    cqt_event_free(ev);
+    ck_assert_int_eq(live_events(), before - 1);
+    probe_fini(&p);
+}
+END_TEST
+
+/* A wait with no timeout whose event is never set is dropped at shutdown:
+ * destroy runs once and the event can be freed afterwards. */
+START_TEST(test_event_when_all_forever_dropped_at_shutdown)
+{
+    cqt_object *recv = new_object(NULL);
+    cqt_event *ev = new_event("never");
+    struct probe p;
+    probe_init(&p);
+    ck_assert_int_eq(cqt_event_when_all(&ev, 1, CQT_FOREVER, recv, probe_fn, &p, probe_destroy),
+                     CQT_OK);
+    ck_assert_int_eq(cqt_app_shutdown(T_MS), CQT_OK);
+    assert_once(&p, 0);
+    int64_t before = live_events();
+    cqt_event_free(ev);
+    ck_assert_int_eq(live_events(), before - 1);
+    cqt_object_free(recv);
+    probe_fini(&p);
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK); /* for the teardown */
+}
+END_TEST
+
+/* A wait settled by its events leaves nothing behind on the receiver:
+ * many waits in a row, then the receiver is freed with none pending. */
+START_TEST(test_event_when_all_forever_settled_leaves_no_timer)
+{
+    cqt_object *recv = new_object(NULL);
+    cqt_event *ev = new_event("a");
+    for (int i = 0; i < 50; i++) {
+        struct probe p;
+        probe_init(&p);
+        cqt_event_clear(ev);
+        ck_assert_int_eq(cqt_event_when_all(&ev, 1, CQT_FOREVER, recv, probe_fn, &p, probe_destroy),
+                         CQT_OK);
+        cqt_event_set(ev);
+        ck_assert(cqt_test_run_until(probe_destroyed, &p, T_MS));
+        assert_once(&p, 1);
+        probe_fini(&p);
+    }
+    ck_assert(cqt_test_run_until(no_live_timers, NULL, T_MS));
+    cqt_object_free(recv);
+    cqt_event_free(ev);
+}
+END_TEST
+
 /* The same, with the receiver in a cqt thread and freed from main. */
 START_TEST(test_event_when_any_receiver_in_thread_freed_first)
 {
@@ -978,6 +1075,10 @@ CQT_TEST_SUITE(event_suite)
     tcase_add_test(when, test_event_when_all_already_set_is_queued);
     tcase_add_test(when, test_event_when_all_receiver_freed_first);
     tcase_add_test(when, test_event_when_any_receiver_in_thread_freed_first);
+    tcase_add_test(when, test_event_when_all_forever_receiver_freed_drops_the_wait);
+    tcase_add_test(when, test_event_when_any_forever_receiver_in_thread_freed_drops_the_wait);
+    tcase_add_test(when, test_event_when_all_forever_dropped_at_shutdown);
+    tcase_add_test(when, test_event_when_all_forever_settled_leaves_no_timer);
     tcase_add_test(when, test_event_when_bad_input_destroys_once);
     tcase_add_test(when, test_event_when_all_races_timeout);
     suite_add_tcase(s, when);

@@ -590,6 +590,114 @@ START_TEST(test_stage_free_while_async_move_runs)
 }
 END_TEST
 
+/* The documented way to drop an async move: free the stage, then the
+ * receiver. Here the receiver's thread is busy, so its object is only
+ * marked freed and the report, refused inside an axis step, drops the
+ * stage's last reference there, with that axis' other commands still
+ * queued: every axis is freed once and nothing runs on a freed one. */
+typedef struct gate {
+    cqt_event *entered, *open;
+} gate;
+
+static void gate_hold(void *ud)
+{
+    gate *g = ud;
+    cqt_event_set(g->entered);
+    cqt_event_wait(g->open, CQT_TEST_TIMEOUT_MS);
+}
+
+static void gate_init(gate *g, cqt_object *in)
+{
+    g->entered = cqt_event_new("entered");
+    g->open = cqt_event_new("open");
+    ck_assert_int_eq(cqt_invoke(in, gate_hold, g, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(g->entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+}
+
+static void gate_fini(gate *g)
+{
+    cqt_event_free(g->entered);
+    cqt_event_free(g->open);
+}
+
+static void dropped_destroy(void *ud)
+{
+    async_rec *r = ud;
+    __atomic_add_fetch(&r->destroys, 1, __ATOMIC_SEQ_CST);
+    cqt_event_set(r->done);
+}
+
+START_TEST(test_stage_free_then_receiver_free_while_async_move_runs)
+{
+    cqt_thread *t = cqt_thread_new("xyz"), *rt = cqt_thread_new("report");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_start(rt), CQT_OK);
+    cqt_stage *s = make_xyz(1, t);
+    cqt_object *rx = cqt_object_new(rt), *in_axes = cqt_object_new(t), *in_rt = cqt_object_new(rt);
+    async_rec r = {0};
+    r.done = cqt_event_new("dropped");
+
+    /* Hold both threads: every command below is queued in the axes' one,
+     * and the receiver's release waits in its own. */
+    gate ga, gr;
+    gate_init(&ga, in_axes);
+    gate_init(&gr, in_rt);
+    const double targets[] = {800, 700, 600};
+    ck_assert_int_eq(cqt_stage_move_to_async(s, targets, CQT_STAGE_PARALLEL, CQT_FOREVER, rx, async_on_report, &r,
+                                             dropped_destroy),
+                     CQT_OK);
+    cqt_stage_free(s);   /* stops the axes; the release waits for the report */
+    cqt_object_free(rx); /* ... which is now refused */
+    cqt_event_set(ga.open);
+
+    ck_assert_int_eq(cqt_event_wait(r.done, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_event_set(gr.open);
+    cqt_object_free(in_axes);
+    cqt_object_free(in_rt);
+    cqt_thread_free(t); /* runs what is still queued there first */
+    cqt_thread_free(rt);
+    ck_assert_int_eq(r.calls, 0);
+    ck_assert_int_eq(__atomic_load_n(&r.destroys, __ATOMIC_SEQ_CST), 1);
+    cqt_event_free(r.done);
+    gate_fini(&ga);
+    gate_fini(&gr);
+}
+END_TEST
+
+/* A blocking move called in the thread one of its axes lives in is
+ * refused: that thread could not run the move it would wait for. */
+typedef struct in_thread_move {
+    cqt_stage *stage;
+    int rc;
+    char err[512];
+} in_thread_move;
+
+static void move_in_axis_thread(void *ud)
+{
+    in_thread_move *m = ud;
+    const double targets[] = {100, 100, 100};
+    cqt_stage_report rep;
+    m->rc = cqt_stage_move_to(m->stage, targets, CQT_STAGE_PARALLEL, SHORT_TIMEOUT_MS, &rep);
+    snprintf(m->err, sizeof m->err, "%s", cqt_last_error());
+}
+
+START_TEST(test_stage_move_in_an_axis_thread_edeadlk)
+{
+    cqt_thread *t = cqt_thread_new("xyz");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    cqt_stage *s = make_xyz(1, t);
+    cqt_object *in_axes = cqt_object_new(t);
+    in_thread_move m = {s, 0, ""};
+    ck_assert_int_eq(cqt_invoke(in_axes, move_in_axis_thread, &m, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_msg(m.rc == CQT_EDEADLK, "rc %d: %s", m.rc, m.err);
+    ck_assert_msg(strstr(m.err, "'xyz'") && strstr(m.err, "cqt_stage_move_to_async"), "%s", m.err);
+    ck_assert(!cqt_stage_is_busy(s));
+    cqt_stage_free(s);
+    cqt_object_free(in_axes);
+    cqt_thread_free(t);
+}
+END_TEST
+
 /* ---- misuse -------------------------------------------------------------- */
 
 static void *adopted_main(void *arg)
@@ -674,6 +782,8 @@ CQT_TEST_SUITE(stage_suite)
     tcase_add_test(tc, test_stage_async_destroy_called_exactly_once);
     tcase_add_test(tc, test_stage_busy_and_stop);
     tcase_add_test(tc, test_stage_free_while_async_move_runs);
+    tcase_add_test(tc, test_stage_free_then_receiver_free_while_async_move_runs);
+    tcase_add_test(tc, test_stage_move_in_an_axis_thread_edeadlk);
     tcase_add_test(tc, test_stage_bad_input);
     suite_add_tcase(s, tc);
     return s;

@@ -63,8 +63,9 @@ struct cqt_axis {
 
     /* axis thread only */
     bool timer_on;
-    int depth;         /* nesting of axis_step (slots may re-enter) */
-    bool free_pending; /* cqt_axis_free() from inside a step */
+    int depth;          /* nesting of axis_step (slots may re-enter) */
+    bool freeing;       /* cqt_axis_free() from inside a step: steps stop */
+    bool release_queued; /* ... and the one deferred release is posted */
 };
 
 static int64_t axis_now_ns(void)
@@ -274,8 +275,44 @@ static void axis_deferred_free_destroy(void *user_data)
     free(user_data);
 }
 
+/* Queues the release to the axis thread, behind whatever is queued there
+ * already; what is queued after it is dropped with the axis' object. */
+static void axis_post_release(cqt_axis *a)
+{
+    axis_free_box *box = calloc(1, sizeof *box);
+    if (!box) {
+        axis_release_in_thread(a);
+        axis_finish_free(a);
+        return;
+    }
+    box->axis = a;
+    /* On failure (the loop has ended) the destroy has already freed it. */
+    cqt_invoke_full(a->obj, axis_deferred_free, box, axis_deferred_free_destroy, CQT_QUEUED);
+}
+
+/* Freed from inside a step: the release waits for the outermost step to
+ * unwind, and exactly one is queued however many steps, ticks or commands
+ * were already on their way (those find the axis freeing and do nothing). */
+static void axis_queue_release(cqt_axis *a)
+{
+    if (a->release_queued)
+        return;
+    a->release_queued = true;
+    axis_post_release(a);
+}
+
+static void axis_stop_timer(cqt_axis *a)
+{
+    if (a->timer_on) {
+        cqt_timer_stop(a->timer);
+        a->timer_on = false;
+    }
+}
+
 static void axis_step(cqt_axis *a)
 {
+    if (a->freeing)
+        return; /* a step queued before the release: nothing to do */
     int64_t now = axis_now_ns();
     char msg[sizeof a->message];
     a->depth++;
@@ -297,20 +334,22 @@ static void axis_step(cqt_axis *a)
     axis_unlock(a);
 
     /* The timer runs only while moving: an idle axis costs no wake-ups. */
-    if (active && !a->timer_on) {
+    if (active && !a->timer_on)
         a->timer_on = cqt_timer_start(a->timer, a->interval_ms) == CQT_OK;
-    } else if (!active && a->timer_on) {
-        cqt_timer_stop(a->timer);
-        a->timer_on = false;
-    }
+    else if (!active)
+        axis_stop_timer(a);
 
+    /* A slot may free the axis (a->freeing): the signals after it are not
+     * emitted for a freed axis. */
     if (pos != before || r != R_NONE)
         emit_double(a->sig_changed, pos);
-    if (r == R_ARRIVED && !drop)
+    if (a->freeing) {
+        /* no more signals */
+    } else if (r == R_ARRIVED && !drop) {
         emit_double(a->sig_reached, pos);
-    else if (r == R_HALTED)
+    } else if (r == R_HALTED) {
         emit_double(a->sig_stopped, pos);
-    else if (r == R_FAULTED) {
+    } else if (r == R_FAULTED) {
         cqt_value v = cqt_value_error(CQT_EFAULT, msg);
         cqt_emit(a->sig_faulted, &v);
         cqt_value_clear(&v);
@@ -328,18 +367,10 @@ static void axis_step(cqt_axis *a)
     }
     axis_unlock(a);
 
-    if (--a->depth == 0 && a->free_pending) {
-        /* Freed from one of our own slots: finish outside the emission. */
-        axis_free_box *box = calloc(1, sizeof *box);
-        if (!box) {
-            axis_release_in_thread(a);
-            axis_finish_free(a);
-            return;
-        }
-        box->axis = a;
-        /* On failure the destroy has already freed the axis. */
-        cqt_invoke_full(a->obj, axis_deferred_free, box, axis_deferred_free_destroy, CQT_QUEUED);
-    }
+    /* Freed from one of our own slots: finish outside the emission. May
+     * free @a: nothing of it is touched after this. */
+    if (--a->depth == 0 && a->freeing)
+        axis_queue_release(a);
 }
 
 static void axis_on_timeout(void *user_data, const cqt_value *arg)
@@ -536,14 +567,27 @@ void cqt_axis_free(cqt_axis *axis)
     if (!axis)
         return;
     if (axis_in_own_thread(axis)) {
+        if (axis->freeing)
+            return; /* already on its way out: a second free from our slots */
         if (axis->depth > 0) {
-            axis->free_pending = true;
+            /* Inside one of our own steps (a slot, or a destroy that an
+             * event set ran): stop moving now, release once it unwound. */
+            axis->freeing = true;
+            axis_stop_timer(axis);
             return;
         }
         axis_release_in_thread(axis);
-    } else if (cqt_invoke(axis->obj, axis_release_in_thread, axis, CQT_BLOCKING_QUEUED) != CQT_OK) {
-        /* The axis thread runs no loop now, so no step can race this. */
-        axis_release_in_thread(axis);
+    } else {
+        int rc = cqt_invoke(axis->obj, axis_release_in_thread, axis, CQT_BLOCKING_QUEUED);
+        if (rc == CQT_EDEADLK) {
+            /* The axis thread is blocked on this one (maybe inside a step):
+             * waiting would deadlock and releasing here would pull the
+             * axis from under it. It releases itself once it is back. */
+            axis_post_release(axis);
+            return;
+        }
+        if (rc != CQT_OK) /* its loop has ended: no step can race this */
+            axis_release_in_thread(axis);
     }
     axis_finish_free(axis);
 }

@@ -79,10 +79,18 @@ struct when_rec {
     int status;
     size_t index;
     int *results;
+    /* CQT_FOREVER only: the id of the timer that watches the receiver (its
+     * destroy runs when the receiver is freed or its loop ends, and drops
+     * the wait); 0 until known, -1 once the record no longer needs it. */
+    atomic_int watch_id;
     struct ev_node nodes[];
 };
 
 enum { WAIT_STACK_NODES = 16, MSG_MAX_NAMES = 8 };
+
+/* The receiver watch of a wait with no timeout ticks this often, doing
+ * nothing: only its destroy matters. */
+enum { WHEN_WATCH_MS = 3600 * 1000 };
 
 static atomic_uint_fast64_t event_serial;
 
@@ -590,6 +598,17 @@ static void when_deliver_destroy(void *data)
     when_unref(r);
 }
 
+/* A set settled @r: its receiver watch, if any, has nothing left to do.
+ * The kill is marshalled to the receiver's thread; there (or when the
+ * receiver is freed first) the watch's destroy finds @r settled and only
+ * drops its reference. Runs with no event mutex held. */
+static void when_unwatch(struct when_rec *r)
+{
+    int id = atomic_exchange(&r->watch_id, -1);
+    if (id > 0)
+        (void)cqt_object_kill_timer(r->receiver, id);
+}
+
 /* Settles records a set completed and posts their results to the
  * receivers' threads. Runs with no event mutex held. */
 static void when_fire_all(struct when_rec *fire)
@@ -602,6 +621,7 @@ static void when_fire_all(struct when_rec *fire)
         /* On failure (the receiver's loop stopped) the destroy already ran:
          * the wait is dropped, as when the receiver is freed. */
         (void)cqt_invoke_full(r->receiver, when_deliver, r, when_deliver_destroy, CQT_QUEUED);
+        when_unwatch(r);
         when_unref(r); /* "pending" */
     }
 }
@@ -619,8 +639,9 @@ static void when_timer_fire(void *data)
     when_unref(r); /* "pending" */
 }
 
-/* The single shot ended. If nothing settled the record, its timer was
- * dropped before firing (receiver freed, loop stopped): drop the wait. */
+/* The single shot (or the receiver watch) ended. If nothing settled the
+ * record, the timer was dropped before firing: the receiver was freed or
+ * its loop stopped (also at cqt_app_shutdown): drop the wait. */
 static void when_timer_destroy(void *data)
 {
     struct when_rec *r = data;
@@ -631,6 +652,34 @@ static void when_timer_destroy(void *data)
         when_unref(r); /* "pending" */
     }
     when_unref(r); /* the timer's */
+}
+
+static void when_watch_tick(void *data, cqt_object *o, int id)
+{
+    (void)data;
+    (void)o;
+    (void)id;
+}
+
+/* A wait with no timeout has no timer whose drop would tell it that the
+ * receiver was freed: arm a watch, a periodic object timer on the receiver
+ * that does nothing when it ticks. The shim runs a timer's destroy when
+ * its object is freed or its thread's loop ends; that destroy drops the
+ * wait. Returns CQT_OK, or the start's failure (the watch's destroy has
+ * then already dropped the wait, unless a set settled it first). */
+static int when_watch(struct when_rec *r)
+{
+    when_ref(r); /* the watch's */
+    int id = cqt_object_start_timer_full(r->receiver, WHEN_WATCH_MS, CQT_TIMER_VERY_COARSE,
+                                         when_watch_tick, r, when_timer_destroy);
+    if (id <= 0)
+        return id < 0 ? id : CQT_EINTERNAL;
+    /* A set may have settled the record while the watch started; then
+     * nobody else will kill it. */
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&r->watch_id, &expected, id))
+        (void)cqt_object_kill_timer(r->receiver, id);
+    return CQT_OK;
 }
 
 static int when_start(const char *fname, bool any, cqt_event *const *events, size_t n,
@@ -688,6 +737,7 @@ static int when_start(const char *fname, bool any, cqt_event *const *events, siz
     r->status = CQT_ETIMEDOUT;
     r->index = (size_t)-1;
     r->results = (int *)(void *)&r->nodes[n];
+    atomic_init(&r->watch_id, 0);
 
     for (size_t i = 0; i < n; i++) {
         struct ev_node *node = &r->nodes[i];
@@ -713,9 +763,14 @@ static int when_start(const char *fname, bool any, cqt_event *const *events, siz
         when_fire_all(fire);
     }
 
-    if (timeout_ms != CQT_FOREVER && atomic_load(&r->state) == WHEN_PENDING) {
-        when_ref(r);
-        rc = cqt_single_shot_full(timeout_ms, receiver, when_timer_fire, r, when_timer_destroy);
+    if (atomic_load(&r->state) == WHEN_PENDING) {
+        if (timeout_ms != CQT_FOREVER) {
+            when_ref(r);
+            rc = cqt_single_shot_full(timeout_ms, receiver, when_timer_fire, r,
+                                      when_timer_destroy);
+        } else {
+            rc = when_watch(r);
+        }
         /* The timer's destroy has dropped the wait, unless a set settled it
          * first and its result is on its way. */
         if (rc != CQT_OK && atomic_load(&r->state) == WHEN_BY_SET)

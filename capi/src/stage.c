@@ -591,6 +591,21 @@ static void run_finish(stage_run *r)
 
 /* ---- blocking ----------------------------------------------------------- */
 
+/* A blocking move waits in its caller: in an axis' own thread it would
+ * block the very loop that has to carry that axis' move out. */
+static int check_not_in_axis_thread(const char *fn, const cqt_stage *s)
+{
+    cqt_thread *here = cqt_thread_current();
+    for (size_t i = 0; i < s->n; i++)
+        if (cqt_axis_thread(s->axes[i]) == here)
+            return cqt_set_last_error(CQT_EDEADLK,
+                                      "%s: stage '%s': called in thread '%s', where axis '%s' lives; "
+                                      "waiting there would stop the move it waits for; use "
+                                      "cqt_stage_move_to_async() or call from another thread",
+                                      fn, s->name, cqt_thread_name(here), cqt_axis_name(s->axes[i]));
+    return CQT_OK;
+}
+
 int cqt_stage_move_to(cqt_stage *stage, const double *targets, cqt_stage_mode mode, int timeout_ms,
                       cqt_stage_report *report)
 {
@@ -598,6 +613,8 @@ int cqt_stage_move_to(cqt_stage *stage, const double *targets, cqt_stage_mode mo
     if (report)
         memset(report, 0, sizeof *report);
     int rc = check_args(fn, stage, targets, mode, timeout_ms);
+    if (rc == CQT_OK)
+        rc = check_not_in_axis_thread(fn, stage);
     if (rc == CQT_OK && !stage_try_busy(stage, fn))
         rc = CQT_ESTATE;
     if (rc != CQT_OK) {

@@ -991,6 +991,64 @@ START_TEST(test_axis_free_from_a_thread_the_axis_waits_on)
 }
 END_TEST
 
+/* A when_all on the axis' event whose receiver is gone runs its destroy
+ * inside the axis' own event set; that destroy may call the axis like a
+ * slot: read it and send it elsewhere (the stale settled set is skipped). */
+typedef struct in_set {
+    cqt_axis *axis;
+    cqt_event *returned;
+    double pos;
+} in_set;
+
+static void in_set_fn(void *ud, int status, const int *results, size_t n, size_t index)
+{
+    (void)ud;
+    (void)status;
+    (void)results;
+    (void)n;
+    (void)index;
+}
+
+static void in_set_destroy(void *ud)
+{
+    in_set *s = ud;
+    s->pos = cqt_axis_position(s->axis);
+    cqt_axis_move_to(s->axis, -1000); /* 10 s away */
+    cqt_event_set(s->returned);
+}
+
+START_TEST(test_axis_when_destroy_in_its_event_set_may_call_the_axis)
+{
+    cqt_axis *a = make_axis("x", 100, 0, 1, NULL);
+    cqt_thread *rt = cqt_thread_new("rt");
+    ck_assert_int_eq(cqt_thread_start(rt), CQT_OK);
+    cqt_object *rx = cqt_object_new(rt), *in_rt = cqt_object_new(rt);
+    /* Hold the receiver's thread: freeing rx then only marks it freed, so
+     * the set that completes the wait finds it gone. */
+    gate g = {cqt_event_new("entered"), cqt_event_new("open")};
+    ck_assert_int_eq(cqt_invoke(in_rt, gate_hold, &g, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(g.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    in_set s = {a, cqt_event_new("returned"), NAN};
+    ck_assert_int_eq(cqt_axis_move_to(a, 5), CQT_OK);
+    cqt_event *ev = cqt_axis_reached_event(a);
+    ck_assert_int_eq(cqt_event_when_all(&ev, 1, CQT_FOREVER, rx, in_set_fn, &s, in_set_destroy), CQT_OK);
+    cqt_object_free(rx);
+
+    ck_assert_msg(cqt_event_wait(s.returned, CQT_TEST_TIMEOUT_MS) == CQT_OK,
+                  "the destroy did not return (deadlocked on the axis?)");
+    ck_assert(s.pos == 5);
+    ck_assert_int_eq(cqt_axis_get_state(a), CQT_AXIS_MOVING);
+    ck_assert(!cqt_event_is_set(cqt_axis_settled_event(a))); /* not set for the superseded move */
+    cqt_event_set(g.open);
+    cqt_axis_free(a);
+    cqt_object_free(in_rt);
+    cqt_thread_free(rt);
+    cqt_event_free(s.returned);
+    cqt_event_free(g.entered);
+    cqt_event_free(g.open);
+}
+END_TEST
+
 /* ---- misuse -------------------------------------------------------------- */
 
 START_TEST(test_axis_bad_input)
@@ -1061,6 +1119,7 @@ CQT_TEST_SUITE(axis_suite)
     tcase_add_test(tc, test_axis_free_from_its_own_slot);
     tcase_add_test(tc, test_axis_free_from_position_changed_with_steps_queued);
     tcase_add_test(tc, test_axis_free_from_a_thread_the_axis_waits_on);
+    tcase_add_test(tc, test_axis_when_destroy_in_its_event_set_may_call_the_axis);
     tcase_add_test(tc, test_axis_free_waits_for_thread_exit);
     tcase_add_test(tc, test_axis_bad_input);
     suite_add_tcase(s, tc);

@@ -3,8 +3,47 @@
  * Threading: the motion state is guarded by one mutex, so getters and the
  * accepting half of move/stop work from any thread. Only the axis thread
  * advances the motion (axis_step, run by the motion timer and by the call
- * each command queues there). Signals are emitted and events set outside
- * the mutex, so slots may call back into the axis.
+ * each command queues there). Signals are emitted outside the mutex, so
+ * slots may call back into the axis. The events are set under it, so a
+ * newer command's clear is never undone; as such a set may run a
+ * when_all's destroy (its receiver gone), the mutex is recursive and that
+ * destroy may call the axis like a slot.
+ *
+ * Lifecycle of a cqt_axis:
+ *
+ *   LIVE     cqt_axis_new() .. cqt_axis_free(). Any thread may command it
+ *            (move_to, stop, inject/clear fault), read it and connect to
+ *            its signals. A command is accepted under the mutex and carried
+ *            out by a step in the axis thread, queued there (AUTO: run at
+ *            once, nested, when the caller is the axis thread).
+ *   FREEING  cqt_axis_free() called in the axis thread while one of its
+ *            steps runs: from a slot the step emitted to (DIRECT, or a
+ *            receiver living in the axis thread), or from a destroy that
+ *            one of its event sets ran (a when_all whose receiver is gone,
+ *            as a stage's last reference). The timer stops at once, the
+ *            step emits no further signal, every later step (a tick
+ *            already due, commands already queued) returns at once, and a
+ *            second free from these callbacks is ignored. When the
+ *            outermost step has unwound, exactly one release is queued.
+ *   RELEASED the axis' object (its timer, its signals and their
+ *            connections) is freed in the axis thread, which drops what was
+ *            queued after the release; then its events, its own thread
+ *            (joined; from inside it, when its loop returns) and memory.
+ *            Any use of the handle after that is a use-after-free.
+ *
+ * cqt_axis_free() from elsewhere: from a foreign thread, the release runs
+ * in the axis thread and the caller waits for it, so no step runs
+ * concurrently; if the axis thread is itself blocked on the caller
+ * (CQT_EDEADLK) the release is queued and runs there once it is back;
+ * if its loop has ended, at once. In the axis thread outside any step (a
+ * queued slot, a queued call): at once.
+ *
+ * From inside its own callbacks, in the axis thread: move_to and stop run
+ * their step at once, nested (its signals re-enter the slots; the depth
+ * counter keeps a free's release outside the outermost step); free is the
+ * FREEING transition; getters and fault injection take the mutex, which
+ * no signal emission holds, and which a destroy run by one of its event
+ * sets holds only in this thread (recursive).
  */
 #include <cqt/cqt.h>
 #include <cqt/axis.h>
@@ -355,16 +394,17 @@ static void axis_step(cqt_axis *a)
         cqt_value_clear(&v);
     }
 
-    /* Set only if no newer command cleared them meanwhile. */
+    /* Set only if no newer command cleared them meanwhile, so under the
+     * mutex. A set may run a when_all's destroy right here (its receiver
+     * gone); the mutex is recursive so that destroy may call the axis,
+     * even send it elsewhere: cmd_id then moves on and the next set is
+     * skipped. */
+    bool arrived = r == R_ARRIVED && !drop;
     axis_lock(a);
-    if (a->cmd_id == id) {
-        if (r == R_ARRIVED && !drop) {
-            cqt_event_set(a->ev_reached);
-            cqt_event_set(a->ev_settled);
-        } else if (r == R_HALTED || r == R_FAULTED) {
-            cqt_event_set(a->ev_settled);
-        }
-    }
+    if (arrived && a->cmd_id == id)
+        cqt_event_set(a->ev_reached);
+    if ((arrived || r == R_HALTED || r == R_FAULTED) && a->cmd_id == id)
+        cqt_event_set(a->ev_settled);
     axis_unlock(a);
 
     /* Freed from one of our own slots: finish outside the emission. May
@@ -492,7 +532,12 @@ cqt_axis *cqt_axis_new(const cqt_axis_config *config)
         a->interval_ms = 1;
     a->pos = a->target = a->cmd_target = config->start_position;
     a->state = CQT_AXIS_IDLE;
-    pthread_mutex_init(&a->mu, NULL);
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    /* Recursive for the event sets in axis_step only (see there). */
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&a->mu, &attr);
+    pthread_mutexattr_destroy(&attr);
 
     char buf[AXIS_NAME_MAX + 16];
     if (config->thread) {

@@ -9,6 +9,36 @@
  * Lock order: an event's mutex, then a blocking waiter's mutex. A waiter
  * never takes an event's mutex while holding its own, and no callback into
  * user code or the shim runs with any of these held.
+ *
+ * Lifecycle of a cqt_event: LIVE from cqt_event_new(); any thread may set,
+ * clear, test and wait on it. cqt_event_free() frees it at once when no
+ * wait watches it (no node linked, no thread in cqt_event_wait()), and
+ * otherwise refuses (CQT_ESTATE, logged, the event leaked) rather than
+ * leave a waiter on freed memory. Freeing it while another thread calls it
+ * is the caller's use-after-free.
+ *
+ * Lifecycle of a when_all/any record (struct when_rec):
+ *
+ *   PENDING     nodes linked; sets latch them. A timer on the receiver
+ *               always comes with it: the single shot of the timeout, or
+ *               for CQT_FOREVER a watch that does nothing when it ticks.
+ *   BY_SET      the set that completed it claimed it; in that thread, with
+ *               no event mutex held: nodes unlinked, the result queued to
+ *               the receiver (fn, then destroy, run there), the watch
+ *               killed. If the receiver is gone (freed, its loop ended) the
+ *               queued call is refused and destroy runs right there, inside
+ *               cqt_event_set(), in the setting thread.
+ *   BY_TIMEOUT  the single shot fired in the receiver's thread: nodes
+ *               unlinked, fn and destroy run there.
+ *   DROPPED     the timer was destroyed unfired, which the shim does when
+ *               the receiver is freed or its thread's loop ends (also at
+ *               cqt_app_shutdown): nodes unlinked, destroy runs in that
+ *               thread, fn never.
+ *
+ * The first of these to move the state off PENDING wins (one CAS); the
+ * others only drop their references. Nodes are always unlinked before fn
+ * or destroy runs, so from either one the watched events may be freed,
+ * set or waited on again, and a new when_all/any started (the stage does).
  */
 #include <cqt/event.h>
 #include <cqt/object.h>

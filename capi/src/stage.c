@@ -8,6 +8,31 @@
  * never settles and only the deadline reveals it. With equal deadlines a
  * parallel move is exactly one wait; per-axis timeouts that differ add one
  * wait per distinct deadline, still all in one thread.
+ *
+ * Lifecycle of a cqt_stage: counted references, the handle's one plus one
+ * per running move; the busy flag admits one move at a time.
+ *
+ *   IDLE   any thread may start a move, stop, set timeouts and read it.
+ *   BUSY   a move runs: another gets CQT_ESTATE. A blocking move runs in
+ *          its caller (refused with CQT_EDEADLK in an axis' own thread,
+ *          which would have to run the move it waits for); an async one
+ *          continues in the receiver's thread, one when_all after the
+ *          other, and is not busy any more when its report fn runs.
+ *   FREED  cqt_stage_free() dropped the handle's reference (and stopped
+ *          a running async move's axes). The last reference frees the
+ *          axes the stage created, in the thread that drops it: the one
+ *          that called cqt_stage_free(); the receiver's thread after the
+ *          report or after a wait dropped there; the thread that freed
+ *          the receiver; or an axis thread, inside that axis' step, when
+ *          its event set completed a wait whose receiver was gone. There
+ *          the axis' own free is deferred by axis.c until the step has
+ *          unwound, and the other axes are freed from that thread (at once
+ *          if they live there too, else waiting for their threads).
+ *
+ * From inside its own report fn (receiver's thread): a new async move may
+ * start (the stage is no longer busy); cqt_stage_free() drops the handle,
+ * and the run's reference frees the stage once fn and destroy returned;
+ * a blocking move works unless the receiver lives in an axis thread.
  */
 #include <cqt/cqt.h>
 #include <cqt/axis.h>

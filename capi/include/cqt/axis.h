@@ -115,8 +115,16 @@ CQT_API cqt_axis *cqt_axis_new(const cqt_axis_config *config);
  * functions run), its events and its own thread. Moves still queued are
  * dropped. The axis must not be used, nor its events waited on, after or
  * during this call. NULL is ignored.
- * Thread: any (from a foreign thread it waits for the axis thread to run
- * the release there, so no update runs concurrently). */
+ * Thread: any. From a foreign thread it waits for the axis thread to run
+ * the release there, so no update runs concurrently once it returns;
+ * but when the axis thread is itself blocked on the caller (a blocking
+ * call into it), waiting would deadlock, so the release is queued to the
+ * axis thread and completes after this returns. From inside the axis'
+ * own callbacks in the axis thread (a slot its update emitted to, a
+ * destroy that its event set ran) the axis stops at once: that update
+ * emits no further signal, updates and moves already queued do nothing,
+ * a second call from those callbacks is ignored, and the release runs in
+ * the axis thread once the callback chain has returned. */
 CQT_API void cqt_axis_free(cqt_axis *axis);
 
 /* cqt_axis_name:
@@ -139,7 +147,9 @@ CQT_API cqt_thread *cqt_axis_thread(const cqt_axis *axis);
  * CQT_ERANGE for a target outside the soft limits; CQT_EFAULT while the
  * axis is faulted; CQT_ENOLOOP when the axis thread stopped. On failure
  * nothing moves and cqt_last_error() names the axis (and its limits).
- * Thread: any (in the axis thread the command runs before this returns). */
+ * Thread: any. In the axis thread (a slot of the axis included) the
+ * command's first update runs before this returns, nested: its signals
+ * reach DIRECT and axis-thread slots from inside this call. */
 CQT_API int cqt_axis_move_to(cqt_axis *axis, double target);
 
 /* cqt_axis_stop:
@@ -147,7 +157,8 @@ CQT_API int cqt_axis_move_to(cqt_axis *axis, double target);
  * is at rest `stopped` is emitted and the settled event set (the reached
  * event stays clear). Stopping an axis at rest does nothing.
  * Returns: CQT_OK; CQT_EINVAL for NULL; CQT_ENOLOOP when the axis thread
- * stopped. Thread: any. */
+ * stopped. Thread: any; in the axis thread it takes effect before it
+ * returns, as cqt_axis_move_to(). */
 CQT_API int cqt_axis_stop(cqt_axis *axis);
 
 /* cqt_axis_position / cqt_axis_target:
@@ -195,7 +206,11 @@ CQT_API cqt_event *cqt_axis_reached_event(cqt_axis *axis);
  * Returns: the event cleared by each accepted move and set when the move
  * ended in a way the controller reports: arrival, a completed stop, or an
  * error fault. A stall or a dropped signal never sets it. Transfer none,
- * valid as long as @axis. NULL for NULL. Thread: any. */
+ * valid as long as @axis. NULL for NULL. Thread: any.
+ * The axis sets both events in its thread. A when_all/any whose receiver
+ * is already gone when such a set completes it runs its destroy inside
+ * that set (cqt/event.h), so in the axis thread: that destroy may call
+ * the axis (read it, move it, free it) as a slot of the axis may. */
 CQT_API cqt_event *cqt_axis_settled_event(cqt_axis *axis);
 
 /* Signals of the axis (see the top of this file). Transfer none, valid as

@@ -28,8 +28,12 @@ extern "C" {
 CQT_API cqt_event *cqt_event_new(const char *name);
 
 /* cqt_event_free:
- * Frees @ev. Must not be called while a wait or a when_all/any watches it
- * (the wait would read freed memory). NULL is ignored. Thread: any. */
+ * Frees @ev. While a wait or a when_all/any watches it, the free is
+ * refused instead (the wait would read freed memory): @ev is left alive
+ * (leaked), cqt_last_error() says CQT_ESTATE and a critical message is
+ * logged; free it once the wait returned or its when_all/any ran its
+ * destroy. NULL is ignored. Thread: any, but not while another thread
+ * still calls @ev. */
 CQT_API void cqt_event_free(cqt_event *ev);
 
 /* cqt_event_name:
@@ -38,7 +42,10 @@ CQT_API void cqt_event_free(cqt_event *ev);
 CQT_API const char *cqt_event_name(const cqt_event *ev);
 
 /* cqt_event_set / cqt_event_clear:
- * Set wakes every waiter; setting a set event does nothing more.
+ * Set wakes every waiter; setting a set event does nothing more. A
+ * when_all/any that the set completes is queued to its receiver; if that
+ * receiver is already gone, its destroy runs inside this call, in the
+ * calling thread.
  * Returns: CQT_OK; CQT_EINVAL for NULL. Thread: any. */
 CQT_API int cqt_event_set(cqt_event *ev);
 CQT_API int cqt_event_clear(cqt_event *ev);
@@ -84,8 +91,14 @@ typedef void (*cqt_when_fn)(void *user_data, int status, const int *results, siz
 /* cqt_event_when_all:
  * Returns at once; @fn runs once in @receiver's thread when every event is
  * set or @timeout_ms passes (CQT_FOREVER: no timeout). The events must
- * stay alive until then. If @receiver is freed first, @fn is not called.
- * @destroy runs once, after @fn or when the wait is dropped or fails.
+ * stay alive until @fn or @destroy ran. The wait is dropped (@fn is never
+ * called, the events are no longer watched) when @receiver is freed or
+ * its thread's loop ends first, cqt_app_shutdown() included, also with
+ * CQT_FOREVER: for that the wait keeps a timer on @receiver until it ends.
+ * @destroy runs once: after @fn, in @receiver's thread; when the wait is
+ * dropped, in the thread that freed @receiver or in @receiver's thread
+ * (or inside the cqt_event_set() that completed it, if @receiver was
+ * already gone); on failure, before this returns.
  * Returns: CQT_OK; CQT_EINVAL for bad arguments; CQT_ENOLOOP when
  * @receiver's thread runs no loop. Thread: any. */
 CQT_API int cqt_event_when_all(cqt_event *const *events, size_t n, int timeout_ms,

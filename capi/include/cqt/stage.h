@@ -112,8 +112,12 @@ CQT_API cqt_stage *cqt_stage_new_from_config(const cqt_stage_config *config);
 /* cqt_stage_free:
  * Frees the stage and the axes it created. If an async move is still
  * running, its axes are stopped and the release completes when its report
- * was delivered (or dropped); a blocking move must have returned. NULL is
- * ignored. Thread: any. */
+ * was delivered (or dropped), in the thread where that happens: the
+ * receiver's, the one that frees the receiver, or an axis thread whose
+ * event completed the wait after the receiver was gone (cqt_axis_free()
+ * from inside an axis' own update is safe). A blocking move must have
+ * returned. NULL is ignored.
+ * Thread: any, also the receiver's inside the report fn. */
 CQT_API void cqt_stage_free(cqt_stage *stage);
 
 /* cqt_stage_name:
@@ -156,9 +160,10 @@ CQT_API int cqt_stage_set_axis_timeout(cqt_stage *stage, size_t i, int timeout_m
  * CQT_ERANGE or CQT_EINVAL (a bad target: nothing moved); CQT_ECANCELED
  * when an axis was stopped; CQT_ESTATE when a move of this stage is
  * already running; CQT_EINVAL for NULL @stage or @targets, an unknown
- * mode or a bad timeout. On failure cqt_last_error() names every failed
- * axis. Thread: any, but not an axis' own thread when that thread has
- * to run the move (it would wait for itself until the timeout). */
+ * mode or a bad timeout; CQT_EDEADLK in the thread of one of its axes
+ * (nothing moved). On failure cqt_last_error() names every failed
+ * axis. Thread: any but the threads its axes live in, where waiting
+ * would stop the move it waits for: use cqt_stage_move_to_async() there. */
 CQT_API int cqt_stage_move_to(cqt_stage *stage, const double *targets, cqt_stage_mode mode,
                               int timeout_ms, cqt_stage_report *report);
 
@@ -167,9 +172,11 @@ CQT_API int cqt_stage_move_to(cqt_stage *stage, const double *targets, cqt_stage
  * first one, for SEQUENTIAL) before it returns, and @fn runs once with the
  * report in @receiver's thread, whose loop keeps running meanwhile. The
  * stage is busy until @fn is called.
- * @destroy (nullable) runs once with @user_data: after @fn, when the
- * report is dropped (@receiver freed or its thread stopped first), or
- * before this returns on failure.
+ * @destroy (nullable) runs once with @user_data: after @fn (in
+ * @receiver's thread), when the report is dropped (@receiver freed or its
+ * thread stopped first; in the thread that freed it, @receiver's, or the
+ * axis thread whose update completed the move: see
+ * cqt_axis_settled_event()), or before this returns on failure.
  * Returns: CQT_OK; on failure @fn is never called: CQT_EINVAL (NULL
  * argument, unknown mode, bad timeout, a non-finite target), CQT_ERANGE (a
  * target out of range: nothing moved), CQT_ESTATE (a move is running),

@@ -41,9 +41,9 @@
  * From inside its own callbacks, in the axis thread: move_to and stop run
  * their step at once, nested (its signals re-enter the slots; the depth
  * counter keeps a free's release outside the outermost step); free is the
- * FREEING transition; getters and fault injection take the mutex, which
- * no signal emission holds, and which a destroy run by one of its event
- * sets holds only in this thread (recursive).
+ * FREEING transition; getters and fault injection take the mutex. No
+ * emission holds it, except a step nested in a destroy that an event set
+ * ran: then only this thread holds it, and it is recursive.
  */
 #include <cqt/cqt.h>
 #include <cqt/axis.h>

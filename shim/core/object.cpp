@@ -249,6 +249,8 @@ int blocking_post(const char *fn, cqt_object *o, Delivery &d, bool *posted)
     d.done = &c;
     object_ref(o); // the messages below name it after the delivery let it go
     int rc = post_to_object(fn, o, d, true);
+    if (rc != CQT_OK)
+        d.done = nullptr; // the caller drops @d after this frame (and c) is gone
     if (rc == CQT_OK) {
         *posted = true;
         c.wait();

@@ -410,6 +410,194 @@ START_TEST(test_object_free_from_own_delivery)
 }
 END_TEST
 
+/* A blocking call queued to an object that its owner then moves to a thread
+ * that runs no loop: the caller is not stranded, it gets CQT_ENOLOOP. */
+typedef struct {
+    cqt_object *o;
+    cqt_thread *to;
+    cqt_event *gate_in, *go;
+    int move_rc;
+} strand_gate;
+
+static void gate_then_move(void *arg)
+{
+    strand_gate *g = arg;
+    cqt_event_set(g->gate_in);
+    cqt_event_wait(g->go, CQT_TEST_TIMEOUT_MS);
+    g->move_rc = cqt_object_move_to_thread(g->o, g->to);
+}
+
+typedef struct {
+    cqt_object *o;
+    volatile int ran;
+    int rc;
+    cqt_test_counter destroyed;
+    cqt_event *done;
+    char msg[512];
+} strand_call;
+
+static void strand_ran(void *arg)
+{
+    ((strand_call *)arg)->ran = 1;
+}
+
+static void strand_destroy(void *arg)
+{
+    cqt_test_counter_add(&((strand_call *)arg)->destroyed, 1);
+}
+
+static void *blocking_call_from_pthread(void *arg)
+{
+    strand_call *c = arg;
+    c->rc = cqt_invoke_full(c->o, strand_ran, c, strand_destroy, CQT_BLOCKING_QUEUED);
+    strncpy(c->msg, cqt_last_error(), sizeof c->msg - 1);
+    cqt_event_set(c->done);
+    return NULL;
+}
+
+static bool pending_reached(void *arg)
+{
+    cqt_live_counts c;
+    cqt_debug_live_counts(&c);
+    return c.pending >= *(int64_t *)arg;
+}
+
+static void strand_case(bool start_and_quit)
+{
+    cqt_thread *a = cqt_thread_new("strand-home");
+    cqt_thread *dead = cqt_thread_new("strand-dead");
+    cqt_thread_start(a);
+    if (start_and_quit) {
+        cqt_thread_start(dead);
+        cqt_thread_quit(dead);
+        ck_assert_int_eq(cqt_thread_wait(dead, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    }
+    cqt_object *o = cqt_object_new(a);
+    strand_gate g = {.o = o, .to = dead, .gate_in = cqt_event_new("in"),
+                     .go = cqt_event_new("go"), .move_rc = -100};
+    ck_assert_int_eq(cqt_invoke(o, gate_then_move, &g, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(g.gate_in, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_live_counts before;
+    cqt_debug_live_counts(&before);
+    strand_call c = {.o = o, .rc = -100, .done = cqt_event_new("done")};
+    pthread_t pt;
+    pthread_create(&pt, NULL, blocking_call_from_pthread, &c);
+    int64_t want = before.pending + 1; /* the blocking call sits behind the gate */
+    ck_assert(cqt_test_run_until(pending_reached, &want, CQT_TEST_TIMEOUT_MS));
+    cqt_event_set(g.go);
+    ck_assert_msg(cqt_event_wait(c.done, CQT_TEST_TIMEOUT_MS) == CQT_OK,
+                  "the blocking caller is stranded in a thread with no loop");
+    pthread_join(pt, NULL);
+    ck_assert_int_eq(g.move_rc, CQT_OK);
+    ck_assert_ptr_eq(cqt_object_thread(o), dead);
+    ck_assert_int_eq(c.rc, CQT_ENOLOOP);
+    ck_assert_int_eq(c.ran, 0);
+    ck_assert_int_eq(cqt_test_counter_get(&c.destroyed), 1);
+    ck_assert_msg(strstr(c.msg, "'strand-dead'") != NULL, "message names no thread: %s", c.msg);
+    ck_assert_msg(strstr(c.msg, "moved") != NULL, "message does not say what happened: %s",
+                  c.msg);
+    cqt_object_free(o);
+    cqt_thread_free(dead);
+    cqt_thread_free(a);
+    cqt_event_free(g.gate_in);
+    cqt_event_free(g.go);
+    cqt_event_free(c.done);
+}
+
+START_TEST(test_object_move_completes_stranded_blocking_call)
+{
+    strand_case(false); /* to a thread never started */
+    strand_case(true);  /* to a thread whose loop has quit */
+}
+END_TEST
+
+/* No timer of a moving object fires in the destination before its thread
+ * says so: inside the callback the object is its thread's (set_name works). */
+typedef struct {
+    cqt_thread *b;
+    cqt_test_counter wrong, in_b;
+    cqt_event *fired_in_b;
+} early_log;
+
+static void check_own_thread(void *user_data, cqt_object *o, int id)
+{
+    (void)id;
+    early_log *l = user_data;
+    cqt_thread *cur = cqt_thread_current();
+    if (cqt_object_thread(o) != cur || cqt_object_set_name(o, "ticking") != CQT_OK)
+        cqt_test_counter_add(&l->wrong, 1);
+    if (cur == l->b) {
+        cqt_test_counter_add(&l->in_b, 1);
+        cqt_event_set(l->fired_in_b);
+    }
+}
+
+START_TEST(test_object_move_no_timer_fires_before_thread_switch)
+{
+    cqt_thread *a = cqt_thread_new("early-a");
+    cqt_thread *b = cqt_thread_new("early-b");
+    cqt_thread_start(a);
+    cqt_thread_start(b);
+    cqt_object *o = cqt_object_new(a);
+    cqt_object *other = cqt_object_new(a);
+    early_log l = {.b = b, .fired_in_b = cqt_event_new("in-b")};
+    ck_assert_int_gt(cqt_object_start_timer(o, 0, CQT_TIMER_COARSE, check_own_thread, &l), 0);
+    ck_assert_int_eq(cqt_invoke(o, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK); /* armed */
+    cqt_event *go = cqt_event_new("go");
+    move_job j = {.o = o, .to = b, .rc = -100};
+    ck_assert_int_eq(cqt_invoke(o, block_until, go, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(o, move_here, &j, CQT_QUEUED), CQT_OK);
+    /* a long mailbox behind the move: scanning it widens the window in
+     * which the destination could fire the moved timer too early */
+    for (int i = 0; i < 200000; i++)
+        cqt_invoke(other, nothing, NULL, CQT_QUEUED);
+    cqt_event_set(go);
+    ck_assert_int_eq(cqt_event_wait(l.fired_in_b, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(other, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(j.rc, CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&l.wrong), 0);
+    cqt_object_free(o);
+    cqt_object_free(other);
+    cqt_thread_free(a);
+    cqt_thread_free(b);
+    cqt_event_free(go);
+    cqt_event_free(l.fired_in_b);
+}
+END_TEST
+
+/* set_name in the owner while another thread formats a message naming the
+ * object (a refused pull): no data race (ThreadSanitizer). */
+typedef struct {
+    cqt_object *o;
+    int refusals;
+    volatile int stop;
+} rename_race;
+
+static void *refuse_pulls(void *arg)
+{
+    rename_race *r = arg;
+    cqt_thread *mine = cqt_thread_current();
+    for (int i = 0; i < 2000; i++)
+        if (cqt_object_move_to_thread(r->o, mine) == CQT_EWRONGTHREAD)
+            r->refusals++;
+    __atomic_store_n(&r->stop, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+START_TEST(test_object_set_name_races_no_message)
+{
+    cqt_object *o = cqt_object_new(NULL);
+    rename_race r = {.o = o};
+    pthread_t pt;
+    pthread_create(&pt, NULL, refuse_pulls, &r);
+    for (unsigned i = 0; !__atomic_load_n(&r.stop, __ATOMIC_SEQ_CST); i++)
+        ck_assert_int_eq(cqt_object_set_name(o, (i & 1) ? "alpha-name" : "b"), CQT_OK);
+    pthread_join(pt, NULL);
+    ck_assert_int_eq(r.refusals, 2000);
+    cqt_object_free(o);
+}
+END_TEST
+
 CQT_TEST_SUITE(object_suite)
 {
     Suite *s = suite_create("object");
@@ -423,6 +611,9 @@ CQT_TEST_SUITE(object_suite)
     tcase_add_test(tc, test_object_invoke_refused_without_loop);
     tcase_add_test(tc, test_object_invoke_full_destroy_once);
     tcase_add_test(tc, test_object_free_from_own_delivery);
+    tcase_add_test(tc, test_object_move_completes_stranded_blocking_call);
+    tcase_add_test(tc, test_object_move_no_timer_fires_before_thread_switch);
+    tcase_add_test(tc, test_object_set_name_races_no_message);
     suite_add_tcase(s, tc);
     return s;
 }

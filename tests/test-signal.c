@@ -320,6 +320,33 @@ START_TEST(test_signal_blocking_slot_in_own_thread_is_edeadlk)
 }
 END_TEST
 
+/* A blocking slot whose receiver's thread has not started: the emit is
+ * refused with CQT_ENOLOOP, the slot is not run and the connection stays. */
+START_TEST(test_signal_blocking_slot_into_unstarted_thread_is_enoloop)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_signal *sig = cqt_signal_new(owner, "s");
+    cqt_thread *late = cqt_thread_new("not-yet");
+    cqt_object *r = cqt_object_new(late);
+    tally t = {{0}, {0}};
+    ck_assert_uint_ne(cqt_connect(sig, r, count_slot, &t, count_destroy, CQT_BLOCKING_QUEUED), 0);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(cqt_emit(sig, NULL), CQT_ENOLOOP);
+        ck_assert_ptr_nonnull(strstr(cqt_last_error(), "'not-yet'"));
+    }
+    ck_assert_int_eq(cqt_test_counter_get(&t.calls), 0);
+    ck_assert_int_eq(cqt_test_counter_get(&t.destroyed), 0);
+    ck_assert_int_eq(cqt_signal_connection_count(sig), 1);
+    cqt_thread_start(late);
+    ck_assert_int_eq(cqt_emit(sig, NULL), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&t.calls), 1);
+    cqt_object_free(r);
+    cqt_object_free(owner);
+    cqt_thread_free(late);
+    ck_assert_int_eq(cqt_test_counter_get(&t.destroyed), 1);
+}
+END_TEST
+
 /* Freeing the signal's owner frees the signal and ends its connections. */
 START_TEST(test_signal_owner_free_releases_connections)
 {
@@ -355,6 +382,7 @@ CQT_TEST_SUITE(signal_suite)
     tcase_add_test(tc, test_signal_disconnect_drops_pending);
     tcase_add_test(tc, test_signal_blocking_slot_in_own_thread_is_edeadlk);
     tcase_add_test(tc, test_signal_owner_free_releases_connections);
+    tcase_add_test(tc, test_signal_blocking_slot_into_unstarted_thread_is_enoloop);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -293,6 +293,77 @@ START_TEST(test_single_shot_in_receiver_thread)
 }
 END_TEST
 
+static bool flag_set(void *arg)
+{
+    return __atomic_load_n((volatile int *)arg, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void set_int_flag(void *arg)
+{
+    __atomic_store_n((volatile int *)arg, 1, __ATOMIC_SEQ_CST);
+}
+
+/* set_single_shot on a running periodic timer waits for the next start:
+ * the running arming keeps repeating, stays active and stoppable. */
+START_TEST(test_timer_set_single_shot_while_running_keeps_arming)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(owner, "periodic");
+    tick_log l = {.fired = cqt_event_new("fired"), .want = 1};
+    cqt_connect(cqt_timer_timeout(t), owner, on_tick, &l, NULL, CQT_AUTO);
+    ck_assert_int_eq(cqt_timer_start(t, 1), CQT_OK);
+    ck_assert(cqt_test_run_until(counter_reached, &l, CQT_TEST_TIMEOUT_MS));
+    ck_assert_int_eq(cqt_timer_set_single_shot(t, true), CQT_OK);
+    ck_assert_int_eq(cqt_timer_set_type(t, CQT_TIMER_PRECISE), CQT_OK);
+    l.want = cqt_test_counter_get(&l.fires) + 3;
+    ck_assert(cqt_test_run_until(counter_reached, &l, CQT_TEST_TIMEOUT_MS));
+    ck_assert_msg(cqt_timer_is_active(t), "the running periodic arming was forgotten");
+    ck_assert_int_ge(cqt_timer_remaining_ms(t), 0);
+    ck_assert_int_eq(cqt_timer_stop(t), CQT_OK);
+    /* stopped for real: nothing fires while a later single shot comes due */
+    long before = cqt_test_counter_get(&l.fires);
+    volatile int done = 0;
+    ck_assert_int_eq(cqt_single_shot(20, owner, set_int_flag, (void *)&done), CQT_OK);
+    ck_assert(cqt_test_run_until(flag_set, (void *)&done, CQT_TEST_TIMEOUT_MS));
+    ck_assert_int_eq(cqt_test_counter_get(&l.fires), before);
+    /* the new settings apply at the next start: one precise shot */
+    l.want = before + 1;
+    ck_assert_int_eq(cqt_timer_start(t, 1), CQT_OK);
+    ck_assert(cqt_test_run_until(counter_reached, &l, CQT_TEST_TIMEOUT_MS));
+    ck_assert(!cqt_timer_is_active(t));
+    cqt_object_free(owner);
+    cqt_event_free(l.fired);
+}
+END_TEST
+
+/* A very coarse interval is rounded up to whole seconds (Qt would round
+ * 1..499 ms to 0 s and fire in a hot loop), for handles and object timers. */
+START_TEST(test_timer_very_coarse_rounds_up_to_seconds)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(owner, "slow");
+    tick_log l = {.fired = cqt_event_new("fired")};
+    cqt_connect(cqt_timer_timeout(t), owner, on_tick, &l, NULL, CQT_AUTO);
+    ck_assert_int_eq(cqt_timer_set_type(t, CQT_TIMER_VERY_COARSE), CQT_OK);
+    ck_assert_int_eq(cqt_timer_start(t, 1), CQT_OK);
+    ck_assert_int_eq(cqt_timer_interval_ms(t), 1000);
+    ck_assert_int_eq(cqt_timer_start(t, 1001), CQT_OK);
+    ck_assert_int_eq(cqt_timer_interval_ms(t), 2000);
+    ck_assert_int_eq(cqt_timer_start(t, 1), CQT_OK);
+    obj_tick o = {.fired = cqt_event_new("obj")};
+    ck_assert_int_gt(cqt_object_start_timer(owner, 1, CQT_TIMER_VERY_COARSE, obj_timer_fn, &o), 0);
+    volatile int done = 0;
+    ck_assert_int_eq(cqt_single_shot(50, owner, set_int_flag, (void *)&done), CQT_OK);
+    ck_assert(cqt_test_run_until(flag_set, (void *)&done, CQT_TEST_TIMEOUT_MS));
+    /* due in a second at the earliest; a stall of the loop may let one in */
+    ck_assert_int_le(cqt_test_counter_get(&l.fires), 1);
+    ck_assert_int_le(cqt_test_counter_get(&o.fires), 1);
+    cqt_object_free(owner);
+    cqt_event_free(l.fired);
+    cqt_event_free(o.fired);
+}
+END_TEST
+
 CQT_TEST_SUITE(timer_suite)
 {
     Suite *s = suite_create("timer");
@@ -304,6 +375,8 @@ CQT_TEST_SUITE(timer_suite)
     tcase_add_test(tc, test_timer_waits_for_thread_start_and_stops_with_it);
     tcase_add_test(tc, test_object_timer_ids_unique_and_kill);
     tcase_add_test(tc, test_single_shot_in_receiver_thread);
+    tcase_add_test(tc, test_timer_set_single_shot_while_running_keeps_arming);
+    tcase_add_test(tc, test_timer_very_coarse_rounds_up_to_seconds);
     suite_add_tcase(s, tc);
     return s;
 }

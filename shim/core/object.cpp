@@ -1,4 +1,30 @@
 // object.cpp — objects (affinity, move, deferred free) and cqt_invoke.
+//
+// Lifecycle of a cqt_object (T is the thread it lives in, o->thread):
+//   live     cqt_object_new .. cqt_object_free. Any thread may invoke,
+//            start/kill timers, connect to it, emit at it, read its name
+//            (a copy, name_of) and its thread. Only T may move it (push,
+//            never pull) or rename it. A move switches o->thread, under
+//            o->mu, after handing the QObject (its timers) to the new
+//            thread and before the moved deliveries become visible there:
+//            no callback of o runs anywhere but in o->thread. Blocking
+//            calls a move would strand in a thread without a loop are
+//            completed with CQT_ENOLOOP instead.
+//   dead     cqt_object_free (any thread, once): o->dead is set, every
+//            entry point refuses o, nothing of o starts any more; the
+//            destroy is queued to T, or runs at once in T or when T runs
+//            no loop.
+//   destroyed object_destroy, in T (or loopless): timers disarmed, the
+//            QObject deleted (later, if inside its own timerEvent), owned
+//            timers and signals freed, inbound connections ended.
+//   released the last reference (creator, queued deliveries, timer
+//            records) frees the memory. The caller's handle is invalid from
+//            cqt_object_free on: using it concurrently is a use-after-free.
+// From inside o's own callback (queued call, slot, timer) in T:
+//   free   - o is dead at once; the callback finishes, nothing else of o runs.
+//   move   - allowed (T is the caller); the rest of the callback runs in
+//            the old thread, every later callback in the new one.
+//   blocking call into o - CQT_EDEADLK (it would wait for itself).
 #include "shim-private.h"
 
 #include <QAbstractEventDispatcher>
@@ -6,11 +32,16 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace {
 
 std::atomic<uint64_t> g_object_seq{0};
 std::mutex g_wait_mu; // the blocking-call graph
+// Object names: the owner renames, any thread formats messages naming the
+// object. One lock for all names: renames and messages are rare, and a
+// copy of 64 bytes is all it covers. Never held while taking another.
+std::mutex g_name_mu;
 
 // Holds o->mu, then both threads' mailboxes, in address order.
 struct MoveLocks {
@@ -65,13 +96,13 @@ bool object_usable(const char *fn, const cqt_object *o)
                false;
     if (o->dead.load(std::memory_order_acquire))
         return fail(CQT_EINVAL, "%s: object '%s' was freed (cqt_object_free); use a live object",
-                    fn, o->name),
+                    fn, name_of(o).s),
                false;
     if (o->gen != g_app.gen.load())
         return fail(CQT_ESTATE,
                     "%s: object '%s' belongs to an application that was shut down; create it "
                     "again after cqt_app_init",
-                    fn, o->name),
+                    fn, name_of(o).s),
                false;
     return true;
 }
@@ -84,6 +115,14 @@ static int usable_status(const cqt_object *o)
     if (o && o->magic == kObjectMagic && !o->dead.load() && o->gen != g_app.gen.load())
         return CQT_ESTATE;
     return CQT_EINVAL;
+}
+
+NameCopy name_of(const cqt_object *o)
+{
+    NameCopy c;
+    std::lock_guard<std::mutex> lk(g_name_mu);
+    memcpy(c.s, o->name, kNameMax);
+    return c;
 }
 
 bool in_owner_thread(const cqt_object *o)
@@ -104,7 +143,7 @@ int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
         if (enqueue_locked(t, d, blocking, wake) != CQT_OK) {
             d.target = nullptr;
             char what[128];
-            snprintf(what, sizeof what, "object '%s'", o->name);
+            snprintf(what, sizeof what, "object '%s'", name_of(o).s);
             return loop_refusal(fn, t, blocking, what);
         }
         object_ref(o);
@@ -188,8 +227,9 @@ void object_destroy(cqt_object *o)
 
 // The blocking-call graph: a thread blocked on another is recorded, so a
 // cycle (A waits for B while B waits for A) is refused instead of hanging.
-int blocking_post(const char *fn, cqt_object *o, Delivery &d)
+int blocking_post(const char *fn, cqt_object *o, Delivery &d, bool *posted)
 {
+    *posted = false;
     cqt_thread *cur = current_thread();
     cqt_thread *t = o->thread.load();
     {
@@ -199,7 +239,7 @@ int blocking_post(const char *fn, cqt_object *o, Delivery &d)
                 return fail(CQT_EDEADLK,
                             "%s: a blocking call into object '%s' in thread '%s' would deadlock: "
                             "%s; use CQT_QUEUED and reply with another queued call",
-                            fn, o->name, t->name,
+                            fn, name_of(o).s, t->name,
                             t == cur ? "it is the calling thread"
                                      : "that thread is itself blocked waiting on this one");
         }
@@ -207,14 +247,25 @@ int blocking_post(const char *fn, cqt_object *o, Delivery &d)
     }
     Completion c;
     d.done = &c;
+    object_ref(o); // the messages below name it after the delivery let it go
     int rc = post_to_object(fn, o, d, true);
+    if (rc != CQT_OK)
+        d.done = nullptr; // the caller drops @d after this frame (and c) is gone
     if (rc == CQT_OK) {
+        *posted = true;
         c.wait();
         rc = c.status;
         if (rc == CQT_ECANCELED)
             fail(CQT_ECANCELED, "%s: object '%s' was freed before the blocking call ran", fn,
-                 o->name);
+                 name_of(o).s);
+        else if (rc == CQT_ENOLOOP)
+            fail(CQT_ENOLOOP,
+                 "%s: object '%s' was moved to thread '%s', which runs no event loop, before the "
+                 "blocking call ran; the call was dropped: start that thread first, or move "
+                 "objects only to running threads while blocking calls into them are possible",
+                 fn, name_of(o).s, o->thread.load()->name);
     }
+    object_unref(o);
     std::lock_guard<std::mutex> lk(g_wait_mu);
     cur->waiting_on.store(nullptr);
     return rc;
@@ -323,11 +374,13 @@ int cqt_object_set_name(cqt_object *o, const char *name)
     if (!in_owner_thread(o))
         return fail(CQT_EWRONGTHREAD,
                     "cqt_object_set_name: object '%s' lives in thread '%s'; rename it from there",
-                    o->name, o->thread.load()->name);
+                    name_of(o).s, o->thread.load()->name);
     if (!name || !*name)
         return fail(CQT_EINVAL, "cqt_object_set_name: the name is empty; pass a non-empty string");
-    std::lock_guard<std::mutex> lk(o->mu);
-    copy_name(o->name, name, nullptr, 0);
+    char fresh[kNameMax];
+    copy_name(fresh, name, nullptr, 0);
+    std::lock_guard<std::mutex> lk(g_name_mu);
+    memcpy(o->name, fresh, kNameMax);
     return CQT_OK;
 }
 
@@ -335,7 +388,13 @@ const char *cqt_object_name(const cqt_object *o)
 {
     if (!o || o->magic != kObjectMagic)
         return "(null)";
-    return o->name;
+    // Only the owner renames, so the owner may read the stored name; any
+    // other thread gets a copy of its own (the owner may rename meanwhile).
+    if (in_owner_thread(o))
+        return o->name;
+    static thread_local NameCopy copy;
+    copy = name_of(o);
+    return copy.s;
 }
 
 cqt_thread *cqt_object_thread(const cqt_object *o)
@@ -363,24 +422,29 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
                         "%s: object '%s' lives in thread '%s' but the call came from thread '%s'; "
                         "Qt only lets the owner push an object away (never pull it): call this "
                         "from '%s', or create the object in '%s' with cqt_object_new",
-                        fn, o->name, from->name, cur->name, from->name, t->name);
+                        fn, name_of(o).s, from->name, cur->name, from->name, t->name);
         if (t->kind == ThreadKind::Adopted)
             return fail(CQT_ENOLOOP,
                         "%s: thread '%s' runs no event loop, so object '%s' could never receive "
                         "a queued call or timer there; move it to a cqt_thread or the main thread",
-                        fn, t->name, o->name);
+                        fn, t->name, name_of(o).s);
         if (t == from)
             return int(CQT_OK);
         // Qt moves the QObject's timers; we move the queued deliveries.
+        // o->mu is held from the QObject's move to the switch of o->thread:
+        // a timer the destination fires in between waits for the switch in
+        // dispatch_timer, and a poster waits too, so nothing of @o runs in
+        // @t before cqt_object_thread(o) says @t, and nothing in @from after.
         ObjectExtra *x = o->ext_if();
-        if (x && x->qobj) {
-            // Qt hands the QObject and its timers to the new thread through
-            // its own (uninstrumented) locks: tell TSan about that edge.
-            CQT_TSAN_RELEASE(x->qobj);
-            x->qobj->moveToThread(t->qthread);
-        }
+        std::vector<Delivery> stranded; // blocking calls @t cannot run
         {
             std::lock_guard<std::mutex> olk(o->mu);
+            if (x && x->qobj) {
+                // Qt hands the QObject and its timers to the new thread
+                // through its own (uninstrumented) locks: tell TSan.
+                CQT_TSAN_RELEASE(x->qobj);
+                x->qobj->moveToThread(t->qthread);
+            }
             MoveLocks locks(from, t);
             // In order: what the old thread's current batch has not run
             // yet, then what is pending there. Each leaves a blank behind.
@@ -393,11 +457,22 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
             };
             from->draining.for_each(pick);
             from->pending.for_each(pick);
-            int64_t n = int64_t(moved.size());
-            from->inflight.fetch_sub(n);
-            t->inflight.fetch_add(n);
-            for (auto &d : moved)
+            from->inflight.fetch_sub(int64_t(moved.size()));
+            // A blocking caller waits for its call to run: in a thread that
+            // runs no loop (not started, or quit) it would wait forever, as
+            // a direct blocking call there is refused. Those calls end now,
+            // with CQT_ENOLOOP; the rest move and wait for @t to start.
+            const bool can_block = accepts(t, true);
+            int64_t n = 0;
+            for (auto &d : moved) {
+                if (d.done && !can_block) {
+                    stranded.push_back(d);
+                    continue;
+                }
                 t->pending.push(d, t->spare);
+                n++;
+            }
+            t->inflight.fetch_add(n);
             if (x && x->qobj) {
                 auto &v = from->timer_objects;
                 v.erase(std::remove(v.begin(), v.end(), o), v.end());
@@ -410,6 +485,9 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
                 post_wake(t);
             }
         }
+        // Outside the locks: dropping runs destroy functions.
+        for (auto &d : stranded)
+            drop_delivery(d, CQT_ENOLOOP);
         thread_unref(from);
         return int(CQT_OK);
     });
@@ -427,7 +505,7 @@ void cqt_object_free(cqt_object *o)
         }
         if (o->dead.exchange(true)) {
             char msg[160];
-            snprintf(msg, sizeof msg, "cqt_object_free: object '%s' freed twice; ignored", o->name);
+            snprintf(msg, sizeof msg, "cqt_object_free: object '%s' freed twice; ignored", name_of(o).s);
             log_message(CQT_MSG_WARNING, "cqt", msg);
             return;
         }
@@ -465,14 +543,15 @@ static int invoke_impl(cqt_object *target, cqt_fn fn, void *user_data, cqt_destr
                 return fail(CQT_EDEADLK,
                             "%s: CQT_BLOCKING_QUEUED into object '%s' from its own thread '%s' "
                             "would wait for itself forever; use CQT_DIRECT or CQT_AUTO",
-                            name, target->name, cur->name);
+                            name, name_of(target).s, cur->name);
             Delivery d{};
             d.kind = kCall;
             d.call.fn = fn;
             d.call.user_data = user_data;
             d.call.destroy = destroy;
-            int r = blocking_post(name, target, d);
-            if (r == CQT_OK || r == CQT_ECANCELED)
+            bool posted = false;
+            int r = blocking_post(name, target, d, &posted);
+            if (posted)
                 destroy = nullptr; // ran or dropped: the delivery released it
             return r;
         }

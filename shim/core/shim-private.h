@@ -319,7 +319,7 @@ struct cqt_object {
     std::atomic<bool> dead{false};
     std::mutex mu; // guards thread changes against posters, and live_timers
     std::atomic<cqt_thread *> thread{nullptr}; // holds a reference
-    char name[cqt::kNameMax];
+    char name[cqt::kNameMax]; // written by the owner under the name lock (name_of)
     uint64_t gen = 0;
     std::atomic<cqt::ObjectExtra *> extra{nullptr}; // created on first need
 
@@ -350,13 +350,21 @@ bool object_usable(const char *fn, const cqt_object *o);
 // left for the caller to drop.
 int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking);
 // A blocking post: refuses cycles in the wait graph (CQT_EDEADLK), waits
-// until the delivery ran or was dropped.
-int blocking_post(const char *fn, cqt_object *o, Delivery &d);
+// until the delivery ran or was dropped. *@posted tells whether @d was
+// queued (then it was released there, whatever the status) or is left for
+// the caller to drop.
+int blocking_post(const char *fn, cqt_object *o, Delivery &d, bool *posted);
 // Runs @run(arg) in @o's thread: directly when that is the calling thread,
 // else queued (drop(arg) runs instead if @o dies first).
 int run_in_owner(const char *fn, cqt_object *o, void (*run)(void *), void (*drop)(void *),
                  void *arg);
 bool in_owner_thread(const cqt_object *o);
+// A copy of @o's name, safe from any thread (the owner may rename it
+// concurrently): use name_of(o).s in messages, never o->name.
+struct NameCopy {
+    char s[kNameMax];
+};
+NameCopy name_of(const cqt_object *o);
 ShimObject *ensure_qobject(cqt_object *o);
 // Destroys the object's resources; in its own thread or when that thread
 // runs no loop.

@@ -4,6 +4,19 @@
 // as a whole on connect/disconnect (copy on write), so an emit takes one
 // reference under a short lock and then runs without any lock: slots may
 // connect, disconnect or emit again freely.
+//
+// Lifecycle. A signal is live from cqt_signal_new until cqt_signal_free or
+// its owner's release: connect, disconnect and emit from any thread. Free
+// (retire: every connection ended, magic cleared; then the memory) must not
+// run concurrently with another call on it; a timer retires its timeout
+// signal when freed and deletes it with its last reference, because the
+// timer's own fire may be emitting it. A connection is active until
+// disconnected, its signal freed or its receiver freed; then deliveries
+// still queued are dropped at drain time, and destroy runs once, with the
+// last reference (the list, a queued delivery, an emit's snapshot).
+// From inside a slot: disconnect (its own connection or another) - not
+// called again; emit again - runs nested; free the signal - the emit under
+// way skips the remaining, now inactive, connections.
 #include "shim-private.h"
 
 #include <cstdio>
@@ -135,12 +148,13 @@ int emit_one(cqt_signal *s, cqt::Conn *c, const cqt_value *arg, cqt_thread *cur)
                            "cqt_emit: signal '%s': slot of object '%s' is connected "
                            "CQT_BLOCKING_QUEUED and the receiver lives in the emitting thread "
                            "'%s', which would wait for itself; connect it CQT_AUTO",
-                           s->name, r->name, cur->name);
+                           s->name, cqt::name_of(r).s, cur->name);
             cqt::drop_delivery(d, rc);
             return rc;
         }
-        rc = cqt::blocking_post("cqt_emit", r, d);
-        if (rc == CQT_OK || rc == CQT_ECANCELED)
+        bool posted = false;
+        rc = cqt::blocking_post("cqt_emit", r, d, &posted);
+        if (posted) // ran or dropped there: released
             return rc == CQT_ECANCELED ? CQT_OK : rc; // a freed receiver is not an error
     } else {
         rc = cqt::post_to_object("cqt_emit", r, d, false);
@@ -268,7 +282,7 @@ cqt_connection cqt_connect(cqt_signal *s, cqt_object *receiver, cqt_slot_fn fn, 
         cqt_thread *rt = receiver->thread.load();
         if ((type == CQT_QUEUED || type == CQT_BLOCKING_QUEUED) && rt->kind == ThreadKind::Adopted) {
             char what[128];
-            snprintf(what, sizeof what, "receiver '%s'", receiver->name);
+            snprintf(what, sizeof what, "receiver '%s'", name_of(receiver).s);
             loop_refusal(name, rt, false, what);
             return 0;
         }
@@ -285,7 +299,7 @@ cqt_connection cqt_connect(cqt_signal *s, cqt_object *receiver, cqt_slot_fn fn, 
             std::lock_guard<std::mutex> lk(g_conn_mu);
             if (receiver->dead.load()) {
                 delete c;
-                fail(CQT_EINVAL, "%s: receiver '%s' was freed", name, receiver->name);
+                fail(CQT_EINVAL, "%s: receiver '%s' was freed", name, name_of(receiver).s);
                 return 0;
             }
             auto *next = new ConnList;

@@ -11,13 +11,34 @@
 // (bench/bench-timers.c). They are a timerfd on the absolute schedule
 // start + k * interval, watched by a QSocketNotifier that is a child of
 // the owner's QObject, so it follows the object to another thread the way
-// Qt's timers do (P7). Coarse and very coarse timers keep Qt's semantics.
+// Qt's timers do (P7). Coarse and very coarse timers keep Qt's semantics,
+// except that a very coarse interval is rounded up to whole seconds.
+//
+// Lifecycle. An object timer (TimerRec) is live from its start to its kill
+// (any thread, by id; the live table under o->mu) and armed in the owner's
+// thread only (the armed table, touched there): arm and disarm travel
+// through the owner's mailbox. It ends when killed, when a single shot
+// fired, or with its object; its destroy runs with its last reference.
+// A cqt_timer handle is
+//   stopped  (rec null): set_single_shot/set_type/start from any thread;
+//   active   (rec = the current arming): start restarts, stop stops, from
+//            any thread; a fire of a single-shot arming makes it stopped;
+//            set_single_shot/set_type only apply at the next start (the
+//            arming keeps its own mode: rec->single);
+//   freed    cqt_timer_free (any thread, not concurrently with other calls
+//            on it): stopped, off its owner's list, its timeout signal
+//            retired; the memory goes with the last reference (armings hold
+//            one). Its owner's release frees it too.
+// From inside its own timeout (in the owner's thread): stop - no further
+// emit; start - a new arming, the old one is not emitted again; free - the
+// emit under way finishes on the retired, empty signal.
 #include "shim-private.h"
 
 #include <QAbstractEventDispatcher>
 
 #include <QtCore/QSocketNotifier>
 
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -149,7 +170,7 @@ void arm_run(void *p)
     int qt_id = q->startTimer(r->ms, Qt::TimerType(r->type));
     if (qt_id == 0) {
         char msg[200];
-        snprintf(msg, sizeof msg, "timer %d on object '%s': Qt could not start it", r->id, o->name);
+        snprintf(msg, sizeof msg, "timer %d on object '%s': Qt could not start it", r->id, cqt::name_of(o).s);
         cqt::log_message(CQT_MSG_WARNING, "cqt", msg);
         {
             std::lock_guard<std::mutex> lk(o->mu);
@@ -188,6 +209,19 @@ void disarm_run(void *p)
     cqt::timer_rec_unref(r);
 }
 
+// Qt rounds a VeryCoarseTimer's interval to the nearest second, so 1..499
+// ms becomes 0 s: a timer firing whenever the loop is idle, which starves
+// the thread's coarse timers. cqt rounds up to whole seconds instead (0
+// stays 0, the documented idle timer).
+int effective_ms(int ms, int type)
+{
+    if (type != CQT_TIMER_VERY_COARSE || ms % 1000 == 0)
+        return ms;
+    if (ms > INT_MAX - 1000)
+        return INT_MAX / 1000 * 1000;
+    return (ms / 1000 + 1) * 1000;
+}
+
 // Starts a timer and returns its record with an extra reference for the
 // caller (nullptr on failure, status in *rc).
 cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool single,
@@ -198,7 +232,7 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
         std::lock_guard<std::mutex> lk(t->mu);
         if (!cqt::accepts(t, false)) {
             char what[128];
-            snprintf(what, sizeof what, "the timer's owner, object '%s',", o->name);
+            snprintf(what, sizeof what, "the timer's owner, object '%s',", cqt::name_of(o).s);
             *rc = cqt::loop_refusal(fn, t, false, what);
             if (destroy)
                 destroy(user_data); // a failed registration releases its data too
@@ -207,7 +241,7 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
     }
     auto *r = new cqt::TimerRec;
     r->id = next_timer_id();
-    r->ms = ms;
+    r->ms = effective_ms(ms, type);
     r->type = type;
     r->single = single;
     r->start_ns = cqt__now_ns();
@@ -273,7 +307,10 @@ void timer_fire(void *user_data, cqt_object *, int id)
         std::lock_guard<std::mutex> lk(t->mu);
         if (!t->rec || t->rec->id != id)
             return; // stopped or restarted since: not ours to emit
-        if (t->single) {
+        // The arming's own mode, not the handle's: set_single_shot and
+        // set_type apply at the next start, so a periodic arming stays
+        // periodic (and stoppable) whatever was set since it started.
+        if (t->rec->single) {
             cqt::timer_rec_unref(t->rec);
             t->rec = nullptr;
         } else if (t->rec->ticker) {
@@ -347,6 +384,16 @@ void timer_rec_unref(TimerRec *r)
 
 void dispatch_timer(cqt_object *o, int qt_id)
 {
+    // cqt_object_move_to_thread hands the QObject (and so its timers) to
+    // the destination before it switches o->thread, both under o->mu. A
+    // timer the destination fires in between waits here for the switch, so
+    // no callback runs where cqt_object_thread(o) does not say so yet.
+    cqt_thread *cur = current_thread_if_any();
+    if (o->thread.load(std::memory_order_acquire) != cur) {
+        std::lock_guard<std::mutex> lk(o->mu);
+        if (o->thread.load(std::memory_order_relaxed) != cur)
+            return; // not ours (yet): a stale registration
+    }
     ObjectExtra &x = o->ext();
     auto it = x.armed.find(qt_id);
     if (it == x.armed.end()) {
@@ -427,7 +474,7 @@ int kill_object_timer(const char *fn, cqt_object *o, int id)
         return fn ? fail(CQT_EINVAL,
                          "%s: timer id %d is not a live timer of object '%s' (already killed, a "
                          "single shot that fired, or another object's id)",
-                         fn, id, o->name)
+                         fn, id, name_of(o).s)
                   : int(CQT_EINVAL);
     r->killed = true;
     // The live table's reference rides along to the owner thread.
@@ -583,8 +630,8 @@ int cqt_timer_start(cqt_timer *t, int interval_ms)
             return fail(rc, "%s", buf);
         }
         t->rec = r; // keeps the caller's reference
-        t->interval = interval_ms;
-        t->deadline_ns = r->start_ns + int64_t(interval_ms) * 1000000;
+        t->interval = r->ms; // as rounded (very coarse)
+        t->deadline_ns = r->start_ns + int64_t(r->ms) * 1000000;
         return int(CQT_OK);
     });
 }

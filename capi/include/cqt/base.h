@@ -3,7 +3,9 @@
  *
  * Conventions used in every cqt header:
  *  - "Thread: any" means the function may be called from any thread,
- *    including plain pthreads cqt did not start. "Thread: owner" means only
+ *    including plain pthreads cqt did not start, as long as no other thread
+ *    frees the handle meanwhile (a freed handle is never safe to use: that
+ *    is a use-after-free, not an error code). "Thread: owner" means only
  *    from the thread the handle lives in; other threads get
  *    CQT_EWRONGTHREAD. "Thread: main" means the thread that called
  *    cqt_app_init().

@@ -11,6 +11,12 @@
  * one object run in the order they were made, and none is lost while the
  * object lives. Calls pending for a freed object are dropped when the
  * mailbox is drained, their destroy functions run.
+ *
+ * Lifetime: a handle is valid until cqt_object_free() (or the release of
+ * its application). "Thread: any" means any thread that knows @o is not
+ * being freed: calling a function on @o (cqt_invoke, cqt_object_start_timer,
+ * ...) while or after another thread frees it is a use-after-free, as with
+ * signals and timers. Free an object only once its users are done with it.
  */
 #ifndef CQT_OBJECT_H
 #define CQT_OBJECT_H
@@ -33,7 +39,7 @@ typedef enum cqt_conn {
 typedef enum cqt_timer_type {
     CQT_TIMER_PRECISE = 0,     /* millisecond accuracy */
     CQT_TIMER_COARSE = 1,      /* within 5% of the interval (Qt's default) */
-    CQT_TIMER_VERY_COARSE = 2  /* whole seconds */
+    CQT_TIMER_VERY_COARSE = 2  /* whole seconds: intervals are rounded up to them (0 stays 0) */
 } cqt_timer_type;
 
 /* An object timer fired: runs in the object's thread. */
@@ -49,25 +55,39 @@ CQT_API cqt_object *cqt_object_new(cqt_thread *t);
 
 /* cqt_object_set_name / cqt_object_name:
  * The name used in messages ("object-N" by default); copied, at most 63
- * bytes kept. The getter returns "(null)" for NULL; transfer none, valid
- * until the next set_name or the object's release.
+ * bytes kept. set_name returns CQT_OK; CQT_EWRONGTHREAD from another
+ * thread; CQT_EINVAL for NULL or an empty name.
+ * The getter returns "(null)" for NULL; transfer none. In @o's thread it
+ * is the stored name, valid until the next set_name or the object's
+ * release; in any other thread it is a copy taken now (the owner may
+ * rename concurrently), valid until that thread's next cqt_object_name().
  * Thread: set_name owner; name any. */
 CQT_API int cqt_object_set_name(cqt_object *o, const char *name);
 CQT_API const char *cqt_object_name(const cqt_object *o);
 
 /* cqt_object_thread:
  * Returns: the thread @o lives in now (transfer none); NULL for NULL.
+ * Inside any callback of @o (queued call, slot, timer) it is the calling
+ * thread: a move switches it before any callback can run in the new thread.
  * Thread: any; from another thread the answer may be stale by the time it
  * is read if the owner moves the object concurrently. */
 CQT_API cqt_thread *cqt_object_thread(const cqt_object *o);
 
 /* cqt_object_move_to_thread:
  * Moves @o, its running timers and the calls still queued to it, into @t,
- * keeping their order. Timers keep running, now in @t (pitfall P7).
+ * keeping their order. Timers keep running, now in @t (pitfall P7). No
+ * callback of @o runs in @t before cqt_object_thread(o) is @t, and none in
+ * the old thread after this returns (one running there now finishes).
+ * @t may be a cqt thread that is not running (never started, or quit):
+ * queued calls and timers wait for it to start, but a CQT_BLOCKING_QUEUED
+ * call still queued to @o is not moved there (its caller would wait on a
+ * loop that does not run): it is dropped, its destroy runs, and its caller
+ * gets CQT_ENOLOOP, as a blocking call into such a thread does.
  * Returns: CQT_OK; CQT_EWRONGTHREAD when the caller is not the thread @o
  * lives in (P4: Qt would warn and leave it); CQT_ENOLOOP when @t is an
- * adopted thread; CQT_EINVAL for NULL.
- * Thread: owner. */
+ * adopted thread; CQT_EINVAL for NULL or a freed thread.
+ * Thread: owner; from inside a callback of @o too (the rest of that
+ * callback still runs in the old thread). */
 CQT_API int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t);
 
 /* cqt_object_free:
@@ -76,8 +96,9 @@ CQT_API int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t);
  * it. No queued call, slot or timer of @o starts after this returns (one
  * already running in @o's thread finishes). Its timers,
  * signals (cqt_signal_new(o, ...)) and inbound connections are released
- * with it; their destroy functions run. NULL is ignored.
- * Thread: any. */
+ * with it; their destroy functions run. NULL is ignored. From inside a
+ * callback of @o it is safe: the callback finishes, nothing else runs.
+ * Thread: any; @o is invalid once this returns (see Lifetime above). */
 CQT_API void cqt_object_free(cqt_object *o);
 
 /* cqt_object_start_timer:
@@ -85,7 +106,9 @@ CQT_API void cqt_object_free(cqt_object *o);
  * (0: whenever the loop is idle) in @o's thread. From another thread the
  * start is marshalled; a timer on an object in a cqt thread that has not
  * started fires once it starts.
- * @timer_type: a cqt_timer_type.
+ * @timer_type: a cqt_timer_type. A CQT_TIMER_VERY_COARSE interval is
+ * rounded up to whole seconds (1 ms fires every second): Qt would round
+ * 1..499 ms down to 0 and fire in a hot loop.
  * Returns: a timer id > 0, unique across all threads and not reused;
  * CQT_ENOLOOP if @o lives in an adopted thread (P2); CQT_EINVAL for NULL,
  * NULL @fn, a negative @ms or an unknown type.
@@ -114,13 +137,16 @@ CQT_API int cqt_object_kill_timer(cqt_object *o, int id);
  * caller's own thread (P12: Qt deadlocks); CQT_ENOLOOP when @target's
  * thread cannot run a loop or has stopped (and, for BLOCKING_QUEUED, has
  * not started); CQT_ECANCELED when a blocking call was dropped because
- * @target was freed first; CQT_EINVAL for NULL or an unknown @conn.
+ * @target was freed first; CQT_ENOLOOP too when it was dropped because
+ * @target's owner moved it to a thread that runs no loop before it ran;
+ * CQT_EINVAL for NULL or an unknown @conn.
  * Thread: any. If the call fails, @fn is never called. */
 CQT_API int cqt_invoke(cqt_object *target, cqt_fn fn, void *user_data, cqt_conn conn);
 
 /* cqt_invoke_full:
  * As cqt_invoke(); @destroy runs exactly once: after @fn ran, when the
- * call is dropped (target freed), or at once when the call fails. */
+ * call is dropped (target freed, or a blocking call stranded by a move),
+ * or at once when the call fails. */
 CQT_API int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data,
                             cqt_destroy_fn destroy, cqt_conn conn);
 

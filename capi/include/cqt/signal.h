@@ -32,15 +32,17 @@ typedef void (*cqt_slot_fn)(void *user_data, const cqt_value *arg);
 CQT_API cqt_signal *cqt_signal_new(cqt_object *owner, const char *name);
 
 /* cqt_signal_name:
- * Returns: the name ("signal-N" by default), "(null)" for NULL.
- * Transfer none. Thread: any. */
+ * Returns: the name ("signal-N" by default, fixed at creation), "(null)"
+ * for NULL. Transfer none, valid as long as @s. Thread: any. */
 CQT_API const char *cqt_signal_name(const cqt_signal *s);
 
 /* cqt_signal_free:
  * Disconnects every slot (their destroy functions run once no delivery
  * can still call them) and frees @s. Emitting on @s after this is a
- * use-after-free, as with any freed handle. NULL is ignored.
- * Thread: any, but not concurrently with cqt_emit() on @s. */
+ * use-after-free, as with any freed handle. NULL is ignored. A direct
+ * slot of @s may free it: the emit under way calls no further slot.
+ * Thread: any, but not concurrently with another call on @s (cqt_emit,
+ * cqt_connect, cqt_disconnect, ...) in another thread. */
 CQT_API void cqt_signal_free(cqt_signal *s);
 
 /* cqt_connect:

@@ -7,6 +7,10 @@
  * can never run a loop is CQT_ENOLOOP (P2); one whose owner lives in a cqt
  * thread that has not started yet is accepted and fires once that thread
  * runs. When the owner's thread quits, its timers stop.
+ *
+ * "Thread: any" below means any thread that knows @t is not being freed:
+ * a call on @t while or after another thread frees it (or its owner) is a
+ * use-after-free.
  */
 #ifndef CQT_TIMER_H
 #define CQT_TIMER_H
@@ -36,7 +40,9 @@ CQT_API void cqt_timer_free(cqt_timer *t);
 /* cqt_timer_start:
  * (Re)starts @t with @interval_ms (>= 0). From another thread the start is
  * marshalled to the owner's thread; cqt_timer_is_active() is true when this
- * returns. Restarting an active timer restarts its period.
+ * returns. Restarting an active timer restarts its period. A
+ * CQT_TIMER_VERY_COARSE interval is rounded up to whole seconds (see
+ * cqt_timer_interval_ms()); Qt would round 1..499 ms down to 0.
  * Returns: CQT_OK; CQT_ENOLOOP when the owner lives in an adopted thread or
  * a thread that stopped (the message names the thread and the fix);
  * CQT_EINVAL for NULL or a negative interval.
@@ -51,8 +57,10 @@ CQT_API int cqt_timer_start(cqt_timer *t, int interval_ms);
 CQT_API int cqt_timer_stop(cqt_timer *t);
 
 /* cqt_timer_set_single_shot / cqt_timer_set_type:
- * Take effect at the next start. Returns CQT_OK; CQT_EINVAL for NULL or an
- * unknown type. Thread: any. */
+ * Take effect at the next start: a running timer keeps the mode and type
+ * it was started with (a periodic one stays periodic and active until
+ * stopped). Returns CQT_OK; CQT_EINVAL for NULL or an unknown type.
+ * Thread: any. */
 CQT_API int cqt_timer_set_single_shot(cqt_timer *t, bool single);
 CQT_API int cqt_timer_set_type(cqt_timer *t, int type);
 
@@ -67,7 +75,8 @@ CQT_API bool cqt_timer_is_active(const cqt_timer *t);
 CQT_API int cqt_timer_remaining_ms(const cqt_timer *t);
 
 /* cqt_timer_interval_ms:
- * Returns: the interval of the last start; -1 for NULL. Thread: any. */
+ * Returns: the interval of the last start as used (a very coarse one
+ * rounded up to whole seconds); -1 for NULL. Thread: any. */
 CQT_API int cqt_timer_interval_ms(const cqt_timer *t);
 
 /* cqt_timer_timeout:

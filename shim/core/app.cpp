@@ -303,10 +303,13 @@ int cqt_app_shutdown(int timeout_ms)
                                     "cqt_app_quit there and cqt_app_shutdown after cqt_app_exec "
                                     "returns",
                         fn);
-        if (g_app.loop_depth > 0 || g_app.main->depth > 0)
+        // loopLevel: any other QEventLoop running in main (a module's
+        // nested loop), whose timers and deliveries may call us.
+        if (g_app.loop_depth > 0 || g_app.main->depth > 0 ||
+            QThread::currentThread()->loopLevel() > 0)
             return fail(CQT_ESTATE, "%s: called from a callback run by cqt_app_process_events "
-                                    "(or a delivery in main); return from it and call "
-                                    "cqt_app_shutdown after the loop returns",
+                                    "(or another loop or a delivery in main); return from it "
+                                    "and call cqt_app_shutdown after the loop returns",
                         fn);
         if (timeout_ms < 0 && timeout_ms != CQT_FOREVER)
             return fail(CQT_EINVAL, "%s: timeout %d ms is negative; pass milliseconds >= 0 or "

@@ -308,6 +308,34 @@ START_TEST(test_app_shutdown_times_out_on_pool_straggler)
 }
 END_TEST
 
+/* ---- any-thread calls racing init and shutdown ---------------------------- */
+
+static void *quit_in_loop(void *arg)
+{
+    while (!__atomic_load_n((volatile int *)arg, __ATOMIC_SEQ_CST))
+        cqt_app_quit(1);
+    return NULL;
+}
+
+/* cqt_app_quit ("any thread") from a plain pthread while main creates and
+ * shuts down applications never touches a released main context. */
+START_TEST(test_app_quit_races_init_shutdown)
+{
+    volatile int stop = 0;
+    pthread_t pt[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&pt[i], NULL, quit_in_loop, (void *)&stop);
+    for (int i = 0; i < 200; i++) {
+        init_app();
+        cqt_app_process_events(0);
+        shutdown_ok();
+    }
+    __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 2; i++)
+        pthread_join(pt[i], NULL);
+}
+END_TEST
+
 CQT_TEST_SUITE(app_suite)
 {
     Suite *s = suite_create("app");
@@ -325,5 +353,8 @@ CQT_TEST_SUITE(app_suite)
     tcase_add_test(bound, test_app_shutdown_refuses_pool_starts);
     tcase_add_test(bound, test_app_shutdown_times_out_on_pool_straggler);
     suite_add_tcase(s, bound);
+    TCase *race = tcase_create("race");
+    tcase_add_test(race, test_app_quit_races_init_shutdown);
+    suite_add_tcase(s, race);
     return s;
 }

@@ -204,22 +204,35 @@ int cqt_app_exec(void)
 void cqt_app_quit(int exit_code)
 {
     guard_void("cqt_app_quit", [&] {
-        if (!app_running())
-            return;
+        // Any thread, also while main shuts the application down: the main
+        // context is taken with a reference under g_app.mu, which shutdown
+        // holds when it marks the application gone (before releasing it).
+        cqt_thread *m;
+        {
+            std::lock_guard<std::mutex> lk(g_app.mu);
+            if (!app_running())
+                return;
+            m = g_app.main;
+            thread_ref(m);
+        }
         bool expected = false;
-        if (!g_app.quit_pending.compare_exchange_strong(expected, true))
-            return; // coalesced: the first code wins
-        g_app.quit_code.store(exit_code);
-        cqt_thread *m = g_app.main;
-        Delivery d{};
-        d.kind = kInternal;
-        d.internal.run = quit_run;
-        d.internal.drop = nullptr;
-        d.internal.arg = nullptr;
-        std::lock_guard<std::mutex> lk(m->mu);
-        bool wake = false;
-        if (enqueue_locked(m, d, false, wake) == CQT_OK && wake)
-            post_wake(m);
+        if (g_app.quit_pending.compare_exchange_strong(expected, true)) {
+            g_app.quit_code.store(exit_code);
+            Delivery d{};
+            d.kind = kInternal;
+            d.internal.run = quit_run;
+            d.internal.drop = nullptr;
+            d.internal.arg = nullptr;
+            bool wake = false;
+            {
+                std::lock_guard<std::mutex> lk(m->mu);
+                if (enqueue_locked(m, d, false, wake) != CQT_OK)
+                    wake = false;
+            }
+            if (wake)
+                post_wake(m);
+        } // else coalesced: the first code wins
+        thread_unref(m);
     });
 }
 

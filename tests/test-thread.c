@@ -351,6 +351,136 @@ START_TEST(test_thread_quit_runs_everything_queued)
 }
 END_TEST
 
+/* ---- start and quit racing on one thread ---------------------------------- */
+
+typedef struct {
+    cqt_thread *t;
+    volatile int stop;
+    cqt_test_counter bad;
+    int bad_rc;
+} start_race;
+
+static void *race_start(void *arg)
+{
+    start_race *r = arg;
+    while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST)) {
+        int rc = cqt_thread_start(r->t);
+        if (rc != CQT_OK && rc != CQT_ESTATE) {
+            r->bad_rc = rc;
+            cqt_test_counter_add(&r->bad, 1);
+        }
+    }
+    return NULL;
+}
+
+static void *race_quit(void *arg)
+{
+    start_race *r = arg;
+    while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST))
+        cqt_thread_quit(r->t);
+    return NULL;
+}
+
+typedef struct {
+    start_race *r;
+    cqt_event *done;
+} race_driver;
+
+static void *drive_race(void *arg)
+{
+    race_driver *d = arg;
+    enum { STARTERS = 4, QUITTERS = 2 };
+    pthread_t p[STARTERS + QUITTERS];
+    for (int i = 0; i < STARTERS + QUITTERS; i++)
+        pthread_create(&p[i], NULL, i < STARTERS ? race_start : race_quit, d->r);
+    cqt_event *never = cqt_event_new("pace");
+    cqt_event_wait(never, 4000); /* let them race for a while */
+    cqt_event_free(never);
+    __atomic_store_n(&d->r->stop, 1, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < STARTERS + QUITTERS; i++)
+        pthread_join(p[i], NULL);
+    cqt_event_set(d->done);
+    return NULL;
+}
+
+/* cqt_thread_start() from two threads and cqt_thread_quit() from a third on
+ * one thread never deadlock; every start returns CQT_OK or CQT_ESTATE. */
+START_TEST(test_thread_start_quit_race)
+{
+    start_race r = {.t = cqt_thread_new("raced")};
+    race_driver d = {&r, cqt_event_new("raced")};
+    pthread_t pt;
+    pthread_create(&pt, NULL, drive_race, &d);
+    int rc = cqt_event_wait(d.done, 3 * CQT_TEST_TIMEOUT_MS);
+    ck_assert_msg(rc == CQT_OK, "start/start/quit on one thread deadlocked");
+    pthread_join(pt, NULL);
+    ck_assert_msg(cqt_test_counter_get(&r.bad) == 0, "start returned %s",
+                  cqt_status_name(r.bad_rc));
+    /* its mailbox still works */
+    ck_assert_int_eq(cqt_thread_start(r.t) == CQT_OK || cqt_thread_is_running(r.t), 1);
+    cqt_object *o = cqt_object_new(r.t);
+    cqt_thread *seen = NULL;
+    ck_assert_int_eq(cqt_invoke(o, record_current, &seen, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_ptr_eq(seen, r.t);
+    cqt_object_free(o);
+    cqt_thread_free(r.t);
+    cqt_event_free(d.done);
+}
+END_TEST
+
+/* ---- the OS thread is gone when free and shutdown return ------------------ */
+
+/* cqt_thread_free() returns only once the OS thread has left
+ * /proc/self/task (Qt's threads are detached; QThread::wait returns before). */
+START_TEST(test_thread_free_reaps_os_thread)
+{
+    int before = cqt_test_thread_baseline();
+    for (int round = 0; round < 30; round++) {
+        cqt_thread *t = cqt_thread_new("reaped");
+        ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+        cqt_object *o = cqt_object_new(t);
+        ck_assert_int_eq(cqt_invoke(o, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+        /* restarted once: the first run's OS thread must be gone as well */
+        ck_assert_int_eq(cqt_thread_quit(t), CQT_OK);
+        ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+        ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+        ck_assert_int_eq(cqt_invoke(o, nothing, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+        cqt_object_free(o);
+        cqt_thread_free(t);
+        int now = cqt_test_thread_count();
+        ck_assert_msg(now <= before, "round %d: %d threads after free, %d before: %s", round,
+                      now, before, cqt_test_thread_names());
+    }
+}
+END_TEST
+
+static void signal_done(void *arg)
+{
+    cqt_event_set(arg);
+}
+
+/* cqt_app_shutdown() returns only once the OS threads of cqt threads and of
+ * the pool have left /proc/self/task. */
+START_TEST(test_app_shutdown_reaps_os_threads)
+{
+    int before = cqt_test_thread_baseline();
+    for (int round = 0; round < 15; round++) {
+        ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+        cqt_thread *t = cqt_thread_new("kept");
+        ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+        cqt_event *e = cqt_event_new("task");
+        ck_assert_int_eq(cqt_pool_run(signal_done, e, NULL), CQT_OK);
+        ck_assert_int_eq(cqt_event_wait(e, CQT_TEST_TIMEOUT_MS), CQT_OK);
+        ck_assert_int_eq(cqt_app_shutdown(CQT_TEST_TIMEOUT_MS), CQT_OK);
+        int now = cqt_test_thread_count();
+        ck_assert_msg(now <= before, "round %d: %d threads after shutdown, %d before: %s", round,
+                      now, before, cqt_test_thread_names());
+        cqt_thread_free(t);
+        cqt_event_free(e);
+    }
+}
+END_TEST
+
 CQT_TEST_SUITE(thread_suite)
 {
     Suite *s = suite_create("thread");
@@ -364,10 +494,13 @@ CQT_TEST_SUITE(thread_suite)
     tcase_add_test(tc, test_pool_runs_tasks);
     tcase_add_test(tc, test_process_events_nested_in_delivery);
     tcase_add_test(tc, test_thread_quit_runs_everything_queued);
+    tcase_add_test(tc, test_thread_start_quit_race);
+    tcase_add_test(tc, test_thread_free_reaps_os_thread);
     suite_add_tcase(s, tc);
     TCase *app = tcase_create("app");
     tcase_add_test(app, test_app_shutdown_joins_and_names_stragglers);
     tcase_add_test(app, test_app_shutdown_hooks);
+    tcase_add_test(app, test_app_shutdown_reaps_os_threads);
     suite_add_tcase(s, app);
     return s;
 }

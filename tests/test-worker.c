@@ -1637,6 +1637,112 @@ START_TEST(test_worker_without_app_is_estate)
 }
 END_TEST
 
+/* ---- workers across applications and shutdown --------------------------- */
+
+static int body_quick(void *user_data, cqt_worker *w, cqt_value *result)
+{
+    (void)user_data;
+    (void)w;
+    *result = cqt_value_int(1);
+    return CQT_OK;
+}
+
+/* A worker made by one application is refused by the next one, as other
+ * handles are (cqt_invoke, cqt_emit, cqt_timer_start): its object belongs
+ * to the application that was shut down. */
+START_TEST(test_worker_from_previous_app_is_estate)
+{
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+    cqt_test_counter d = {0};
+    cqt_worker *w = cqt_worker_new_generator("old", body_quick, &d, destroy_count);
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(cqt_app_shutdown(CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_ESTATE);
+    ck_assert_msg(strstr(cqt_last_error(), "'old'") && strstr(cqt_last_error(), "shut down"),
+                  "%s", cqt_last_error());
+    ck_assert_uint_eq(cqt_worker_connect(w, CQT_WORKER_FINISHED, NULL, rec_slot, NULL, NULL), 0);
+    ck_assert_int_eq(cqt_worker_quit(w), CQT_ESTATE);
+    ck_assert_int_eq(cqt_worker_pause(w), CQT_ESTATE);
+    ck_assert_int_eq(cqt_worker_send(w, NULL), CQT_ESTATE);
+    ck_assert_int_eq(cqt_worker_set_total(w, 5), CQT_ESTATE);
+    ck_assert_int_eq(cqt_worker_wait(w, 0), CQT_ESTATE);
+    ck_assert_int_eq(cqt_pool_active_count(), 0);
+    cqt_worker_unref(w); /* still valid to free */
+    ck_assert_int_eq(cqt_test_counter_get(&d), 1);
+    ck_assert_int_eq(cqt_app_shutdown(CQT_TEST_TIMEOUT_MS), CQT_OK);
+}
+END_TEST
+
+typedef struct {
+    cqt_event *release;
+    cqt_event *returned;
+    int fired;
+    cqt_worker *next;
+    int next_rc;
+    char msg[512];
+} chain;
+
+static int body_blocked(void *user_data, cqt_worker *w, cqt_value *result)
+{
+    (void)w;
+    (void)result;
+    cqt_event_wait(((chain *)user_data)->release, CQT_FOREVER);
+    return CQT_OK;
+}
+
+static void start_next_on_finished(void *user_data, cqt_worker *w, const cqt_value *arg)
+{
+    chain *c = user_data;
+    (void)w;
+    (void)arg;
+    c->next = cqt_worker_new("next", body_blocked, c, NULL);
+    c->next_rc = c->next ? cqt_worker_start(c->next) : -100;
+    snprintf(c->msg, sizeof c->msg, "%s", cqt_last_error());
+}
+
+static void *chain_watchdog(void *arg)
+{
+    chain *c = arg;
+    if (cqt_event_wait(c->returned, 2 * CQT_TEST_TIMEOUT_MS) != CQT_OK) {
+        c->fired = 1;
+        cqt_event_set(c->release);
+    }
+    return NULL;
+}
+
+/* A `finished` handler that starts the next job, run by shutdown's final
+ * drain, is refused: shutdown never waits for a worker nobody will quit. */
+START_TEST(test_worker_start_refused_once_shutdown_began)
+{
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+    chain c = {.release = cqt_event_new("release"), .returned = cqt_event_new("returned"),
+               .next_rc = 1};
+    pthread_t wt;
+    pthread_create(&wt, NULL, chain_watchdog, &c);
+    cqt_worker *first = cqt_worker_new("first", body_quick, NULL, NULL);
+    ck_assert_uint_ne(
+        cqt_worker_connect(first, CQT_WORKER_FINISHED, NULL, start_next_on_finished, &c, NULL), 0);
+    ck_assert_int_eq(cqt_worker_start(first), CQT_OK);
+    ck_assert_int_eq(cqt_worker_wait(first, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    /* `finished` is queued to main, which runs no loop until shutdown */
+    int rc = cqt_app_shutdown(300);
+    cqt_event_set(c.returned);
+    cqt_event_set(c.release);
+    pthread_join(wt, NULL);
+    ck_assert_msg(!c.fired, "shutdown(300) waited for a worker started during it");
+    ck_assert_msg(rc == CQT_OK, "%s: %s", cqt_status_name(rc), cqt_last_error());
+    ck_assert_ptr_nonnull(c.next);
+    ck_assert_msg(c.next_rc == CQT_ESTATE, "start in shutdown: %s (%s)",
+                  cqt_status_name(c.next_rc), c.msg);
+    ck_assert_msg(strstr(c.msg, "shutting down"), "%s", c.msg);
+    cqt_worker_unref(c.next);
+    cqt_worker_unref(first);
+    cqt_event_free(c.release);
+    cqt_event_free(c.returned);
+}
+END_TEST
+
 CQT_TEST_SUITE(worker_suite)
 {
     Suite *s = suite_create("worker");
@@ -1683,6 +1789,8 @@ CQT_TEST_SUITE(worker_suite)
 
     TCase *bare = tcase_create("worker-no-app");
     tcase_add_test(bare, test_worker_without_app_is_estate);
+    tcase_add_test(bare, test_worker_from_previous_app_is_estate);
+    tcase_add_test(bare, test_worker_start_refused_once_shutdown_began);
     suite_add_tcase(s, bare);
     return s;
 }

@@ -43,6 +43,11 @@ void cqt__make_name(char *dst, size_t cap, const char *src, const char *prefix, 
 /* Monotonic clock in nanoseconds. Thread: any. */
 int64_t cqt__now_ns(void);
 
+/* The running application's generation: a number that differs for every
+ * cqt_app_init(); 0 when no application runs. A module stores it with a
+ * handle to refuse the handle in a later application. Thread: any. */
+uint64_t cqt__app_generation(void);
+
 #ifdef __cplusplus
 }
 #endif

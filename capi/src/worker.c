@@ -16,6 +16,28 @@
  * worker.
  *
  * Lock order: g_reg_mu -> w->mu -> g_route_mu. g_wd_mu is taken alone.
+ *
+ * Lifecycle of a worker (w->mu guards the flags):
+ *
+ *   created --start--> started --body runs (ran)--> body returned --> done
+ *      |                  \--quit before it ran--> started, aborted, done
+ *      \--never started: freed with its last reference
+ *
+ * created: settings, connect and add_signal allowed; start once (any
+ *   thread). started/running: quit, pause, resume, send, emit (custom) and
+ *   wait from any thread; the body itself may yield, fail, warn and report
+ *   progress, and start nested workers; cqt_worker_wait from the body is
+ *   CQT_EDEADLK. done: `finished` was emitted; control calls return
+ *   CQT_ESTATE or do nothing (quit), as worker.h says per call.
+ * From a handler of the worker's own signals: quit, pause, resume, send and
+ *   disconnect work (the handler runs queued, never inside the emit);
+ *   cqt_worker_unref may drop the last reference (the drain holds its own).
+ * Application: a worker belongs to the application whose generation it
+ *   recorded at creation. From the moment cqt_app_shutdown begins until it
+ *   returns, starts are refused by the pool (and cqt_thread_start for a
+ *   dedicated thread); the shutdown hook quits every registered worker and
+ *   waits for them. Once that application is gone, calls other than
+ *   ref/unref and the getters return CQT_ESTATE, in a later one too.
  */
 #include <cqt/app.h>
 #include <cqt/object.h>
@@ -116,6 +138,7 @@ struct cqt_worker {
     cqt_object *core; /* lives in the main thread: route signals, reports */
 
     /* settings (fixed once started) */
+    uint64_t gen; /* the application that made it (cqt__app_generation) */
     unsigned flags;
     cqt_yield_mode mode;
     int throttle_ms;
@@ -157,6 +180,7 @@ static pthread_cond_t g_reg_cond;
 static cqt_worker *g_reg_head, *g_reg_tail;
 static int g_reg_count;
 static bool g_hook_registered, g_shutting_down;
+static bool g_hook_ran; /* the hook ran since it was registered (g_reg_mu) */
 
 static pthread_mutex_t g_wd_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_wd_cond;
@@ -197,6 +221,24 @@ static struct timespec abs_at_ns(int64_t t)
 static bool bad_timeout(int ms)
 {
     return ms < 0 && ms != CQT_FOREVER;
+}
+
+/* CQT_OK when @w belongs to the running application. A worker kept across
+ * cqt_app_shutdown() + cqt_app_init() is refused like every other handle
+ * of a previous application: its core object (where its signals go)
+ * belongs to the one that was shut down. */
+static int check_app(const cqt_worker *w, const char *f)
+{
+    uint64_t gen = cqt__app_generation();
+    if (gen == w->gen)
+        return CQT_OK;
+    if (gen == 0)
+        return cqt_set_last_error(CQT_ESTATE, "%s: worker '%s': no application; call "
+                                              "cqt_app_init first", f, w->name);
+    return cqt_set_last_error(CQT_ESTATE,
+                              "%s: worker '%s' belongs to an application that was shut down; "
+                              "create a new worker in this one",
+                              f, w->name);
 }
 
 static const char *wname(const cqt_worker *w)
@@ -606,6 +648,8 @@ static cqt_connection connect_closure(cqt_worker *w, int which, cqt_object *rece
         cqt_set_last_error(CQT_EINVAL, "%s: worker is NULL; pass a worker from cqt_worker_new", f);
         goto fail;
     }
+    if (check_app(w, f) != CQT_OK)
+        goto fail;
     if (!fn) {
         cqt_set_last_error(CQT_EINVAL, "%s: worker '%s': fn is NULL; pass the handler", f,
                            w->name);
@@ -697,6 +741,7 @@ static cqt_worker *worker_new(const char *f, const char *name, int kind, cqt_wor
         return NULL;
     }
     w->id = atomic_fetch_add(&g_next_id, 1);
+    w->gen = cqt__app_generation();
     /* Not snprintf: this runs for every worker (see bench-pool). */
     cqt__make_name(w->name, sizeof w->name, name, "worker", w->id);
     w->core = cqt_object_new(main_thread);
@@ -889,6 +934,8 @@ static int setting_begin(cqt_worker *w, const char *f, bool generator_only)
 {
     if (!w)
         return cqt_set_last_error(CQT_EINVAL, "%s: worker is NULL; pass a worker", f);
+    if (check_app(w, f) != CQT_OK)
+        return CQT_ESTATE;
     if (generator_only && w->kind == KIND_FUNCTION)
         return cqt_set_last_error(CQT_ESTATE,
                                   "%s: worker '%s' is a function worker, which never yields; "
@@ -1120,6 +1167,8 @@ static int emit_begin(cqt_worker *w, const char *f)
 {
     if (!w)
         return cqt_set_last_error(CQT_EINVAL, "%s: worker is NULL; pass a worker", f);
+    if (check_app(w, f) != CQT_OK)
+        return CQT_ESTATE;
     pthread_mutex_lock(&w->mu);
     if (!w->ran || w->done) {
         bool before = !w->ran;
@@ -1365,6 +1414,7 @@ static int shutdown_hook(void *user_data, int timeout_ms)
     int64_t deadline = timeout_ms == CQT_FOREVER ? -1 : cqt__now_ns() + (int64_t)timeout_ms * 1000000;
     pthread_mutex_lock(&g_reg_mu);
     g_shutting_down = true;
+    g_hook_ran = true;
     int n = g_reg_count, i = 0;
     cqt_worker **all = n ? malloc((size_t)n * sizeof *all) : NULL;
     if (all)
@@ -1420,8 +1470,11 @@ static void shutdown_hook_destroy(void *user_data)
     g_shutting_down = false;
     /* Hooks run once. If stragglers remain, the application is kept: stay
      * registered so the next cqt_app_shutdown() waits for them again (the
-     * shim runs hooks from a snapshot, so this does not re-run now). */
-    bool again = g_reg_count > 0;
+     * shim keeps a hook added after one failed for the next shutdown). A
+     * registration the shim refused (its hooks are over) runs this at once:
+     * then never retry, or refusal and retry would chase each other. */
+    bool again = g_hook_ran && g_reg_count > 0;
+    g_hook_ran = false;
     g_hook_registered = again;
     pthread_mutex_unlock(&g_reg_mu);
     if (again)
@@ -1630,9 +1683,8 @@ int cqt_worker_start(cqt_worker *w)
     if (!w)
         return cqt_set_last_error(CQT_EINVAL, "%s: worker is NULL; pass a worker", f);
     pthread_once(&g_once, init_once);
-    if (!cqt_app_is_running())
-        return cqt_set_last_error(CQT_ESTATE, "%s: worker '%s': no application; call "
-                                              "cqt_app_init first", f, w->name);
+    if (check_app(w, f) != CQT_OK)
+        return CQT_ESTATE;
     pthread_mutex_lock(&w->mu);
     if (w->started) {
         pthread_mutex_unlock(&w->mu);
@@ -1728,6 +1780,8 @@ int cqt_worker_quit(cqt_worker *w)
 {
     if (!w)
         return cqt_set_last_error(CQT_EINVAL, "cqt_worker_quit: worker is NULL; pass a worker");
+    if (check_app(w, "cqt_worker_quit") != CQT_OK)
+        return CQT_ESTATE;
     pthread_mutex_lock(&w->mu);
     bool interrupt = quit_locked(w);
     pthread_mutex_unlock(&w->mu);
@@ -1761,6 +1815,8 @@ static int pause_begin(cqt_worker *w, const char *f)
 {
     if (!w)
         return cqt_set_last_error(CQT_EINVAL, "%s: worker is NULL; pass a worker", f);
+    if (check_app(w, f) != CQT_OK)
+        return CQT_ESTATE;
     if (w->kind == KIND_FUNCTION)
         return cqt_set_last_error(CQT_ESTATE,
                                   "%s: worker '%s' is a function worker, which has no yield point "
@@ -1870,6 +1926,8 @@ int cqt_worker_wait(cqt_worker *w, int timeout_ms)
     static const char f[] = "cqt_worker_wait";
     if (!w)
         return cqt_set_last_error(CQT_EINVAL, "%s: worker is NULL; pass a worker", f);
+    if (check_app(w, f) != CQT_OK)
+        return CQT_ESTATE;
     if (bad_timeout(timeout_ms))
         return cqt_set_last_error(CQT_EINVAL,
                                   "%s: worker '%s': timeout %d ms; pass ms >= 0 or CQT_FOREVER", f,

@@ -1,9 +1,35 @@
 // app.cpp — the application object, the main loop and shutdown.
+//
+// Lifecycle (one application at a time, per process):
+//
+//   None/Shutdown --init--> Running --shutdown--> Closing --ok--> Shutdown
+//                                                    |
+//                                                    +--timed out--> Running
+//
+// None/Shutdown: only cqt_app_init (and the calls documented to work
+//   without an app: quit is ignored, others return CQT_ESTATE) — handles
+//   from a previous application stay valid to free, and every other call
+//   on them returns CQT_ESTATE (their generation is not the current one).
+// Running: init refuses; any thread may use cqt. The main thread (the one
+//   that called init) alone runs exec, process_events and shutdown.
+// Closing (cqt_app_shutdown runs, in main): cqt_app_is_running() is still
+//   true and calls on live handles work (hooks and the final drain need
+//   them), but starts are refused with CQT_ESTATE — cqt_thread_start and
+//   cqt_pool_run, hence cqt_worker_start — so everything shutdown waits
+//   for was begun before it, and its timeout bounds the whole call. Hooks
+//   added while the hooks run (from a hook, or any thread) run in this
+//   shutdown; once the hooks are done, adding one is refused (CQT_ESTATE,
+//   its destroy runs at once). A shutdown that times out returns to
+//   Running: starts and hooks are accepted again.
+//
+// From inside the application's own callbacks (a hook, a delivery or timer
+// run by exec, process_events or shutdown's final drain), cqt_app_shutdown
+// is refused with CQT_ESTATE: the loop or shutdown under way still uses the
+// application. cqt_app_quit from there is fine (any thread, any time).
 #include "shim-private.h"
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QEventLoop>
-#include <QtCore/QThreadPool>
 #include <QtCore/QTimer>
 
 #include <climits>
@@ -34,11 +60,6 @@ bool is_main_thread()
     return t && t == g_app.main;
 }
 
-QThreadPool *pool()
-{
-    return g_app.pool;
-}
-
 } // namespace cqt
 
 namespace {
@@ -51,6 +72,11 @@ struct Hook {
     cqt_destroy_fn destroy;
 };
 std::vector<Hook> g_hooks; // guarded by g_app.mu
+// Guarded by g_app.mu: Open, or Running while cqt_app_shutdown runs the
+// hooks (a hook added now runs in this shutdown), or Closed after that
+// until shutdown returns (a hook added now could never run: refused).
+enum class HookPhase { Open, Running, Closed };
+HookPhase g_hook_phase = HookPhase::Open;
 
 // Set by libcqt-widgets so CQT_APP_GUI creates a QApplication.
 void *(*g_gui_factory)(int *argc, char **argv) = nullptr;
@@ -134,9 +160,16 @@ int cqt_app_init(int *argc, char **argv, unsigned flags)
                                        "(no display for CQT_APP_GUI? try QT_QPA_PLATFORM=offscreen)");
         }
         g_app.main = make_main_thread(g_app.qapp->thread());
-        g_app.pool = new QThreadPool;
+        pool_create();
         g_app.quit_pending.store(false);
         g_app.in_exec = false;
+        g_app.in_shutdown = false;
+        g_app.loop_depth = 0;
+        g_app.closing.store(false);
+        {
+            std::lock_guard<std::mutex> lk(g_app.mu);
+            g_hook_phase = HookPhase::Open;
+        }
         g_app.state.store(int(AppState::Running), std::memory_order_release);
         return int(CQT_OK);
     });
@@ -171,22 +204,35 @@ int cqt_app_exec(void)
 void cqt_app_quit(int exit_code)
 {
     guard_void("cqt_app_quit", [&] {
-        if (!app_running())
-            return;
+        // Any thread, also while main shuts the application down: the main
+        // context is taken with a reference under g_app.mu, which shutdown
+        // holds when it marks the application gone (before releasing it).
+        cqt_thread *m;
+        {
+            std::lock_guard<std::mutex> lk(g_app.mu);
+            if (!app_running())
+                return;
+            m = g_app.main;
+            thread_ref(m);
+        }
         bool expected = false;
-        if (!g_app.quit_pending.compare_exchange_strong(expected, true))
-            return; // coalesced: the first code wins
-        g_app.quit_code.store(exit_code);
-        cqt_thread *m = g_app.main;
-        Delivery d{};
-        d.kind = kInternal;
-        d.internal.run = quit_run;
-        d.internal.drop = nullptr;
-        d.internal.arg = nullptr;
-        std::lock_guard<std::mutex> lk(m->mu);
-        bool wake = false;
-        if (enqueue_locked(m, d, false, wake) == CQT_OK && wake)
-            post_wake(m);
+        if (g_app.quit_pending.compare_exchange_strong(expected, true)) {
+            g_app.quit_code.store(exit_code);
+            Delivery d{};
+            d.kind = kInternal;
+            d.internal.run = quit_run;
+            d.internal.drop = nullptr;
+            d.internal.arg = nullptr;
+            bool wake = false;
+            {
+                std::lock_guard<std::mutex> lk(m->mu);
+                if (enqueue_locked(m, d, false, wake) != CQT_OK)
+                    wake = false;
+            }
+            if (wake)
+                post_wake(m);
+        } // else coalesced: the first code wins
+        thread_unref(m);
     });
 }
 
@@ -210,6 +256,11 @@ int cqt_app_process_events(int max_ms)
             if (!t->pending.empty() || !t->draining.empty())
                 post_wake(t);
         }
+        struct Depth {
+            bool main = is_main_thread();
+            Depth() { if (main) g_app.loop_depth++; }
+            ~Depth() { if (main) g_app.loop_depth--; }
+        } depth;
         if (max_ms == 0) {
             QCoreApplication::processEvents(QEventLoop::AllEvents);
             return int(CQT_OK);
@@ -229,6 +280,11 @@ int cqt_app_add_shutdown_hook(cqt_shutdown_fn fn, void *user_data, cqt_destroy_f
         if (!fn)
             return fail(CQT_EINVAL, "cqt_app_add_shutdown_hook: fn is NULL; pass the hook");
         std::lock_guard<std::mutex> lk(g_app.mu);
+        if (g_hook_phase == HookPhase::Closed)
+            return fail(CQT_ESTATE,
+                        "cqt_app_add_shutdown_hook: the application is shutting down and its "
+                        "hooks have run, so this one never would; stop what it would stop now, "
+                        "or add hooks before cqt_app_shutdown");
         g_hooks.push_back(Hook{fn, user_data, destroy});
         destroy = nullptr;
         return int(CQT_OK);
@@ -247,6 +303,27 @@ int cqt_app_shutdown(int timeout_ms)
         if (!is_main_thread())
             return fail(CQT_EWRONGTHREAD, "%s: call it from the main thread (the one that called "
                                           "cqt_app_init)", fn);
+        // Re-entry would tear the application down under the loop or the
+        // shutdown that is using it (the main context released twice, the
+        // application deleted inside exec's dispatcher).
+        if (g_app.in_shutdown)
+            return fail(CQT_ESTATE, "%s: called from inside cqt_app_shutdown (a shutdown hook, or "
+                                    "a call its final drain runs); the shutdown under way goes "
+                                    "on after you return",
+                        fn);
+        if (g_app.in_exec)
+            return fail(CQT_ESTATE, "%s: called from a callback run by cqt_app_exec; call "
+                                    "cqt_app_quit there and cqt_app_shutdown after cqt_app_exec "
+                                    "returns",
+                        fn);
+        // loopLevel: any other QEventLoop running in main (a module's
+        // nested loop), whose timers and deliveries may call us.
+        if (g_app.loop_depth > 0 || g_app.main->depth > 0 ||
+            QThread::currentThread()->loopLevel() > 0)
+            return fail(CQT_ESTATE, "%s: called from a callback run by cqt_app_process_events "
+                                    "(or another loop or a delivery in main); return from it "
+                                    "and call cqt_app_shutdown after the loop returns",
+                        fn);
         if (timeout_ms < 0 && timeout_ms != CQT_FOREVER)
             return fail(CQT_EINVAL, "%s: timeout %d ms is negative; pass milliseconds >= 0 or "
                                     "CQT_FOREVER", fn, timeout_ms);
@@ -259,17 +336,54 @@ int cqt_app_shutdown(int timeout_ms)
             stragglers += s;
         };
 
-        std::vector<Hook> hooks;
-        {
-            std::lock_guard<std::mutex> lk(g_app.mu);
-            hooks.swap(g_hooks);
-        }
-        for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
-            int rc = it->fn(it->user_data, int(ms_left(deadline)));
-            if (rc != CQT_OK)
-                add(cqt_last_error());
-            if (it->destroy)
-                it->destroy(it->user_data);
+        // Closing: from here on nothing new starts (see the top of the file).
+        struct InShutdown {
+            InShutdown()
+            {
+                g_app.in_shutdown = true;
+                g_app.closing.store(true);
+                pool_set_open(false);
+                std::lock_guard<std::mutex> lk(g_app.mu);
+                g_hook_phase = HookPhase::Running;
+            }
+            ~InShutdown()
+            {
+                g_app.in_shutdown = false;
+                if (!app_running())
+                    return;
+                // Timed out: the application is kept and runs as before.
+                {
+                    std::lock_guard<std::mutex> lk(g_app.mu);
+                    g_hook_phase = HookPhase::Open;
+                }
+                pool_set_open(true);
+                g_app.closing.store(false);
+            }
+        } in_shutdown;
+
+        // Hooks, newest first; hooks they (or other threads) add meanwhile
+        // run after them, unless one failed: then the application is kept
+        // and the late ones stay registered for the next shutdown.
+        bool hook_failed = false;
+        for (;;) {
+            std::vector<Hook> hooks;
+            {
+                std::lock_guard<std::mutex> lk(g_app.mu);
+                if (hook_failed || g_hooks.empty()) {
+                    g_hook_phase = HookPhase::Closed;
+                    break;
+                }
+                hooks.swap(g_hooks);
+            }
+            for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
+                int rc = it->fn(it->user_data, int(ms_left(deadline)));
+                if (rc != CQT_OK) {
+                    hook_failed = true;
+                    add(cqt_last_error());
+                }
+                if (it->destroy)
+                    it->destroy(it->user_data);
+            }
         }
 
         std::vector<cqt_thread *> threads = registry_snapshot();
@@ -283,23 +397,21 @@ int cqt_app_shutdown(int timeout_ms)
                                                   : t->qthread->wait(QDeadlineTimer(left));
                 if (done)
                     CQT_TSAN_ACQUIRE(t);
-                if (!done)
+                if (!done) {
                     add(std::string("thread '") + t->name + "' (a callback there did not return)");
-                else if (t->free_on_finish && !t->user_freed) {
-                    t->user_freed = true;
-                    release_finished_thread(t);
+                } else {
+                    // Its OS thread is gone from the process when we return.
+                    join_os_threads(t);
+                    if (t->free_on_finish && !t->user_freed) {
+                        t->user_freed = true;
+                        release_finished_thread(t);
+                    }
                 }
             }
             thread_unref(t);
         }
-        if (g_app.pool) {
-            int64_t left = ms_left(deadline);
-            if (!g_app.pool->waitForDone(deadline == INT64_MAX ? -1 : int(left)))
-                add(std::to_string(g_app.pool->activeThreadCount()) +
-                    " pool task(s) still running");
-            else
-                CQT_TSAN_ACQUIRE(&g_pool_sync);
-        }
+        if (int busy = pool_wait_done(deadline))
+            add(std::to_string(busy) + " pool task(s) still running");
         if (!stragglers.empty())
             return fail(CQT_ETIMEDOUT,
                         "%s: not stopped within %d ms: %s. The application is kept; make the "
@@ -307,12 +419,12 @@ int cqt_app_shutdown(int timeout_ms)
                         "call cqt_app_shutdown again",
                         fn, timeout_ms, stragglers.c_str());
 
-        // Everything else has stopped: run what is queued to main, then
+        // Everything else has stopped: run what is queued to main (starts
+        // there are refused, so nothing new is left to wait for), then
         // tear Qt down.
         cqt_thread *m = g_app.main;
         finish_main_thread(m);
-        delete g_app.pool;
-        g_app.pool = nullptr;
+        pool_destroy(); // idle and closed: returns at once
         {
             std::lock_guard<std::mutex> lk(g_app.mu);
             g_app.state.store(int(AppState::Shutdown), std::memory_order_release);
@@ -325,6 +437,11 @@ int cqt_app_shutdown(int timeout_ms)
         thread_unref(m);
         return int(CQT_OK);
     });
+}
+
+uint64_t cqt__app_generation(void)
+{
+    return app_running() ? g_app.gen.load() : 0;
 }
 
 } // extern "C"

@@ -48,7 +48,11 @@ namespace cqt {
 
 int vfail(int status, const char *fmt, va_list ap)
 {
-    vsnprintf(tls_error, sizeof tls_error, fmt, ap);
+    // Formatted aside first: an argument may be cqt_last_error() itself
+    // ("...: %s", cqt_last_error()), which writing in place would garble.
+    char buf[sizeof tls_error];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    memcpy(tls_error, buf, sizeof buf);
     return status;
 }
 

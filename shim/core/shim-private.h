@@ -248,6 +248,9 @@ struct cqt_thread {
     std::atomic<bool> free_on_finish{false};
     std::atomic<bool> user_freed{false};
     std::atomic<bool> released{false}; // release_thread ran (exactly once)
+    // Serialises cqt_thread_start callers; never held with mu across
+    // QThread::start (which waits for a finish whose handler takes mu).
+    std::mutex start_mu;
 };
 
 namespace cqt {
@@ -274,6 +277,11 @@ void set_current_thread(cqt_thread *t);
 cqt_thread *make_main_thread(QThread *qt);
 void finish_main_thread(cqt_thread *t);
 void release_finished_thread(cqt_thread *t);
+// Watches the calling OS thread's exit for @owner (a cqt thread, or the
+// pool); join_os_threads(@owner) then waits until every watched OS thread
+// of @owner other than the caller has left the process (/proc/self/task).
+void watch_os_thread(const void *owner);
+void join_os_threads(const void *owner);
 
 // Enqueues @d for @t (lock held by caller is NOT required): returns
 // CQT_OK or CQT_ENOLOOP (d untouched on failure).
@@ -440,7 +448,12 @@ struct App {
     std::atomic<int> quit_code{0};
     bool in_exec = false;
     bool initializing = false; // guarded by mu: cqt_app_init is under way
-    QThreadPool *pool = nullptr;
+    // Main thread only: inside cqt_app_shutdown / cqt_app_process_events.
+    bool in_shutdown = false;
+    int loop_depth = 0;
+    // Set while cqt_app_shutdown runs: starts (threads, pool tasks) are
+    // refused, so shutdown never waits for work begun after it began.
+    std::atomic<bool> closing{false};
 };
 extern App g_app;
 
@@ -449,9 +462,12 @@ bool app_running();
 bool require_app(const char *fn);
 bool is_main_thread();
 int drain_event_type();
-QThreadPool *pool();
 extern int g_pool_sync; // the address pool annotations pair on
-int pool_shutdown(int timeout_ms);
+// The pool's lifecycle (pool.cpp), driven by app.cpp.
+void pool_create();
+void pool_set_open(bool open);
+int pool_wait_done(int64_t deadline_ns); // tasks still running, 0 when idle
+void pool_destroy();
 
 } // namespace cqt
 

@@ -1,13 +1,45 @@
 // thread.cpp — cqt threads (a QThread running exec(), never subclassed),
 // the main thread's context and adopted threads.
+//
+// Lifecycle of a cqt thread (LoopState, guarded by the mailbox lock mu):
+//
+//   New --start--> Running --quit: loop returns--> Stopping --drained--> Finished
+//                     ^                                                     |
+//                     +-------------------------start-----------------------+
+//   any state --free--> Freed (the handle is released)
+//
+// New: objects may be created in it; non-blocking posts queue up and run
+//   at start; blocking posts get CQT_ENOLOOP.
+// Running: everything is accepted. Stopping: the loop returned; the finish
+//   handler (in the thread) drains what was queued before, kills timers,
+//   then moves to Finished, where posts get CQT_ENOLOOP.
+// start: any thread; starts are serialised by start_mu, and mu is never
+//   held across QThread::start (which waits for a finish under way, whose
+//   handler takes mu). A second start while Running/Stopping: CQT_ESTATE.
+//   From Finished, start first waits for QThread to finish and for the
+//   last run's OS thread to leave. Refused while cqt_app_shutdown runs.
+// quit: any thread, any state; a loop not running is left alone.
+// wait: any thread but the thread itself (CQT_EDEADLK).
+// free: any thread; quits, waits, drops what is still queued, waits until
+//   the OS threads are gone (/proc/self/task), releases. From inside the
+//   thread's own callback: marks free_on_finish and quits; when the loop
+//   has returned, the main thread (its mailbox) or cqt_app_shutdown joins
+//   and releases it, whichever comes first.
+// shutdown: quits every cqt thread, waits within its timeout, waits for
+//   their OS threads; handles not freed stay valid to free, other calls on
+//   them return CQT_ESTATE (their generation is over).
+// The main thread's context lives from cqt_app_init to cqt_app_shutdown;
+// an adopted context lives as long as its OS thread (or the application).
 #include "shim-private.h"
 
 #include <QtCore/QDeadlineTimer>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -51,10 +83,16 @@ std::atomic<uint64_t> g_thread_seq{0};
 // glibc runs the destructors in rounds and starts another round while a
 // value was set during one, so the second call comes after every
 // destructor of the first round (Qt's included), whatever the key order.
+// After that the thread still has the C library's exit ahead of it; the
+// kernel lists it in /proc/self/task until it has reaped it. The joiner
+// then waits for that too (see wait_reaped), so "freed" and "shut down"
+// mean the OS thread is gone.
 // Never freed: a thread may still be exiting during static destruction.
 struct Exiting {
-    const cqt_thread *t;
+    const void *t; // the owner: a cqt_thread, or the pool
     pthread_t os;
+    pid_t tid;
+    bool keys_done; // its key destructors are over; the joiner erases it
 };
 struct ExitWatch {
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -85,27 +123,52 @@ void os_thread_exit(void *value)
     auto bits = reinterpret_cast<uintptr_t>(value);
     if (!(bits & 1) && pthread_setspecific(w.key, reinterpret_cast<void *>(bits | 1)) == 0)
         return;
-    auto *t = reinterpret_cast<const cqt_thread *>(bits & ~uintptr_t(1));
+    auto *t = reinterpret_cast<const void *>(bits & ~uintptr_t(1));
     pthread_t self = pthread_self();
     pthread_mutex_lock(&w.mu);
     auto it = std::find_if(w.exiting.begin(), w.exiting.end(), [&](const Exiting &e) {
-        return e.t == t && pthread_equal(e.os, self);
+        return e.t == t && pthread_equal(e.os, self) && !e.keys_done;
     });
     if (it != w.exiting.end())
-        w.exiting.erase(it);
+        it->keys_done = true;
     pthread_cond_broadcast(&w.cv);
     pthread_mutex_unlock(&w.mu);
 }
 
+// Waits until the kernel has reaped thread @tid of this process. Its key
+// destructors are over, so only the C library's exit is left: a few
+// microseconds, rarely a few milliseconds. The kernel wakes no one when it
+// unhashes a detached thread (the CLONE_CHILD_CLEARTID futex glibc's
+// pthread_join waits on is cleared earlier, in glibc's own memory, which a
+// detached thread may already have recycled), so this looks, backing off
+// from 10 us to 1 ms; bounded at 2 s so that it can never hang.
+void wait_reaped(pid_t tid)
+{
+    long pause_ns = 10000, waited_ns = 0;
+    pid_t pid = getpid();
+    while (syscall(SYS_tgkill, pid, tid, 0) == 0 || errno != ESRCH) {
+        if (waited_ns >= 2000000000L)
+            return;
+        struct timespec ts = {0, pause_ns};
+        nanosleep(&ts, nullptr);
+        waited_ns += pause_ns;
+        pause_ns = std::min(pause_ns * 2, 1000000L);
+    }
+}
+
+} // namespace
+
+namespace cqt {
+
 // In the thread, as it starts: watch for the end of this OS thread.
-void watch_os_thread(cqt_thread *t)
+void watch_os_thread(const void *t)
 {
     ExitWatch &w = exit_watch();
     if (!w.have_key)
         return; // no key left: releases do not wait (the pre-fix behaviour)
     pthread_mutex_lock(&w.mu);
     try {
-        w.exiting.push_back(Exiting{t, pthread_self()});
+        w.exiting.push_back(Exiting{t, pthread_self(), pid_t(syscall(SYS_gettid)), false});
     } catch (...) {
         pthread_mutex_unlock(&w.mu);
         return;
@@ -115,21 +178,43 @@ void watch_os_thread(cqt_thread *t)
     pthread_mutex_unlock(&w.mu);
 }
 
-// Waits until no OS thread of @t is left in its key destructors. Called
-// once @t's QThread has finished; what is left to wait for runs no cqt
-// callback, only Qt's and the C library's per-thread cleanup. Never waits
-// for the calling thread itself (a free from a destructor Qt runs as the
-// thread finishes): that one cannot get further while we wait.
-void join_os_threads(const cqt_thread *t)
+// Waits until no OS thread of @t is left in the process. Called once @t's
+// QThread has finished (or the pool's threads were joined); what is left to
+// wait for runs no cqt callback, only Qt's and the C library's per-thread
+// cleanup. Never waits for the calling thread itself (a free from a
+// destructor Qt runs as the thread finishes): that one cannot get further
+// while we wait.
+void join_os_threads(const void *t)
 {
     ExitWatch &w = exit_watch();
     pthread_t self = pthread_self();
-    auto other_of_t = [&](const Exiting &e) { return e.t == t && !pthread_equal(e.os, self); };
+    auto busy = [&](const Exiting &e) {
+        return e.t == t && !pthread_equal(e.os, self) && !e.keys_done;
+    };
+    std::vector<pid_t> gone;
     pthread_mutex_lock(&w.mu);
-    while (std::find_if(w.exiting.begin(), w.exiting.end(), other_of_t) != w.exiting.end())
+    while (std::find_if(w.exiting.begin(), w.exiting.end(), busy) != w.exiting.end())
         pthread_cond_wait(&w.cv, &w.mu);
+    for (auto it = w.exiting.begin(); it != w.exiting.end();) {
+        if (it->t == t && it->keys_done) {
+            try {
+                gone.push_back(it->tid);
+            } catch (...) {
+                // out of memory: not waiting for this one is the lesser harm
+            }
+            it = w.exiting.erase(it);
+        } else {
+            ++it;
+        }
+    }
     pthread_mutex_unlock(&w.mu);
+    for (pid_t tid : gone)
+        wait_reaped(tid);
 }
+
+} // namespace cqt
+
+namespace {
 
 // CQT_OK when @t is a live cqt thread of this application, else the status
 // with the message set.
@@ -209,7 +294,7 @@ void release_thread(cqt_thread *t)
         t->pump = nullptr;
     }
     if (t->kind == ThreadKind::Cqt)
-        join_os_threads(t);
+        cqt::join_os_threads(t);
     delete t->qthread;
     t->qthread = nullptr;
     cqt::registry_remove(t);
@@ -396,7 +481,7 @@ cqt_thread *cqt_thread_new(const char *name)
             throw;
         }
         QObject::connect(t->qthread, &QThread::started, [t] {
-            watch_os_thread(t);
+            cqt::watch_os_thread(t);
             set_current_thread(t);
         });
         QObject::connect(t->qthread, &QThread::finished, [t] {
@@ -440,6 +525,15 @@ int cqt_thread_start(cqt_thread *t)
             return rc;
         if (t->free_on_finish)
             return fail(CQT_ESTATE, "cqt_thread_start: thread '%s' is being freed", t->name);
+        // One start at a time; the mailbox lock is taken only briefly, never
+        // across QThread::start: that waits for a finish under way, whose
+        // handler (on_thread_finished) takes the mailbox lock.
+        std::lock_guard<std::mutex> starting(t->start_mu);
+        if (g_app.closing.load())
+            return fail(CQT_ESTATE,
+                        "cqt_thread_start: thread '%s': the application is shutting down "
+                        "(cqt_app_shutdown runs); no thread starts until it returns",
+                        t->name);
         bool was_finished;
         {
             std::lock_guard<std::mutex> lk(t->mu);
@@ -453,10 +547,14 @@ int cqt_thread_start(cqt_thread *t)
         if (was_finished) {
             t->qthread->wait(); // its finish handler ran; let QThread finish too
             CQT_TSAN_ACQUIRE(t);
+            join_os_threads(t); // and the last run's OS thread leave
         }
-        std::lock_guard<std::mutex> lk(t->mu);
-        t->state = LoopState::Running;
+        {
+            std::lock_guard<std::mutex> lk(t->mu);
+            t->state = LoopState::Running;
+        }
         t->qthread->start();
+        std::lock_guard<std::mutex> lk(t->mu);
         if (!t->pending.empty() && !t->wake_posted) {
             t->wake_posted = true;
             post_wake(t);

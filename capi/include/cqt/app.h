@@ -3,6 +3,15 @@
  * Every other cqt call needs a live application: before cqt_app_init() or
  * after cqt_app_shutdown() they return CQT_ESTATE. The thread that calls
  * cqt_app_init() is "the main thread" from then on.
+ *
+ * Lifecycle: no application -> cqt_app_init() -> running ->
+ * cqt_app_shutdown() -> shutting down -> destroyed (init may run again),
+ * or, when shutdown times out, back to running. While shutdown runs,
+ * calls on live handles work (hooks and the final drain need them), but
+ * nothing new starts: cqt_thread_start(), cqt_pool_run() and
+ * cqt_worker_start() return CQT_ESTATE, so the timeout bounds the whole
+ * shutdown. Handles of a destroyed application stay valid to free; every
+ * other call on them returns CQT_ESTATE, also in a later application.
  */
 #ifndef CQT_APP_H
 #define CQT_APP_H
@@ -37,7 +46,8 @@ CQT_API bool cqt_app_is_running(void);
  * exec started makes it return at once (Qt would ignore such a quit and
  * run forever).
  * Returns: the code given to cqt_app_quit(); a negative status if the loop
- * cannot run (CQT_EWRONGTHREAD, CQT_ESTATE).
+ * cannot run (CQT_EWRONGTHREAD; CQT_ESTATE with no app or when it runs
+ * already).
  * Thread: main. */
 CQT_API int cqt_app_exec(void);
 
@@ -64,25 +74,45 @@ typedef int (*cqt_shutdown_fn)(void *user_data, int timeout_ms);
 /* cqt_app_add_shutdown_hook:
  * Registers @fn to run at the start of cqt_app_shutdown(), newest first,
  * in the main thread. The worker pool uses it to quit workers.
+ * Added while cqt_app_shutdown() runs its hooks (from a hook, or from
+ * another thread), @fn runs in that shutdown after the hooks before it —
+ * unless one of them failed: then the application is kept and @fn runs in
+ * the next cqt_app_shutdown(). Added after the hooks have run, until that
+ * shutdown returns, it is refused (it could never run).
  * @destroy runs once, after the hook ran or when registration fails.
- * Returns: CQT_OK, CQT_EINVAL for a NULL @fn, CQT_ESTATE with no app.
+ * Returns: CQT_OK, CQT_EINVAL for a NULL @fn, CQT_ESTATE with no app or
+ * once the shutdown under way has run its hooks.
  * Thread: any. */
 CQT_API int cqt_app_add_shutdown_hook(cqt_shutdown_fn fn, void *user_data,
                                       cqt_destroy_fn destroy);
 
 /* cqt_app_shutdown:
- * Stops everything and destroys the application: runs the shutdown hooks
- * (workers are asked to quit), asks every started cqt thread to quit,
- * waits for them within @timeout_ms in all (CQT_FOREVER: no limit), runs
- * the main thread's pending deliveries, and destroys the Qt application.
- * Handles you still hold stay valid to free; other calls on them return
- * CQT_ESTATE.
+ * Stops everything and destroys the application: refuses new starts
+ * (threads, pool tasks, workers: CQT_ESTATE from now on), runs the
+ * shutdown hooks (workers are asked to quit), asks every started cqt
+ * thread to quit, waits for them and for the pool's tasks within
+ * @timeout_ms in all (CQT_FOREVER: no limit), runs the main thread's
+ * pending deliveries, and destroys the Qt application. When it returns
+ * CQT_OK, the OS threads of cqt threads and of the pool are gone from the
+ * process (/proc/self/task), including those of threads you have not
+ * freed yet. Handles you still hold stay valid to free; other calls on
+ * them return CQT_ESTATE.
+ * Limitation: shutdown does not run the main loop while it waits. A thread
+ * blocked in a CQT_BLOCKING_QUEUED call into an object of the main thread
+ * (or a worker body in such a call) cannot return, so shutdown times out
+ * naming it — and so does every later shutdown until the main thread runs
+ * its loop once (cqt_app_process_events(0)), which runs that call.
  * Returns: CQT_OK; CQT_ETIMEDOUT when something did not stop in time —
- * cqt_last_error() names every straggler; the application is then kept
- * (a running QThread cannot be destroyed) and cqt_app_init() refuses until
- * a later cqt_app_shutdown() succeeds. CQT_EINVAL for a bad timeout,
- * CQT_ESTATE with no app, CQT_EWRONGTHREAD off the main thread.
- * Thread: main. */
+ * cqt_last_error() names every straggler; the application is then kept,
+ * running as before (starts are accepted again; a running QThread cannot
+ * be destroyed) and cqt_app_init() refuses until a later
+ * cqt_app_shutdown() succeeds. CQT_EINVAL for a bad timeout, CQT_ESTATE
+ * with no app or when called from inside the application's own callbacks:
+ * a shutdown hook or a call run by the final drain of the shutdown under
+ * way, or anything cqt_app_exec() or cqt_app_process_events() runs (call
+ * cqt_app_quit() there and cqt_app_shutdown() after the loop returned).
+ * CQT_EWRONGTHREAD off the main thread.
+ * Thread: main, outside any cqt loop or callback. */
 CQT_API int cqt_app_shutdown(int timeout_ms);
 
 #ifdef __cplusplus

@@ -18,7 +18,9 @@ extern "C" {
  * Runs fn(user_data) in a pool thread, as soon as one is free; tasks start
  * in submission order. @destroy runs once in the pool thread after @fn, or
  * at once when the call fails.
- * Returns: CQT_OK; CQT_EINVAL for NULL @fn; CQT_ESTATE with no app.
+ * Returns: CQT_OK; CQT_EINVAL for NULL @fn; CQT_ESTATE with no app or
+ * while cqt_app_shutdown() runs (it waits only for tasks queued before it
+ * began, so that its timeout bounds it).
  * Thread: any. */
 CQT_API int cqt_pool_run(cqt_fn fn, void *user_data, cqt_destroy_fn destroy);
 

@@ -12,6 +12,19 @@
  *    queued calls into its objects fail with CQT_ENOLOOP instead of
  *    silently never running (pitfall P2).
  */
+/*
+ * Lifecycle of a cqt thread: new -> started (running) -> quit -> finished
+ * -> started again ... -> freed. Start, quit and wait may be called from
+ * any thread, concurrently: of two starts, one wins and the other returns
+ * CQT_ESTATE. From inside the thread's own callbacks: quit makes the loop
+ * return after the callback; free is deferred until it has; start returns
+ * CQT_ESTATE (it runs); wait returns CQT_EDEADLK.
+ *
+ * Limitation: a thread blocked in a CQT_BLOCKING_QUEUED call into the main
+ * thread waits for the main loop; cqt_app_shutdown() does not run it, so
+ * every shutdown times out naming that thread until the main thread runs
+ * its loop once (see cqt_app_shutdown()).
+ */
 #ifndef CQT_THREAD_H
 #define CQT_THREAD_H
 
@@ -33,8 +46,10 @@ CQT_API cqt_thread *cqt_thread_new(const char *name);
 /* cqt_thread_start:
  * Starts the thread's event loop. A thread that quit and finished may be
  * started again; its objects keep their affinity.
- * Returns: CQT_OK; CQT_ESTATE if it is running; CQT_EINVAL for NULL or a
- * thread that is not a cqt thread (main, adopted).
+ * Returns: CQT_OK; CQT_ESTATE if it is running (or another start won),
+ * while cqt_app_shutdown() runs, or for a thread of an application that
+ * was shut down; CQT_EINVAL for NULL or a thread that is not a cqt thread
+ * (main, adopted).
  * Thread: any. */
 CQT_API int cqt_thread_start(cqt_thread *t);
 
@@ -63,7 +78,9 @@ CQT_API bool cqt_thread_is_running(const cqt_thread *t);
 
 /* cqt_thread_free:
  * Quits the thread, waits for it, drops the deliveries still queued to it
- * (their payloads and user data are released) and frees the handle.
+ * (their payloads and user data are released) and frees the handle. When
+ * it returns, the thread's OS threads are gone from the process
+ * (/proc/self/task), not only finished.
  * Objects still living in the thread stay valid to free; queued calls into
  * them get CQT_ENOLOOP. Called from inside @t, the release happens when
  * its loop returns. NULL, the main thread and adopted threads are ignored.

@@ -57,9 +57,16 @@
  * every started worker, waits for their bodies within its timeout, and
  * fails with CQT_ETIMEDOUT naming those that did not stop (state included;
  * a return-on-cancel worker whose body still runs counts as a straggler).
- * Starts are refused (CQT_ESTATE) while the hook runs. After a timed-out
- * shutdown the hook registers itself again, so the next cqt_app_shutdown()
- * waits for the stragglers once more.
+ * Starts are refused (CQT_ESTATE) from the moment cqt_app_shutdown()
+ * begins until it returns — also from handlers its final drain runs (a
+ * `finished` handler that starts the next job gets CQT_ESTATE), so the
+ * shutdown never waits for a worker nobody will quit. After a timed-out
+ * shutdown starts are accepted again and the hook registers itself again,
+ * so the next cqt_app_shutdown() waits for the stragglers once more.
+ * A worker belongs to the application that created it: after that one was
+ * shut down, the handle stays valid to unref and to read (name, state),
+ * and every other call on it returns CQT_ESTATE, in a later application
+ * too (its signals' object belongs to the dead one).
  *
  * Blocking: never wait for a worker (cqt_worker_wait, a blocking-queued call
  * it makes) from a thread its handlers need, and never wait inside a worker
@@ -361,7 +368,8 @@ CQT_API int cqt_worker_emit(cqt_worker *w, int which, const cqt_value *arg);
 /* cqt_worker_start:
  * Queues the body on the pool (or starts its dedicated thread).
  * Returns: CQT_OK; CQT_ESTATE when started before (superqt would start
- * twice), with no app or while the application shuts down; CQT_EINVAL for
+ * twice), with no app, while cqt_app_shutdown() runs, or for a worker of
+ * an application that was shut down; CQT_EINVAL for
  * NULL; the pool's or thread's status otherwise (the worker stays
  * startable). Thread: any, including inside another worker. */
 CQT_API int cqt_worker_start(cqt_worker *w);
@@ -374,7 +382,8 @@ CQT_API int cqt_worker_start(cqt_worker *w);
  * aborted, finished). With CQT_WORKER_RETURN_ON_CANCEL, `aborted` and
  * `finished` are emitted before this returns. Idempotent; a finished
  * worker is left alone.
- * Returns: CQT_OK; CQT_EINVAL for NULL. Thread: any. */
+ * Returns: CQT_OK; CQT_EINVAL for NULL; CQT_ESTATE for a worker of an
+ * application that was shut down (it has finished). Thread: any. */
 CQT_API int cqt_worker_quit(cqt_worker *w);
 
 /* cqt_worker_pause / cqt_worker_resume / cqt_worker_toggle_pause:

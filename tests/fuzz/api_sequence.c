@@ -451,11 +451,14 @@ static void op_axis_self_free(input *in)
     memset(&g_asf, 0, sizeof g_asf);
     /* its own thread, or one of the shared ones */
     g_asf.axis = new_test_axis("self", v & 1 ? G.threads[1] : NULL);
-    /* a direct slot (runs in the axis thread) or an auto one on a receiver there */
-    cqt_object *rx = cqt_object_new(v & 2 ? cqt_axis_thread(g_asf.axis) : NULL);
+    /* the slot in the axis thread: direct (receiver in main), or auto or
+     * queued on a receiver living there (queued: after the step returned) */
+    static const cqt_conn how[] = {CQT_DIRECT, CQT_AUTO, CQT_QUEUED};
+    cqt_conn conn = how[(v >> 1) % 3];
+    cqt_object *rx = cqt_object_new(conn == CQT_DIRECT ? NULL : cqt_axis_thread(g_asf.axis));
     CHECK(rx, "cqt_object_new: %s", cqt_last_error());
-    cqt_connection c = cqt_connect(cqt_axis_position_changed(g_asf.axis), rx, asf_slot, NULL, NULL,
-                                   v & 2 ? CQT_AUTO : CQT_DIRECT);
+    cqt_connection c =
+        cqt_connect(cqt_axis_position_changed(g_asf.axis), rx, asf_slot, NULL, NULL, conn);
     int rc = c ? cqt_axis_move_to(g_asf.axis, 5 + byte(in) % 80) : CQT_EINVAL;
     if (rc == CQT_OK)
         CHECK(wait_flag(&g_asf.freed, NEW_OP_WAIT_MS),

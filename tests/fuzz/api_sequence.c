@@ -788,20 +788,32 @@ static void op_thread_race(input *in)
     uint8_t v = byte(in);
     cqt_thread *t = cqt_thread_new("fz-race");
     CHECK(t, "cqt_thread_new: %s", cqt_last_error());
-    if (v & 4)
-        cqt_thread_start(t); /* already running: the racers restart or quit it */
-    pthread_barrier_t go;
-    pthread_barrier_init(&go, NULL, 3);
-    /* two starts and a quit (or a wait) */
-    race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, 1 + (v & 1), 0}};
-    pthread_t th[3];
-    for (int k = 0; k < 3; k++)
-        pthread_create(&th[k], NULL, race_main, &a[k]);
-    for (int k = 0; k < 3; k++)
-        pthread_join(th[k], NULL);
-    pthread_barrier_destroy(&go);
-    if (v & 2)
+    /* a few rounds on one thread: each starts it fresh, running, or
+     * finished (started, quit and waited for: a start must first wait for
+     * the old run to end) */
+    for (int round = 0; round < 2 + (v >> 4) % 8; round++) {
+        switch ((v + round) % 3) {
+        case 0: break;
+        case 1: cqt_thread_start(t); break;
+        default:
+            cqt_thread_start(t);
+            cqt_thread_quit(t);
+            cqt_thread_wait(t, NEW_OP_WAIT_MS);
+            break;
+        }
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 3);
+        /* two starts and a quit (or a wait) */
+        race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, 1 + ((v >> round) & 1), 0}};
+        pthread_t th[3];
+        for (int k = 0; k < 3; k++)
+            pthread_create(&th[k], NULL, race_main, &a[k]);
+        for (int k = 0; k < 3; k++)
+            pthread_join(th[k], NULL);
+        pthread_barrier_destroy(&go);
         check_status("thread_race: quit", cqt_thread_quit(t));
+        check_status("thread_race: wait", cqt_thread_wait(t, NEW_OP_WAIT_MS));
+    }
     cqt_thread_free(t);
 }
 
@@ -842,6 +854,8 @@ static void op_timer_change_running(input *in)
     CHECK(t && cqt_connect(cqt_timer_timeout(t), o, tcr_slot, NULL, NULL, CQT_AUTO),
           "timer_change_running: setup: %s", cqt_last_error());
     cqt_timer_set_type(t, CQT_TIMER_PRECISE);
+    cqt_live_counts c0;
+    cqt_debug_live_counts(&c0);
     check_status("cqt_timer_start", cqt_timer_start(t, 1 + byte(in) % 4));
     tcr_fires_again(NEW_OP_WAIT_MS);
     /* up to three changes while it runs, from main or from the other thread */
@@ -871,6 +885,17 @@ static void op_timer_change_running(input *in)
     run_loop_ms(30);
     CHECK(tcr_fires() - f <= 1, "a stopped timer fired %d times", tcr_fires() - f);
     CHECK(!cqt_timer_is_active(t), "a stopped timer is active");
+    /* and its Qt timer is gone: a run the handle forgot about would keep
+     * waking its thread (nothing else here starts timers meanwhile; some
+     * of earlier steps may end) */
+    cqt_live_counts c1;
+    int64_t end = mono_ms() + 2000;
+    do {
+        cqt_app_process_events(1);
+        cqt_debug_live_counts(&c1);
+    } while (c1.timers > c0.timers && mono_ms() < end);
+    CHECK(c1.timers <= c0.timers, "a stopped timer still runs: %lld timers live, %lld before it",
+          (long long)c1.timers, (long long)c0.timers);
     cqt_object_free(o);
 }
 

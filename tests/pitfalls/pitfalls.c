@@ -1295,7 +1295,10 @@ static void p11_cqt(pit_outcome *o)
     expect(o, strstr(msg, "stubborn") != NULL, "the message does not name the worker: %s", msg);
     expect(o, t1 >= MISSING_MS - 5 && t1 < MISSING_MS + 2000,
            "the bounded shutdown took %lld ms for %d", (long long)t1, MISSING_MS);
-    expect(o, t3 < 2000, "the cooperative shutdown took %lld ms", (long long)t3);
+    /* prompt: it did not wait out its timeout (judged against the timeout,
+     * not a clock a loaded machine stretches) */
+    expect(o, t3 < GENEROUS_MS / 2, "the cooperative shutdown took %lld ms of its %d",
+           (long long)t3, GENEROUS_MS);
     expect(o,
            c.workers == 0 && c.threads == 0 && c.objects == 0 && c.pending == 0 && c.events == 0 &&
                c.timers == 0 && c.signal_handles == 0 && c.connections == 0,

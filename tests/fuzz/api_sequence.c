@@ -583,7 +583,7 @@ static void op_stage_free_async(input *in)
     CHECK(g_sfa.s, "cqt_stage_new_from_config: %s", cqt_last_error());
     cqt_object *rx = cqt_object_new(v & 4 ? G.threads[0] : NULL);
     double targets[2] = {(double)(int8_t)byte(in), (double)(int8_t)byte(in)};
-    int how = (v >> 3) % 4;
+    int how = (v >> 3) % 6;
     g_sfa.free_in_fn = how == 1;
     int rc = cqt_stage_move_to_async(g_sfa.s, targets, (cqt_stage_mode)((v >> 5) & 1),
                                      1 + byte(in) * 8, rx, sfa_report, NULL, sfa_destroy);
@@ -594,9 +594,21 @@ static void op_stage_free_async(input *in)
         case 0: cqt_stage_free(g_sfa.s); freed = true; break; /* during the move */
         case 1: break;                                        /* from the report */
         case 2: on_other_thread(sfa_free_elsewhere, g_sfa.s); freed = true; break;
-        default:
+        case 3:
             cqt_stage_stop(g_sfa.s);
             cqt_stage_free(g_sfa.s);
+            freed = true;
+            break;
+        case 4: /* the receiver first: the report is dropped */
+            cqt_object_free(rx);
+            rx = NULL;
+            cqt_stage_free(g_sfa.s);
+            freed = true;
+            break;
+        default: /* the stage, then at once its receiver */
+            cqt_stage_free(g_sfa.s);
+            cqt_object_free(rx);
+            rx = NULL;
             freed = true;
             break;
         }
@@ -777,7 +789,8 @@ static void *race_main(void *arg)
     switch (a->what) {
     case 0: a->rc = cqt_thread_start(a->t); break;
     case 1: a->rc = cqt_thread_quit(a->t); break;
-    default: a->rc = cqt_thread_wait(a->t, 50); break;
+    case 2: a->rc = cqt_thread_wait(a->t, 50); break;
+    default: (void)cqt_thread_is_running(a->t); a->rc = CQT_OK; break; /* the starts alone */
     }
     check_status("thread_race", a->rc);
     return NULL;
@@ -791,7 +804,7 @@ static void op_thread_race(input *in)
     /* a few rounds on one thread: each starts it fresh, running, or
      * finished (started, quit and waited for: a start must first wait for
      * the old run to end) */
-    for (int round = 0; round < 2 + (v >> 4) % 8; round++) {
+    for (int round = 0; round < 4 + (v >> 4) % 13; round++) {
         switch ((v + round) % 3) {
         case 0: break;
         case 1: cqt_thread_start(t); break;
@@ -803,8 +816,8 @@ static void op_thread_race(input *in)
         }
         pthread_barrier_t go;
         pthread_barrier_init(&go, NULL, 3);
-        /* two starts and a quit (or a wait) */
-        race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, 1 + ((v >> round) & 1), 0}};
+        /* two starts and a quit, a wait or nothing */
+        race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, 1 + (v + round) % 3, 0}};
         pthread_t th[3];
         for (int k = 0; k < 3; k++)
             pthread_create(&th[k], NULL, race_main, &a[k]);

@@ -5,17 +5,44 @@
  * events it waits for (stage reports, worker signals) and by single-shot
  * timers: the GUI thread never blocks, so the heartbeat it reports at the
  * end measures the real main loop. Each step has a watchdog.
+ *
+ * The latency verdict leaves out what a loaded machine adds. Each
+ * heartbeat's lateness is reduced by the time the GUI thread spent
+ * runnable but waiting for a CPU in that interval (Linux schedstat, read
+ * by the heartbeat): what remains is the loop's own doing — blocking on a
+ * move (hundreds of ms at the tour's time scale) or computing in the GUI
+ * thread. Where schedstat cannot be read, a reference heartbeat stands in:
+ * a thread of the tour's own runs the same 20 ms timer and nothing else,
+ * beside the busy axis and job threads, and the main loop is judged on how
+ * much later than it it was. Both figures and the raw latency are printed.
  */
 #include "cqt-stage-demo.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TOUR_STEP_LIMIT_MS 60000 /* generous: sanitizer builds on a busy machine */
+/* How late the main loop may be on its own. The sanitizers slow the GUI
+ * thread's own work (painting, the X server's replies) several times over:
+ * there the bound is wide, still under the longest wait a blocking call
+ * in the GUI thread would show (a timed-out move: 1.5 s). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TOUR_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TOUR_SANITIZED 1
+#endif
+#endif
+#ifdef TOUR_SANITIZED
+#define TOUR_LATENCY_LIMIT_MS 1000.0
+#else
 #define TOUR_LATENCY_LIMIT_MS 250.0
+#endif
+#define TOUR_REF_PERIOD_MS 20
 #define TOUR_FAULT_TIMEOUT_MS 1500
 
 typedef enum tour_step {
@@ -50,6 +77,14 @@ struct demo_tour {
     bool job1_paused, job1_resumed, job1_returned, job2_paused, job2_aborted, job2_returned;
     bool job2_queued;
     bool showcase_report, showcase_job;
+    /* the reference heartbeat: written in its thread, read in the GUI's */
+    cqt_thread *ref_thread;
+    cqt_object *ref_obj;
+    long long ref_last_ns; /* reference thread only */
+    atomic_llong ref_max_us;
+    atomic_int ref_ticks;
+    double judged_main_ms, judged_own_ms, judged_ref_ms; /* what the verdict saw */
+    const char *judged_how;
 };
 
 static void run_step(void *user_data);
@@ -94,6 +129,60 @@ static void on_watchdog(void *user_data)
     cqt_single_shot(0, d->gui, run_step, d);
 }
 
+static void on_reference_tick(void *user_data, cqt_object *o, int timer_id)
+{
+    struct demo_tour *t = user_data;
+    (void)o;
+    (void)timer_id;
+    long long now = demo_now_ns();
+    if (t->ref_last_ns) {
+        long long late_us = (now - t->ref_last_ns) / 1000 - TOUR_REF_PERIOD_MS * 1000LL;
+        if (late_us > atomic_load(&t->ref_max_us))
+            atomic_store(&t->ref_max_us, late_us);
+    }
+    t->ref_last_ns = now;
+    atomic_fetch_add(&t->ref_ticks, 1);
+}
+
+/* Starts the reference heartbeat; without it the verdict falls back to the
+ * plain bound (reference 0). */
+static void reference_start(demo *d)
+{
+    struct demo_tour *t = d->tour;
+    t->ref_thread = cqt_thread_new("tour-reference");
+    if (!t->ref_thread || cqt_thread_start(t->ref_thread) != CQT_OK ||
+        !(t->ref_obj = cqt_object_new(t->ref_thread)) ||
+        cqt_object_start_timer(t->ref_obj, TOUR_REF_PERIOD_MS, CQT_TIMER_PRECISE,
+                               on_reference_tick, t) <= 0)
+        demo_log(d, "tour: no reference heartbeat (%s); judging the main loop alone",
+                 cqt_last_error());
+}
+
+static void reference_stop(struct demo_tour *t)
+{
+    cqt_object_free(t->ref_obj); /* no tick starts after this returns */
+    t->ref_obj = NULL;
+    cqt_thread_free(t->ref_thread);
+    t->ref_thread = NULL;
+}
+
+static double reference_max_ms(struct demo_tour *t)
+{
+    long long us = atomic_load(&t->ref_max_us);
+    return us > 0 ? (double)us / 1000.0 : 0.0;
+}
+
+/* The latency the verdict judges, and what it means. */
+static double judged_latency(demo *d, double ref, const char **how)
+{
+    if (!d->hb_own_unknown) {
+        *how = "not spent waiting for a CPU";
+        return d->hb_own_max_ms;
+    }
+    *how = "beyond the reference thread's";
+    return d->hb_max_ms - ref;
+}
+
 /* Moves to @step after @delay_ms (the loop runs meanwhile). */
 static void go(demo *d, tour_step step, int delay_ms)
 {
@@ -128,8 +217,15 @@ static void finish(demo *d)
     struct demo_tour *t = d->tour;
     if (d->opt.screenshot && demo_screenshot(d, d->opt.screenshot) != CQT_OK)
         t->failed++;
-    printf("tour: %d checks passed, %d failed; largest main-loop latency %.1f ms (limit %.0f)\n",
-           t->passed, t->failed, d->hb_max_ms, TOUR_LATENCY_LIMIT_MS);
+    char own[32] = "unknown";
+    if (!d->hb_own_unknown)
+        snprintf(own, sizeof own, "%.1f", t->judged_own_ms);
+    printf("tour: %d checks passed, %d failed; largest main-loop latency %.1f ms, largest "
+           "not spent waiting for a CPU %s ms, reference thread %.1f ms (%d ticks); limit "
+           "%.0f ms on the latency %s\n",
+           t->passed, t->failed, t->judged_main_ms, own, t->judged_ref_ms,
+           atomic_load(&t->ref_ticks), TOUR_LATENCY_LIMIT_MS,
+           t->judged_how ? t->judged_how : "(never judged)");
     if (t->failed)
         printf("tour: failures:\n%s", t->failures);
     fflush(stdout);
@@ -146,6 +242,9 @@ static void run_step(void *user_data)
     switch (t->step) {
     case STEP_START:
         d->hb_max_ms = 0; /* measure from here: window creation is not the tour */
+        d->hb_own_max_ms = 0;
+        d->hb_own_unknown = false;
+        reference_start(d);
         demo_log(d, "tour: start (every step is checked; the GUI thread never waits)");
         go(d, STEP_PARALLEL, 100);
         break;
@@ -196,15 +295,26 @@ static void run_step(void *user_data)
         cqt_widget_click(d->move_parallel);
         cqt_widget_click(d->job_start);
         break;
-    case STEP_END:
-        if (d->hb_max_ms <= TOUR_LATENCY_LIMIT_MS) {
-            char what[128];
-            snprintf(what, sizeof what, "main loop never late by over %.0f ms (largest %.1f)",
-                     TOUR_LATENCY_LIMIT_MS, d->hb_max_ms);
+    case STEP_END: {
+        double ref = reference_max_ms(t);
+        reference_stop(t);
+        const char *how;
+        double judged = judged_latency(d, ref, &how);
+        t->judged_main_ms = d->hb_max_ms;
+        t->judged_own_ms = d->hb_own_max_ms;
+        t->judged_ref_ms = ref;
+        t->judged_how = how;
+        if (judged <= TOUR_LATENCY_LIMIT_MS) {
+            char what[200];
+            snprintf(what, sizeof what,
+                     "main loop never late by over %.0f ms %s (%.1f; largest latency %.1f, "
+                     "reference thread %.1f)",
+                     TOUR_LATENCY_LIMIT_MS, how, judged, d->hb_max_ms, ref);
             pass(d, what);
         } else {
-            fail(d, "the main loop was late by %.1f ms (limit %.0f ms)", d->hb_max_ms,
-                 TOUR_LATENCY_LIMIT_MS);
+            fail(d, "the main loop was late by %.1f ms %s (limit %.0f ms; largest latency "
+                    "%.1f ms, reference thread %.1f ms)",
+                 judged, how, TOUR_LATENCY_LIMIT_MS, d->hb_max_ms, ref);
         }
         demo_log(d, "tour: %d checks passed, %d failed", t->passed, t->failed);
         t->step = STEP_DONE;
@@ -212,6 +322,7 @@ static void run_step(void *user_data)
         /* Let the last lines paint before the screenshot. */
         cqt_single_shot(300, d->gui, run_step, d);
         break;
+    }
     case STEP_DONE:
         finish(d);
         break;
@@ -406,6 +517,8 @@ int demo_script_start(demo *d)
 
 void demo_script_free(demo *d)
 {
+    if (d->tour)
+        reference_stop(d->tour);
     free(d->tour);
     d->tour = NULL;
 }

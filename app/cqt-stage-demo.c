@@ -604,12 +604,26 @@ void demo_job_abort(demo *d)
 
 /* ---- heartbeat ------------------------------------------------------------ */
 
+/* How long the calling thread has been runnable but waiting for a CPU, in
+ * ns (Linux: /proc/thread-self/schedstat); -1 when unknown. */
+static long long runqueue_wait_ns(void)
+{
+    FILE *f = fopen("/proc/thread-self/schedstat", "r");
+    if (!f)
+        return -1;
+    unsigned long long on_cpu, waiting;
+    int n = fscanf(f, "%llu %llu", &on_cpu, &waiting);
+    fclose(f);
+    return n == 2 ? (long long)waiting : -1;
+}
+
 static void on_heartbeat(void *user_data, cqt_object *o, int timer_id)
 {
     demo *d = user_data;
     (void)o;
     (void)timer_id;
     long long now = demo_now_ns();
+    long long wait = runqueue_wait_ns();
     if (d->hb_last_ns) {
         double late = (double)(now - d->hb_last_ns) / 1e6 - 20.0;
         if (late < 0)
@@ -619,8 +633,18 @@ static void on_heartbeat(void *user_data, cqt_object *o, int timer_id)
             d->hb_window_max_ms = late;
         if (late > d->hb_max_ms)
             d->hb_max_ms = late;
+        /* A loaded machine makes the loop late by keeping it off the CPU;
+         * a GUI thread that blocks or computes is late on its own. */
+        if (wait >= 0 && d->hb_wait_last_ns >= 0) {
+            double own = late - (double)(wait - d->hb_wait_last_ns) / 1e6;
+            if (own > d->hb_own_max_ms)
+                d->hb_own_max_ms = own;
+        } else {
+            d->hb_own_unknown = true;
+        }
     }
     d->hb_last_ns = now;
+    d->hb_wait_last_ns = wait;
     if (++d->hb_ticks % 10 == 0 && !d->closing) { /* 5 updates a second */
         char text[96];
         snprintf(text, sizeof text, "main loop latency %.0f ms (max %.0f ms)",

@@ -89,6 +89,11 @@ struct demo {
     long long hb_last_ns;
     double hb_latency_ms, hb_window_max_ms, hb_max_ms;
     int hb_ticks;
+    /* the part of each lateness the GUI thread did not spend waiting for a
+     * CPU (Linux schedstat): what the GUI thread itself caused */
+    long long hb_wait_last_ns; /* -1: unknown */
+    double hb_own_max_ms;
+    bool hb_own_unknown; /* some tick could not read schedstat */
 
     long long start_ns;
     bool closing;

@@ -667,11 +667,20 @@ START_TEST(test_worker_throttle_spaces_deliveries_and_keeps_last)
     ck_assert_int_eq(p->v[p->n - 1], p->returned - 1);
     /* run_ms / throttle windows, plus the first and the flushed last */
     ck_assert_int_le(p->n, run_ms / throttle + 3);
+    /* The throttle spaces the drains; the times here are taken in the slot,
+     * after the drain, so a thread preempted between the two shortens one
+     * gap by the preemption. Each gap is judged with room for that (an
+     * unthrottled route delivers microseconds apart), their mean closely. */
     for (int i = 1; i < p->n - 1; i++) {
         int64_t gap = p->t_ns[i] - p->t_ns[i - 1];
-        ck_assert_msg(gap >= (int64_t)(throttle - 5) * 1000000, "gap %d was %lld ms", i,
+        ck_assert_msg(gap >= (int64_t)(throttle / 2) * 1000000, "gap %d was %lld ms", i,
                       (long long)(gap / 1000000));
         ck_assert_int_gt(p->v[i], p->v[i - 1]);
+    }
+    if (p->n > 2) {
+        int64_t mean = (p->t_ns[p->n - 2] - p->t_ns[0]) / (p->n - 2);
+        ck_assert_msg(mean >= (int64_t)(throttle - 5) * 1000000, "mean gap %lld ms",
+                      (long long)(mean / 1000000));
     }
     cqt_worker_unref(w);
     free(p);

@@ -30,11 +30,20 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* Wide margins for the frozen-loop pitfalls (P3, P10): the work is long
- * enough that a noisy, shared 2-core machine cannot flip either verdict. */
+/* The frozen-loop pitfalls (P3, P10) are judged on ratios that a noisy,
+ * shared 2-core machine cannot flip. Raw: the main loop's worst gap spans
+ * the whole work (it cannot tick while the work runs, however loaded the
+ * machine: the work is timed by the same clock). cqt: the main loop's worst
+ * gap exceeds that of a reference heartbeat — the same idle loop in a
+ * thread of its own, beside the busy worker, in the same run — by less than
+ * a third of the work: a loop blocked by the work would exceed it by all of
+ * it, while a loaded machine delays both idle loops alike. (Subtracting
+ * the main thread's run-queue wait instead would hide a freeze here: the
+ * work is timed by the wall clock, so on a loaded machine most of it is
+ * spent waiting for a CPU.) */
 #define WORK_MS 600
-#define FROZEN_MIN_MS 400     /* raw: the loop stalled at least this long */
-#define RESPONSIVE_MAX_MS 200 /* cqt: the loop never stalled this long */
+#define FROZEN_MIN_RATIO 0.9     /* raw: worst gap >= this share of the work */
+#define RESPONSIVE_MAX_RATIO 3   /* cqt: excess over the reference < work / this */
 /* A shared machine can stop the whole process for a while (we saw one
  * 300 ms stall at a load of 7 on 2 cores); noise only ever adds latency.
  * So a cqt half that measures latency gets up to this many runs and is
@@ -299,6 +308,63 @@ static void heartbeat_stop(heartbeat *h)
     cqt_object_free(h->owner); /* frees the timer too */
 }
 
+/* The reference: the same 10 ms heartbeat in a cqt thread of its own that
+ * does nothing else. Its ticks run in that thread; the main thread reads
+ * the atomics. Gaps count once @measuring is set (thread start-up is not
+ * noise of the run). */
+typedef struct ref_heartbeat {
+    cqt_thread *thread;
+    cqt_object *owner;
+    int64_t last; /* reference thread only */
+    int64_t max_gap;
+    int ticks;
+    bool measuring;
+} ref_heartbeat;
+
+static void ref_tick(void *user_data, cqt_object *o, int id)
+{
+    (void)o;
+    (void)id;
+    ref_heartbeat *r = user_data;
+    int64_t t = now_ms();
+    if (__atomic_load_n(&r->measuring, __ATOMIC_ACQUIRE) && r->last &&
+        t - r->last > __atomic_load_n(&r->max_gap, __ATOMIC_RELAXED))
+        __atomic_store_n(&r->max_gap, t - r->last, __ATOMIC_RELAXED);
+    r->last = t;
+    __atomic_add_fetch(&r->ticks, 1, __ATOMIC_RELEASE);
+}
+
+static bool ref_ticked(void *arg)
+{
+    return __atomic_load_n(&((ref_heartbeat *)arg)->ticks, __ATOMIC_ACQUIRE) >= 3;
+}
+
+/* Starts the reference; false (and a zero reference) if it cannot run. */
+static bool ref_heartbeat_start(ref_heartbeat *r)
+{
+    memset(r, 0, sizeof *r);
+    r->thread = cqt_thread_new("reference");
+    if (!r->thread || cqt_thread_start(r->thread) != CQT_OK)
+        return false;
+    r->owner = cqt_object_new(r->thread);
+    if (!r->owner ||
+        cqt_object_start_timer(r->owner, 10, CQT_TIMER_PRECISE, ref_tick, r) <= 0)
+        return false;
+    if (!run_until(ref_ticked, r, 5000))
+        return false;
+    __atomic_store_n(&r->measuring, true, __ATOMIC_RELEASE);
+    return true;
+}
+
+/* Stops the reference; returns its worst gap while measuring. */
+static int64_t ref_heartbeat_stop(ref_heartbeat *r)
+{
+    cqt_object_free(r->owner); /* no tick starts after this returns */
+    int64_t gap = __atomic_load_n(&r->max_gap, __ATOMIC_RELAXED);
+    cqt_thread_free(r->thread);
+    return gap;
+}
+
 /* Runs fn(arg) in a plain pthread and joins it. */
 static void in_pthread(void *(*fn)(void *), void *arg)
 {
@@ -451,8 +517,9 @@ static void p3_raw(pit_outcome *o)
              (long long)r.max_latency_ms);
     expect(o, r.slot_ran, "the slot never ran");
     expect(o, r.slot_in_main && !r.slot_in_thread, "the slot did not run in the main thread");
-    expect(o, r.max_latency_ms > FROZEN_MIN_MS, "main-loop latency only %lld ms (> %d expected)",
-           (long long)r.max_latency_ms, FROZEN_MIN_MS);
+    expect(o, r.max_latency_ms >= (int64_t)(FROZEN_MIN_RATIO * (double)r.work_ms),
+           "main-loop latency only %lld ms for %lld ms of work (>= %.0f%% expected)",
+           (long long)r.max_latency_ms, (long long)r.work_ms, FROZEN_MIN_RATIO * 100);
 }
 
 typedef struct {
@@ -493,6 +560,18 @@ static int64_t best_of(const int64_t *lat, int runs)
     return best;
 }
 
+/* The main loop's worst gap beyond the reference's in the same run. */
+static int64_t excess_ms(int64_t main_gap, int64_t ref_gap)
+{
+    return main_gap > ref_gap ? main_gap - ref_gap : 0;
+}
+
+/* cqt's responsiveness verdict: the excess stayed under a share of the work. */
+static bool responsive(int64_t excess, int64_t work_ms)
+{
+    return excess * RESPONSIVE_MAX_RATIO < work_ms;
+}
+
 /* "412, 23" for the runs' latencies. */
 static const char *runs_text(char *buf, size_t n, const int64_t *lat, int runs)
 {
@@ -513,11 +592,14 @@ static void p3_cqt(pit_outcome *o)
         return;
     p3_state s;
     heartbeat h;
+    ref_heartbeat ref;
     int rc = CQT_OK, runs = 0;
-    int64_t lat[LATENCY_RUNS];
+    int64_t lat[LATENCY_RUNS], ref_gap = 0;
+    bool have_ref;
     do {
         memset(&s, 0, sizeof s);
         s.main = pthread_self();
+        have_ref = ref_heartbeat_start(&ref);
         heartbeat_start(&h);
         cqt_worker *w = cqt_worker_new("p3-work", p3_body, &s, NULL);
         cqt_worker_connect(w, CQT_WORKER_FINISHED, NULL, p3_finished, &s, NULL);
@@ -525,22 +607,27 @@ static void p3_cqt(pit_outcome *o)
         cqt_worker_unref(w);
         run_until(p3_done, &s, WORK_MS + GENEROUS_MS);
         heartbeat_stop(&h);
-        lat[runs++] = h.max_gap;
-    } while (rc == CQT_OK && s.finished && h.max_gap >= RESPONSIVE_MAX_MS && runs < LATENCY_RUNS &&
-             !under_valgrind());
+        ref_gap = ref_heartbeat_stop(&ref);
+        lat[runs++] = excess_ms(h.max_gap, ref_gap);
+    } while (rc == CQT_OK && s.finished && !responsive(lat[runs - 1], s.work_ms) &&
+             runs < LATENCY_RUNS && !under_valgrind());
     char rt[64];
     int64_t best = best_of(lat, runs);
-    measured(o, "worker ran in a pool thread; %lld ms of work, main-loop latency at most %lld ms "
-                "(%d heartbeats)%s%s%s%s",
-             (long long)s.work_ms, (long long)best, h.ticks, runs > 1 ? "; runs: " : "",
+    measured(o, "worker ran in a pool thread; %lld ms of work, main-loop latency %lld ms, "
+                "reference thread %lld ms (%d heartbeats); excess %lld ms%s%s%s%s",
+             (long long)s.work_ms, (long long)h.max_gap, (long long)ref_gap, h.ticks,
+             (long long)best, runs > 1 ? "; excess per run: " : "",
              runs > 1 ? runs_text(rt, sizeof rt, lat, runs) : "", runs > 1 ? " ms" : "",
              under_valgrind() ? VALGRIND_NOTE : "");
     expect(o, rc == CQT_OK, "cqt_worker_start: %s", cqt_status_name(rc));
+    expect(o, have_ref, "the reference heartbeat did not run: %s", cqt_last_error());
     expect(o, s.finished, "the worker never finished");
     expect(o, !s.body_in_main, "the body ran in the main thread");
     expect(o, s.work_ms >= WORK_MS, "the work took %lld ms", (long long)s.work_ms);
-    expect(o, best < RESPONSIVE_MAX_MS || under_valgrind(), "main-loop latency %lld ms (< %d expected) at best of %d runs",
-           (long long)best, RESPONSIVE_MAX_MS, runs);
+    expect(o, responsive(best, s.work_ms) || under_valgrind(),
+           "main loop late by %lld ms more than the reference (< 1/%d of the %lld ms of work "
+           "expected) at best of %d runs",
+           (long long)best, RESPONSIVE_MAX_RATIO, (long long)s.work_ms, runs);
     app_end(o);
 }
 
@@ -1010,8 +1097,9 @@ static void p10_raw(pit_outcome *o)
     measured(o, "%lld ms of work in a main-thread slot: main-loop latency %lld ms (%d heartbeats)",
              (long long)r.work_ms, (long long)r.max_latency_ms, r.heartbeats);
     expect(o, r.work_in_main, "the work did not run in main");
-    expect(o, r.max_latency_ms > FROZEN_MIN_MS, "main-loop latency only %lld ms (> %d expected)",
-           (long long)r.max_latency_ms, FROZEN_MIN_MS);
+    expect(o, r.max_latency_ms >= (int64_t)(FROZEN_MIN_RATIO * (double)r.work_ms),
+           "main-loop latency only %lld ms for %lld ms of work (>= %.0f%% expected)",
+           (long long)r.max_latency_ms, (long long)r.work_ms, FROZEN_MIN_RATIO * 100);
 }
 
 typedef struct {
@@ -1062,11 +1150,14 @@ static void p10_cqt(pit_outcome *o)
         return;
     p10_state s;
     heartbeat h;
+    ref_heartbeat ref;
     cqt_worker *w = NULL;
     int runs = 0;
-    int64_t lat[LATENCY_RUNS];
+    int64_t lat[LATENCY_RUNS], ref_gap = 0;
+    bool have_ref;
     do {
         memset(&s, 0, sizeof s);
+        have_ref = ref_heartbeat_start(&ref);
         heartbeat_start(&h);
         cqt_worker_handlers hs = {.yielded = p10_yielded, .finished = p10_finished,
                                   .user_data = &s};
@@ -1074,21 +1165,26 @@ static void p10_cqt(pit_outcome *o)
         cqt_worker_unref(w);
         run_until(p10_done, &s, WORK_MS + GENEROUS_MS);
         heartbeat_stop(&h);
-        lat[runs++] = h.max_gap;
-    } while (w && s.finished && h.max_gap >= RESPONSIVE_MAX_MS && runs < LATENCY_RUNS &&
+        ref_gap = ref_heartbeat_stop(&ref);
+        lat[runs++] = excess_ms(h.max_gap, ref_gap);
+    } while (w && s.finished && !responsive(lat[runs - 1], s.work_ms) && runs < LATENCY_RUNS &&
              !under_valgrind());
     char rt[64];
     int64_t best = best_of(lat, runs);
     measured(o, "%lld ms of work in a generator worker: %d progress values shown in main, "
-                "main-loop latency at most %lld ms%s%s%s%s",
-             (long long)s.work_ms, s.yields, (long long)best, runs > 1 ? "; runs: " : "",
+                "main-loop latency %lld ms, reference thread %lld ms; excess %lld ms%s%s%s%s",
+             (long long)s.work_ms, s.yields, (long long)h.max_gap, (long long)ref_gap,
+             (long long)best, runs > 1 ? "; excess per run: " : "",
              runs > 1 ? runs_text(rt, sizeof rt, lat, runs) : "", runs > 1 ? " ms" : "",
              under_valgrind() ? VALGRIND_NOTE : "");
     expect(o, w != NULL, "cqt_worker_run: %s", cqt_last_error());
+    expect(o, have_ref, "the reference heartbeat did not run: %s", cqt_last_error());
     expect(o, s.finished, "the worker never finished");
     expect(o, s.yields >= 5, "only %d progress values reached main", s.yields);
-    expect(o, best < RESPONSIVE_MAX_MS || under_valgrind(), "main-loop latency %lld ms (< %d expected) at best of %d runs",
-           (long long)best, RESPONSIVE_MAX_MS, runs);
+    expect(o, responsive(best, s.work_ms) || under_valgrind(),
+           "main loop late by %lld ms more than the reference (< 1/%d of the %lld ms of work "
+           "expected) at best of %d runs",
+           (long long)best, RESPONSIVE_MAX_RATIO, (long long)s.work_ms, runs);
     app_end(o);
 }
 
@@ -1199,7 +1295,10 @@ static void p11_cqt(pit_outcome *o)
     expect(o, strstr(msg, "stubborn") != NULL, "the message does not name the worker: %s", msg);
     expect(o, t1 >= MISSING_MS - 5 && t1 < MISSING_MS + 2000,
            "the bounded shutdown took %lld ms for %d", (long long)t1, MISSING_MS);
-    expect(o, t3 < 2000, "the cooperative shutdown took %lld ms", (long long)t3);
+    /* prompt: it did not wait out its timeout (judged against the timeout,
+     * not a clock a loaded machine stretches) */
+    expect(o, t3 < GENEROUS_MS / 2, "the cooperative shutdown took %lld ms of its %d",
+           (long long)t3, GENEROUS_MS);
     expect(o,
            c.workers == 0 && c.threads == 0 && c.objects == 0 && c.pending == 0 && c.events == 0 &&
                c.timers == 0 && c.signal_handles == 0 && c.connections == 0,

@@ -23,6 +23,7 @@ CQT_BASE_PACKAGES=("${CQT_QT5_PACKAGES[@]}" "${CQT_COMMON_PACKAGES[@]}")
 # default, "-qt6" for Qt 6), CQT_QT_MESON_OPT (-Dqt=N: always explicit, so
 # a build never picks the other Qt by itself) and CQT_BASE_PACKAGES (the
 # common packages plus that Qt's).
+# shellcheck disable=SC2034  # CQT_BASE_PACKAGES: used by the sourcing scripts
 cqt_select_qt() {
     case "$1" in
         5) CQT_QT=5; CQT_QT_SUFFIX=""; CQT_BASE_PACKAGES=("${CQT_QT5_PACKAGES[@]}" "${CQT_COMMON_PACKAGES[@]}") ;;
@@ -30,7 +31,6 @@ cqt_select_qt() {
         *) printf 'error: --qt takes 5 or 6, not %s\n' "'$1'" >&2; exit 1 ;;
     esac
     CQT_QT_MESON_OPT="-Dqt=$CQT_QT"
-    # shellcheck disable=SC2034  # used by the scripts that source this file
     export CQT_QT CQT_QT_SUFFIX CQT_QT_MESON_OPT
 }
 cqt_select_qt 5

@@ -6,12 +6,34 @@
 CQT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export CQT_ROOT
 
-# Packages every build needs (Debian bookworm names).
+# Packages every build needs (Debian bookworm names), without Qt.
 # fonts-dejavu-core: readable text in the demo's window and screenshot
 # under Xvfb and the offscreen platform.
+CQT_COMMON_PACKAGES=(meson ninja-build pkg-config check xvfb xauth gcc g++ fonts-dejavu-core)
+# Each Qt's development packages. qt6-base-dev brings what Qt6Gui and
+# Qt6Widgets need to be found (libgl-dev, libvulkan-dev, the platform
+# plugins); meson finds both Qts through pkg-config.
+CQT_QT5_PACKAGES=(qtbase5-dev qtbase5-dev-tools)
+CQT_QT6_PACKAGES=(qt6-base-dev qt6-base-dev-tools)
 # shellcheck disable=SC2034  # used by the scripts that source this file
-CQT_BASE_PACKAGES=(qtbase5-dev qtbase5-dev-tools meson ninja-build pkg-config check
-    xvfb xauth gcc g++ fonts-dejavu-core)
+CQT_BASE_PACKAGES=("${CQT_QT5_PACKAGES[@]}" "${CQT_COMMON_PACKAGES[@]}")
+
+# cqt_select_qt MAJOR: the scripts' --qt option. Sets CQT_QT (5 or 6),
+# CQT_QT_SUFFIX (appended to build directory names: "" for Qt 5, the
+# default, "-qt6" for Qt 6), CQT_QT_MESON_OPT (-Dqt=N: always explicit, so
+# a build never picks the other Qt by itself) and CQT_BASE_PACKAGES (the
+# common packages plus that Qt's).
+# shellcheck disable=SC2034  # CQT_BASE_PACKAGES: used by the sourcing scripts
+cqt_select_qt() {
+    case "$1" in
+        5) CQT_QT=5; CQT_QT_SUFFIX=""; CQT_BASE_PACKAGES=("${CQT_QT5_PACKAGES[@]}" "${CQT_COMMON_PACKAGES[@]}") ;;
+        6) CQT_QT=6; CQT_QT_SUFFIX="-qt6"; CQT_BASE_PACKAGES=("${CQT_QT6_PACKAGES[@]}" "${CQT_COMMON_PACKAGES[@]}") ;;
+        *) printf 'error: --qt takes 5 or 6, not %s\n' "'$1'" >&2; exit 1 ;;
+    esac
+    CQT_QT_MESON_OPT="-Dqt=$CQT_QT"
+    export CQT_QT CQT_QT_SUFFIX CQT_QT_MESON_OPT
+}
+cqt_select_qt 5
 
 # Extra packages of scripts/fuzz: clang 14 and its libFuzzer/sanitizer runtimes.
 # shellcheck disable=SC2034  # used by scripts/fuzz

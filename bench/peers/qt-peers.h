@@ -1,4 +1,5 @@
-// qt-peers.h — raw Qt 5 peers of the cqt benchmarks, written the way Qt's
+// qt-peers.h — raw Qt peers of the cqt benchmarks (built against the Qt
+// libcqt was configured for, 5 or 6), written the way Qt's
 // documentation recommends: objects moved to QThreads running exec(),
 // QMetaObject::invokeMethod(ctx, functor, Qt::QueuedConnection), and
 // queued signal/slot connections. The C scenarios call the extern "C"

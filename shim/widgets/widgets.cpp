@@ -5,6 +5,7 @@
 // handle is in the table of live handles. Handles are freed when their
 // QWidget is destroyed, so a dead handle is refused, never dereferenced.
 #include "widgets-private.h"
+#include "../core/qt-compat.h"
 
 #include <QtCore/QFileInfo>
 #include <QtCore/QPointer>
@@ -27,7 +28,7 @@
 #include <QtWidgets/QProgressBar>
 #include <QtWidgets/QPushButton>
 #include <QtWidgets/QScrollBar>
-#include <QtWidgets/QShortcut>
+#include CQT_QSHORTCUT_HEADER
 #include <QtWidgets/QSlider>
 #include <QtWidgets/QSpinBox>
 #include <QtWidgets/QStatusBar>
@@ -630,7 +631,7 @@ cqt_connection cqt_window_add_shortcut(cqt_widget *window, const char *keys, cqt
                                return false;
                            }
                            seq = QKeySequence::fromString(qs(keys), QKeySequence::PortableText);
-                           if (seq.isEmpty() || seq[0] == Qt::Key_unknown) {
+                           if (seq.isEmpty() || cqt::key_combined(seq, 0) == Qt::Key_unknown) {
                                fail(CQT_EINVAL, "%s: Qt cannot read the keys \"%s\"; write them "
                                                 "like \"Ctrl+P\", \"Esc\" or \"F5\"", fn, keys);
                                return false;
@@ -660,7 +661,7 @@ int cqt_window_send_keys(cqt_widget *window, const char *keys)
         if (!keys)
             return fail(CQT_EINVAL, "%s: keys is NULL; pass e.g. \"Ctrl+P\"", fn);
         QKeySequence seq = QKeySequence::fromString(qs(keys), QKeySequence::PortableText);
-        if (seq.count() != 1 || seq[0] == Qt::Key_unknown)
+        if (seq.count() != 1 || cqt::key_combined(seq, 0) == Qt::Key_unknown)
             return fail(CQT_EINVAL, "%s: \"%s\" is not one key combination Qt can read; write "
                                     "it like \"Ctrl+P\"", fn, keys);
         QWidget *win = window->w;
@@ -669,7 +670,7 @@ int cqt_window_send_keys(cqt_widget *window, const char *keys)
                         fn);
         QApplication::setActiveWindow(win);
         QWidget *target = win->focusWidget() ? win->focusWidget() : win;
-        int combined = seq[0];
+        int combined = cqt::key_combined(seq, 0);
         int key = combined & ~int(Qt::KeyboardModifierMask);
         auto mods = Qt::KeyboardModifiers(combined & int(Qt::KeyboardModifierMask));
         if (qt_sendShortcutOverrideEvent(target, 0, key, mods, QString(), false, 1))

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "pitfalls.h"
+#include "raw/raw.h"
 
 static void usage(FILE *f)
 {
@@ -72,8 +73,9 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < pit_count && i < sizeof chosen / sizeof chosen[0]; i++)
             chosen[n++] = &pit_all[i];
 
-    printf("cqt-pitfalls: each Qt threading pitfall in raw Qt, then through cqt%s\n\n",
+    printf("cqt-pitfalls: each Qt threading pitfall in raw Qt, then through cqt%s\n",
            pit_under_tsan() ? " (ThreadSanitizer build)" : "");
+    printf("raw Qt halves: %s\n\n", raw_qt_description());
     pit_outcome raw[64], cqt[64];
     int mismatches = 0, skipped = 0;
     for (size_t i = 0; i < n; i++) {

@@ -1,8 +1,9 @@
 /* cqt/cqt.h — the whole public C API of libcqt.
  *
- * cqt gives plain C programs Qt 5's event loops, threads, timers and queued
+ * cqt gives plain C programs Qt's event loops, threads, timers and queued
  * signals, with thread affinity right by construction. Include this one
- * header; link with `pkg-config --cflags --libs cqt`.
+ * header; link with `pkg-config --cflags --libs cqt` (Qt 5) or `cqt-qt6`
+ * (Qt 6): the same API over either.
  */
 #ifndef CQT_CQT_H
 #define CQT_CQT_H

@@ -332,6 +332,19 @@ int child_message_count()
     return child_messages.load();
 }
 
+extern "C" int raw_qt_major(void)
+{
+    return QT_VERSION_MAJOR;
+}
+
+extern "C" const char *raw_qt_description(void)
+{
+    static char text[96];
+    snprintf(text, sizeof text, "built against Qt %s, running on Qt %s", QT_VERSION_STR,
+             qVersion());
+    return text;
+}
+
 namespace {
 // The dispatcher: in a child started by run_child(), run the scenario and
 // leave before main() (and before any test runner) starts.

@@ -1,7 +1,7 @@
 /* raw.h — the raw-Qt halves of the pitfall suite, callable from C.
  *
- * Each function reproduces one pitfall in plain Qt 5 (the C++ files in raw/)
- * and returns what it measured; it asserts nothing itself. The C side
+ * Each function reproduces one pitfall in plain Qt (the C++ files in raw/,
+ * built against the Qt libcqt was configured for) and returns what it measured; it asserts nothing itself. The C side
  * (pitfalls.c) decides whether the numbers show the broken behaviour Qt is
  * documented to have, so if a future Qt changes, that verdict fails and
  * says which number moved.
@@ -157,6 +157,8 @@ typedef struct raw_p11 {
     bool child_tsan_quiet; /* that child ran with ThreadSanitizer's reports off:
                               freeing a running thread's storage is a race by design */
     bool fatal_seen;       /* "QThread: Destroyed while thread is still running" */
+    bool delete_blocked;   /* the delete had not returned after the child's watchdog
+                              period, and returned once the thread function ended */
 } raw_p11;
 raw_p11 raw_p11_thread_running_at_exit(int wait_ms);
 
@@ -193,6 +195,12 @@ raw_p13 raw_p13_widget_from_worker_thread(void);
  * holds for the life of the process. Does nothing without QtWidgets or a
  * GUI application. */
 void raw_pin_qt_screens(void);
+
+/* The Qt major version the raw halves were compiled against (5 or 6): the
+ * verdicts where Qt 5 and Qt 6 differ choose by it. */
+int raw_qt_major(void);
+/* "built against Qt 5.15.8, running on Qt 5.15.8" (transfer none, static). */
+const char *raw_qt_description(void);
 
 #ifdef __cplusplus
 }

@@ -415,7 +415,7 @@ END_TEST
 typedef struct {
     cqt_object *o;
     cqt_thread *to;
-    cqt_event *gate_in, *go;
+    cqt_event *gate_in, *go, *moved;
     int move_rc;
 } strand_gate;
 
@@ -425,6 +425,7 @@ static void gate_then_move(void *arg)
     cqt_event_set(g->gate_in);
     cqt_event_wait(g->go, CQT_TEST_TIMEOUT_MS);
     g->move_rc = cqt_object_move_to_thread(g->o, g->to);
+    cqt_event_set(g->moved);
 }
 
 typedef struct {
@@ -474,7 +475,8 @@ static void strand_case(bool start_and_quit)
     }
     cqt_object *o = cqt_object_new(a);
     strand_gate g = {.o = o, .to = dead, .gate_in = cqt_event_new("in"),
-                     .go = cqt_event_new("go"), .move_rc = -100};
+                     .go = cqt_event_new("go"), .moved = cqt_event_new("moved"),
+                     .move_rc = -100};
     ck_assert_int_eq(cqt_invoke(o, gate_then_move, &g, CQT_QUEUED), CQT_OK);
     ck_assert_int_eq(cqt_event_wait(g.gate_in, CQT_TEST_TIMEOUT_MS), CQT_OK);
     cqt_live_counts before;
@@ -488,6 +490,7 @@ static void strand_case(bool start_and_quit)
     ck_assert_msg(cqt_event_wait(c.done, CQT_TEST_TIMEOUT_MS) == CQT_OK,
                   "the blocking caller is stranded in a thread with no loop");
     pthread_join(pt, NULL);
+    ck_assert_int_eq(cqt_event_wait(g.moved, CQT_TEST_TIMEOUT_MS), CQT_OK);
     ck_assert_int_eq(g.move_rc, CQT_OK);
     ck_assert_ptr_eq(cqt_object_thread(o), dead);
     ck_assert_int_eq(c.rc, CQT_ENOLOOP);
@@ -501,6 +504,7 @@ static void strand_case(bool start_and_quit)
     cqt_thread_free(a);
     cqt_event_free(g.gate_in);
     cqt_event_free(g.go);
+    cqt_event_free(g.moved);
     cqt_event_free(c.done);
 }
 

@@ -26,6 +26,7 @@
  * replays tests/fuzz/corpus and tests/fuzz/regressions as a normal test. */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -972,24 +973,31 @@ static void op_move_vs_blocking(input *in)
 /* -- name_race -- */
 static struct {
     cqt_object *o;
-    int renames, done;
+    int seed, started, done;
 } g_nr;
 
+/* In the owner's thread: rename it many times, while the other thread reads. */
 static void nr_rename(void *user_data)
 {
-    char name[80];
-    size_t len = 1 + (size_t)(intptr_t)user_data % 70;
-    memset(name, 'a' + (int)(len % 26), len);
-    name[len] = '\0';
-    (void)cqt_object_set_name(g_nr.o, name);
-    if (__atomic_add_fetch(&g_nr.renames, 1, __ATOMIC_SEQ_CST) == 16)
-        set_flag(&g_nr.done);
+    (void)user_data;
+    set_flag(&g_nr.started);
+    for (int k = 0; k < 400; k++) {
+        char name[80];
+        size_t len = 1 + (size_t)(g_nr.seed + 7 * k) % 70;
+        memset(name, 'a' + (int)(len % 26), len);
+        name[len] = '\0';
+        (void)cqt_object_set_name(g_nr.o, name);
+    }
+    set_flag(&g_nr.done);
 }
 
 static void nr_read(void *arg)
 {
     (void)arg;
-    for (int k = 0; k < 2000 && !__atomic_load_n(&g_nr.done, __ATOMIC_SEQ_CST); k++) {
+    /* start reading once the renames run, and read until they end */
+    for (int k = 0; k < 100000 && !__atomic_load_n(&g_nr.started, __ATOMIC_SEQ_CST); k++)
+        sched_yield();
+    for (int k = 0; k < 100000 && !__atomic_load_n(&g_nr.done, __ATOMIC_SEQ_CST); k++) {
         const char *n = cqt_object_name(g_nr.o);
         CHECK(strlen(n) < 64, "a name longer than 63 bytes was read");
     }
@@ -1000,9 +1008,8 @@ static void op_name_race(input *in)
     memset(&g_nr, 0, sizeof g_nr);
     g_nr.o = cqt_object_new(G.threads[byte(in) & 1]);
     CHECK(g_nr.o, "cqt_object_new: %s", cqt_last_error());
-    for (intptr_t k = 0; k < 16; k++)
-        check_status("name_race: arming",
-                     cqt_invoke(g_nr.o, nr_rename, (void *)(k * 7 + byte(in)), CQT_QUEUED));
+    g_nr.seed = byte(in);
+    check_status("name_race: arming", cqt_invoke(g_nr.o, nr_rename, NULL, CQT_QUEUED));
     on_other_thread(nr_read, NULL);
     wait_flag(&g_nr.done, NEW_OP_WAIT_MS);
     cqt_object_free(g_nr.o);

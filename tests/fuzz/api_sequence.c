@@ -458,9 +458,15 @@ static void op_axis_self_free(input *in)
     cqt_conn conn = how[(v >> 1) % 3];
     cqt_object *rx = cqt_object_new(conn == CQT_DIRECT ? NULL : cqt_axis_thread(g_asf.axis));
     CHECK(rx, "cqt_object_new: %s", cqt_last_error());
-    cqt_connection c =
-        cqt_connect(cqt_axis_position_changed(g_asf.axis), rx, asf_slot, NULL, NULL, conn);
+    /* its position_changed, position_reached or stopped signal */
+    int which = (v >> 3) % 3;
+    cqt_signal *sig = which == 0   ? cqt_axis_position_changed(g_asf.axis)
+                      : which == 1 ? cqt_axis_position_reached(g_asf.axis)
+                                   : cqt_axis_stopped(g_asf.axis);
+    cqt_connection c = cqt_connect(sig, rx, asf_slot, NULL, NULL, conn);
     int rc = c ? cqt_axis_move_to(g_asf.axis, 5 + byte(in) % 80) : CQT_EINVAL;
+    if (rc == CQT_OK && which == 2)
+        rc = cqt_axis_stop(g_asf.axis);
     if (rc == CQT_OK)
         CHECK(wait_flag(&g_asf.freed, NEW_OP_WAIT_MS),
               "axis_self_free: the position_changed slot never ran");

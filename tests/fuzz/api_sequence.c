@@ -823,8 +823,9 @@ static void op_thread_race(input *in)
         }
         pthread_barrier_t go;
         pthread_barrier_init(&go, NULL, 3);
-        /* two starts and a quit, a wait or nothing */
-        race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, 1 + (v + round) % 3, 0}};
+        /* two starts and a quit, a wait, nothing or a third start */
+        int third = (v + round) % 4;
+        race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, third == 3 ? 0 : 1 + third, 0}};
         pthread_t th[3];
         for (int k = 0; k < 3; k++)
             pthread_create(&th[k], NULL, race_main, &a[k]);

@@ -26,6 +26,7 @@
  * replays tests/fuzz/corpus and tests/fuzz/regressions as a normal test. */
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,9 +458,15 @@ static void op_axis_self_free(input *in)
     cqt_conn conn = how[(v >> 1) % 3];
     cqt_object *rx = cqt_object_new(conn == CQT_DIRECT ? NULL : cqt_axis_thread(g_asf.axis));
     CHECK(rx, "cqt_object_new: %s", cqt_last_error());
-    cqt_connection c =
-        cqt_connect(cqt_axis_position_changed(g_asf.axis), rx, asf_slot, NULL, NULL, conn);
+    /* its position_changed, position_reached or stopped signal */
+    int which = (v >> 3) % 3;
+    cqt_signal *sig = which == 0   ? cqt_axis_position_changed(g_asf.axis)
+                      : which == 1 ? cqt_axis_position_reached(g_asf.axis)
+                                   : cqt_axis_stopped(g_asf.axis);
+    cqt_connection c = cqt_connect(sig, rx, asf_slot, NULL, NULL, conn);
     int rc = c ? cqt_axis_move_to(g_asf.axis, 5 + byte(in) % 80) : CQT_EINVAL;
+    if (rc == CQT_OK && which == 2)
+        rc = cqt_axis_stop(g_asf.axis);
     if (rc == CQT_OK)
         CHECK(wait_flag(&g_asf.freed, NEW_OP_WAIT_MS),
               "axis_self_free: the position_changed slot never ran");
@@ -816,8 +823,9 @@ static void op_thread_race(input *in)
         }
         pthread_barrier_t go;
         pthread_barrier_init(&go, NULL, 3);
-        /* two starts and a quit, a wait or nothing */
-        race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, 1 + (v + round) % 3, 0}};
+        /* two starts and a quit, a wait, nothing or a third start */
+        int third = (v + round) % 4;
+        race_arg a[3] = {{t, &go, 0, 0}, {t, &go, 0, 0}, {t, &go, third == 3 ? 0 : 1 + third, 0}};
         pthread_t th[3];
         for (int k = 0; k < 3; k++)
             pthread_create(&th[k], NULL, race_main, &a[k]);
@@ -972,24 +980,31 @@ static void op_move_vs_blocking(input *in)
 /* -- name_race -- */
 static struct {
     cqt_object *o;
-    int renames, done;
+    int seed, started, done;
 } g_nr;
 
+/* In the owner's thread: rename it many times, while the other thread reads. */
 static void nr_rename(void *user_data)
 {
-    char name[80];
-    size_t len = 1 + (size_t)(intptr_t)user_data % 70;
-    memset(name, 'a' + (int)(len % 26), len);
-    name[len] = '\0';
-    (void)cqt_object_set_name(g_nr.o, name);
-    if (__atomic_add_fetch(&g_nr.renames, 1, __ATOMIC_SEQ_CST) == 16)
-        set_flag(&g_nr.done);
+    (void)user_data;
+    set_flag(&g_nr.started);
+    for (int k = 0; k < 400; k++) {
+        char name[80];
+        size_t len = 1 + (size_t)(g_nr.seed + 7 * k) % 70;
+        memset(name, 'a' + (int)(len % 26), len);
+        name[len] = '\0';
+        (void)cqt_object_set_name(g_nr.o, name);
+    }
+    set_flag(&g_nr.done);
 }
 
 static void nr_read(void *arg)
 {
     (void)arg;
-    for (int k = 0; k < 2000 && !__atomic_load_n(&g_nr.done, __ATOMIC_SEQ_CST); k++) {
+    /* start reading once the renames run, and read until they end */
+    for (int k = 0; k < 100000 && !__atomic_load_n(&g_nr.started, __ATOMIC_SEQ_CST); k++)
+        sched_yield();
+    for (int k = 0; k < 100000 && !__atomic_load_n(&g_nr.done, __ATOMIC_SEQ_CST); k++) {
         const char *n = cqt_object_name(g_nr.o);
         CHECK(strlen(n) < 64, "a name longer than 63 bytes was read");
     }
@@ -1000,9 +1015,8 @@ static void op_name_race(input *in)
     memset(&g_nr, 0, sizeof g_nr);
     g_nr.o = cqt_object_new(G.threads[byte(in) & 1]);
     CHECK(g_nr.o, "cqt_object_new: %s", cqt_last_error());
-    for (intptr_t k = 0; k < 16; k++)
-        check_status("name_race: arming",
-                     cqt_invoke(g_nr.o, nr_rename, (void *)(k * 7 + byte(in)), CQT_QUEUED));
+    g_nr.seed = byte(in);
+    check_status("name_race: arming", cqt_invoke(g_nr.o, nr_rename, NULL, CQT_QUEUED));
     on_other_thread(nr_read, NULL);
     wait_flag(&g_nr.done, NEW_OP_WAIT_MS);
     cqt_object_free(g_nr.o);
@@ -1023,13 +1037,12 @@ static void *pvi_main(void *arg)
 {
     (void)arg;
     while (!__atomic_load_n(&g_pvi.stop, __ATOMIC_SEQ_CST)) {
-        int rc = cqt_pool_run(pvi_task, NULL, NULL);
-        CHECK(rc == CQT_OK || rc == CQT_ESTATE, "cqt_pool_run racing init/shutdown: %s",
-              cqt_status_name(rc));
-        rc = cqt_pool_busy_threads();
-        CHECK(rc >= 0 || rc == CQT_ESTATE, "cqt_pool_busy_threads: %d", rc);
+        /* any answer a status can give, with its message; never a crash */
+        check_status("cqt_pool_run racing init/shutdown", cqt_pool_run(pvi_task, NULL, NULL));
+        int rc = cqt_pool_busy_threads();
+        CHECK(rc >= 0 || rc > CQT__STATUS_LAST, "cqt_pool_busy_threads: %d", rc);
         rc = cqt_pool_max_threads();
-        CHECK(rc > 0 || rc == CQT_ESTATE, "cqt_pool_max_threads: %d", rc);
+        CHECK(rc > 0 || (rc < 0 && rc > CQT__STATUS_LAST), "cqt_pool_max_threads: %d", rc);
         g_pvi.calls++;
     }
     return NULL;

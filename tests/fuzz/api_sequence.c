@@ -310,11 +310,10 @@ static void emit_elsewhere(void *arg)
  * Calls from inside callbacks, races between threads, and application
  * restarts: the kinds an adversarial pass found bugs with. Each is off
  * unless CQT_FUZZ_NEW_OPS names it ("1" or "all": every kind; else a comma
- * list of the names below), so the target runs green while the library
- * fixes for what they reach are pending. With a kind off its opcode bytes
- * decode as before, so the corpus and the regression inputs replay the same
- * steps as long as the variable is unset. Inputs that crash with a kind on
- * belong in tests/fuzz/pending/ until the fix merges.
+ * list of the names below); scripts/fuzz turns them all on. With a kind
+ * off its opcode bytes decode as before, so the older corpus and
+ * regression inputs replay the same steps; the replay driver turns kinds
+ * on for an input named "newops-KINDS-..." (fuzz_api_sequence_set_kinds).
  *
  * An opcode byte from NEW_OP_BASE up picks kind (op - NEW_OP_BASE) %
  * N_NEW_OPS when that kind is on. Each kind builds what it needs (its own
@@ -346,39 +345,42 @@ static const char *const new_op_names[N_NEW_OPS] = {
 
 static unsigned g_new_ops; /* bit k: kind k is on */
 
-/* Reads CQT_FUZZ_NEW_OPS; -1 for a name it does not know. */
-static int parse_new_ops(void)
+/* Sets the kinds that are on from @spec: NULL, "" or "0": none; "1" or
+ * "all": every kind; else names separated by ',', ' ' or '+'. Returns -1
+ * (and changes nothing) for a name it does not know. */
+int fuzz_api_sequence_set_kinds(const char *spec, bool verbose)
 {
-    const char *e = getenv("CQT_FUZZ_NEW_OPS");
-    g_new_ops = 0;
-    if (!e || !*e || !strcmp(e, "0"))
-        return 0;
-    if (!strcmp(e, "1") || !strcmp(e, "all")) {
-        g_new_ops = (1u << N_NEW_OPS) - 1;
-    } else {
-        char buf[512];
-        snprintf(buf, sizeof buf, "%s", e);
-        for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok;
-             tok = strtok_r(NULL, ", ", &save)) {
-            int k = 0;
-            while (k < N_NEW_OPS && strcmp(tok, new_op_names[k]) != 0)
-                k++;
-            if (k == N_NEW_OPS) {
-                fprintf(stderr, "api_sequence: CQT_FUZZ_NEW_OPS: unknown kind '%s'; the kinds:",
-                        tok);
-                for (k = 0; k < N_NEW_OPS; k++)
-                    fprintf(stderr, " %s", new_op_names[k]);
-                fprintf(stderr, "\n");
-                return -1;
+    unsigned mask = 0;
+    if (spec && *spec && strcmp(spec, "0") != 0) {
+        if (!strcmp(spec, "1") || !strcmp(spec, "all")) {
+            mask = (1u << N_NEW_OPS) - 1;
+        } else {
+            char buf[512];
+            snprintf(buf, sizeof buf, "%s", spec);
+            for (char *save = NULL, *tok = strtok_r(buf, ", +", &save); tok;
+                 tok = strtok_r(NULL, ", +", &save)) {
+                int k = 0;
+                while (k < N_NEW_OPS && strcmp(tok, new_op_names[k]) != 0)
+                    k++;
+                if (k == N_NEW_OPS) {
+                    fprintf(stderr, "api_sequence: unknown operation kind '%s'; the kinds:", tok);
+                    for (k = 0; k < N_NEW_OPS; k++)
+                        fprintf(stderr, " %s", new_op_names[k]);
+                    fprintf(stderr, "\n");
+                    return -1;
+                }
+                mask |= 1u << k;
             }
-            g_new_ops |= 1u << k;
         }
     }
-    fprintf(stderr, "api_sequence: new operation kinds on:");
-    for (int k = 0; k < N_NEW_OPS; k++)
-        if (g_new_ops & (1u << k))
-            fprintf(stderr, " %s", new_op_names[k]);
-    fprintf(stderr, "\n");
+    g_new_ops = mask;
+    if (verbose && mask) {
+        fprintf(stderr, "api_sequence: new operation kinds on:");
+        for (int k = 0; k < N_NEW_OPS; k++)
+            if (mask & (1u << k))
+                fprintf(stderr, " %s", new_op_names[k]);
+        fprintf(stderr, "\n");
+    }
     return 0;
 }
 
@@ -1509,7 +1511,7 @@ static void g_teardown(void)
 
 int fuzz_api_sequence_init(void)
 {
-    if (parse_new_ops() != 0)
+    if (fuzz_api_sequence_set_kinds(getenv("CQT_FUZZ_NEW_OPS"), true) != 0)
         return -1;
     pthread_mutex_init(&G.mu, NULL);
     pthread_cond_init(&G.cv, NULL);

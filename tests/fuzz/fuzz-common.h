@@ -2,6 +2,7 @@
 #ifndef CQT_FUZZ_COMMON_H
 #define CQT_FUZZ_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,11 @@
 int fuzz_api_sequence_init(void);
 int fuzz_api_sequence_run(const uint8_t *data, size_t size);
 int fuzz_api_sequence_fini(void);
+/* The gated operation kinds of api_sequence that are on: NULL/""/"0" none,
+ * "all" every one, else kind names separated by ',' or '+'. The replay
+ * driver sets them per input from its file name ("KINDS-rest"); libFuzzer
+ * runs take them from CQT_FUZZ_NEW_OPS. -1 for an unknown name. */
+int fuzz_api_sequence_set_kinds(const char *spec, bool verbose);
 int fuzz_stage_cli_init(void);
 int fuzz_stage_cli_run(const uint8_t *data, size_t size);
 

@@ -5,13 +5,41 @@
 #include "fuzz-common.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 static int (*run)(const uint8_t *, size_t);
+static bool kinds_by_name; /* api_sequence: the file name says the kinds */
 static int count;
+
+/* api_sequence inputs that need gated operation kinds on are named
+ * "newops-KINDS-rest" (KINDS as in fuzz_api_sequence_set_kinds, '+'
+ * between names; scripts/fuzz names its crash inputs so); any other name
+ * means no gated kind. */
+static void set_kinds_for(const char *path)
+{
+    static const char prefix[] = "newops-";
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char spec[256] = "";
+    if (!strncmp(base, prefix, sizeof prefix - 1)) {
+        const char *kinds = base + sizeof prefix - 1;
+        size_t n = strcspn(kinds, "-");
+        if (n == 0 || n >= sizeof spec) {
+            fprintf(stderr, "fuzz-replay: %s: no kinds after '%s'\n", path, prefix);
+            exit(1);
+        }
+        memcpy(spec, kinds, n);
+        spec[n] = '\0';
+    }
+    if (fuzz_api_sequence_set_kinds(spec, false) != 0) {
+        fprintf(stderr, "fuzz-replay: %s: the name does not start with known kinds\n", path);
+        exit(1);
+    }
+}
 
 static void replay_file(const char *path)
 {
@@ -23,6 +51,8 @@ static void replay_file(const char *path)
     static uint8_t buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
+    if (kinds_by_name)
+        set_kinds_for(path);
     uint8_t *copy = malloc(n ? n : 1); /* exact size, so ASan sees overreads */
     memcpy(copy, buf, n);
     run(copy, n);
@@ -64,6 +94,7 @@ int main(int argc, char **argv)
         init = fuzz_api_sequence_init;
         run = fuzz_api_sequence_run;
         fini = fuzz_api_sequence_fini;
+        kinds_by_name = true;
     } else if (!strcmp(argv[1], "stage_cli")) {
         init = fuzz_stage_cli_init;
         run = fuzz_stage_cli_run;

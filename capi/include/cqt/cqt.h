@@ -19,6 +19,7 @@
 #include "worker.h"
 #include "axis.h"
 #include "stage.h"
+#include "io.h"
 
 #define CQT_VERSION_MAJOR 0
 #define CQT_VERSION_MINOR 1

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 
 #include <cqt/axis.h>
 #include <cqt/stage.h>
@@ -578,8 +579,15 @@ static void io_nothing(void *p, cqt_io_watch *w, int fd, unsigned revents)
     (void)revents;
 }
 
-/* fd watches: bad fds, events and callbacks, each with a message naming
- * the function and the fix. */
+static void sig_nothing(void *p, int signo, unsigned count)
+{
+    (void)p;
+    (void)signo;
+    (void)count;
+}
+
+/* fd watches and UNIX signal watches: bad fds, events, signals and
+ * callbacks, each with a message naming the function and the fix. */
 START_TEST(test_bad_input_io)
 {
     open_catalogue();
@@ -615,6 +623,19 @@ START_TEST(test_bad_input_io)
     ck_assert(!cqt_io_watch_is_enabled(NULL));
     cqt_io_watch_free(NULL); /* ignored */
     cqt_io_watch_free(w);
+    BAD("cqt_unix_signal_watch", "SIGKILL", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGKILL, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "SIGSTOP", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGSTOP, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "signo = 0", CQT_EINVAL,
+        cqt_unix_signal_watch(0, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "signo = 65", CQT_EINVAL,
+        cqt_unix_signal_watch(65, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "fn = NULL", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGUSR1, o, NULL, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "receiver = NULL", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGUSR1, NULL, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_unwatch", "id = 0", CQT_EINVAL, cqt_unix_signal_unwatch(0));
     cqt_object_free(o);
     close(fds[0]);
     close(fds[1]);

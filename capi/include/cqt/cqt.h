@@ -20,6 +20,7 @@
 #include "axis.h"
 #include "stage.h"
 #include "io.h"
+#include "unix.h"
 
 #define CQT_VERSION_MAJOR 0
 #define CQT_VERSION_MINOR 1

@@ -12,6 +12,7 @@
 #include <signal.h>
 
 #include <cqt/axis.h>
+#include <cqt/process.h>
 #include <cqt/stage.h>
 #include <cqt/worker.h>
 #include <stdio.h>
@@ -586,7 +587,14 @@ static void sig_nothing(void *p, int signo, unsigned count)
     (void)count;
 }
 
-/* fd watches and UNIX signal watches: bad fds, events, signals and
+static void exit_nothing(void *p, cqt_process *pr, int status)
+{
+    (void)p;
+    (void)pr;
+    (void)status;
+}
+
+/* fd watches, UNIX signal watches and child processes: bad fds, events, signals and
  * callbacks, each with a message naming the function and the fix. */
 START_TEST(test_bad_input_io)
 {
@@ -636,6 +644,20 @@ START_TEST(test_bad_input_io)
     BAD("cqt_unix_signal_watch", "receiver = NULL", CQT_EINVAL,
         cqt_unix_signal_watch(SIGUSR1, NULL, sig_nothing, NULL, NULL));
     BAD("cqt_unix_signal_unwatch", "id = 0", CQT_EINVAL, cqt_unix_signal_unwatch(0));
+    {
+        const char *missing[] = {"cqt-no-such-program", NULL}, *none[] = {NULL};
+        BADNULL("cqt_process_spawn", "argv = NULL",
+                cqt_process_spawn(o, NULL, NULL, exit_nothing, NULL, NULL));
+        BADNULL("cqt_process_spawn", "argv = {NULL}",
+                cqt_process_spawn(o, none, NULL, exit_nothing, NULL, NULL));
+        BADNULL("cqt_process_spawn", "on_exit = NULL",
+                cqt_process_spawn(o, missing, NULL, NULL, NULL, NULL));
+        BADNULL("cqt_process_spawn", "owner = NULL",
+                cqt_process_spawn(NULL, missing, NULL, exit_nothing, NULL, NULL));
+        BADNULL("cqt_process_spawn", "a program that does not exist",
+                cqt_process_spawn(o, missing, NULL, exit_nothing, NULL, NULL));
+        BAD("cqt_process_kill", "NULL", CQT_EINVAL, cqt_process_kill(NULL, SIGTERM));
+    }
     cqt_object_free(o);
     close(fds[0]);
     close(fds[1]);

@@ -316,8 +316,14 @@ int cqt_unix_signal_watch(int signo, cqt_object *receiver, cqt_unix_signal_fn fn
                 return cqt::loop_refusal(name, t, false, what);
             }
         }
-        if (!g_hook_added || g_hook_gen != cqt::g_app.gen.load()) {
-            // Register the shutdown hook outside g_mu: it takes the app's lock.
+        bool need_hook;
+        {
+            std::lock_guard<std::mutex> lk(g_mu);
+            need_hook = !g_hook_added || g_hook_gen != cqt::g_app.gen.load();
+        }
+        if (need_hook) {
+            // Registered outside g_mu: it takes the app's lock. Two racing
+            // first watches may both register; the second hook finds nothing.
             int h = cqt_app_add_shutdown_hook(unwatch_all, nullptr, nullptr);
             if (h != CQT_OK)
                 return h;

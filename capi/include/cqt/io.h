@@ -108,7 +108,8 @@ CQT_API int cqt_io_watch_fd(const cqt_io_watch *w);
  * thread, or, when called inside @w's own callback, right after that
  * callback returns. Freeing the owner frees its watches the same way, with
  * destroy in the thread that destroys the owner (its own thread while its
- * loop runs). The fd is not closed. NULL is ignored; a second free is
+ * loop runs); their handles are then gone: do not free them again. The fd
+ * is not closed. NULL is ignored; a second free is
  * reported as a warning and ignored while the memory is still there.
  * Thread: any. */
 CQT_API void cqt_io_watch_free(cqt_io_watch *w);

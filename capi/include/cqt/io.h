@@ -19,7 +19,9 @@
  * left to read: data still in a pipe or socket is reported as CQT_IO_READ
  * first, so a reader sees every byte and then the end. The same applies to
  * an fd closed while watched (POLLNVAL: free the watch before closing its
- * fd; if not, the loop notices and reports it). Such a condition lasts, so
+ * fd; if not, the loop notices and reports it, and Qt's own warning
+ * "QSocketNotifier: Invalid socket ..." reaches the message handler; an fd
+ * number reused by then cannot be told apart). Such a condition lasts, so
  * the watch disables itself before that call: CQT_IO_ERROR is delivered
  * once, and the loop does not spin. cqt_io_watch_enable() watches again
  * (CQT_EINVAL if the fd was closed).

@@ -317,6 +317,11 @@ END_TEST
 /* ---- frees racing readiness ------------------------------------------- */
 
 typedef struct {
+    cqt_event *held, *go;
+} hold_job;
+
+typedef struct {
+    hold_job *hold; /* when set, the 20th call waits there (once) */
     cqt_test_counter calls;
     cqt_test_counter after_free;
     cqt_test_counter destroyed;
@@ -339,6 +344,10 @@ static void on_race(void *user_data, cqt_io_watch *w, int fd, unsigned revents)
     }
     if (cqt_test_counter_add(&l->calls, 1), cqt_test_counter_get(&l->calls) >= 20)
         cqt_event_set(l->busy);
+    if (l->hold && cqt_test_counter_get(&l->calls) == 20) {
+        cqt_event_set(l->hold->held);
+        cqt_event_wait(l->hold->go, CQT_TEST_TIMEOUT_MS);
+    }
 }
 
 static void race_destroy(void *p)
@@ -390,8 +399,10 @@ END_TEST
 
 /* Freeing the owner from another thread while its watch is being called:
  * the watch goes with it, destroy runs once (in the owner's thread), and
- * no callback starts after the free returns (one already running may
- * finish, as for every call into a freed object). */
+ * no callback starts after the free returns, although the destruction
+ * itself waits for the owner's thread (the free is made while a callback
+ * is held there; that one finishes, as for every call into a freed
+ * object, and no other may follow). */
 START_TEST(test_io_watch_freed_with_owner_from_foreign_thread)
 {
     cqt_thread *t = cqt_thread_new("io-race");
@@ -400,15 +411,19 @@ START_TEST(test_io_watch_freed_with_owner_from_foreign_thread)
     int fds[2];
     make_pipe(fds);
     fill(fds[1], 60000);
-    race_log l = {.busy = cqt_event_new("busy")};
+    hold_job h = {.held = cqt_event_new("held"), .go = cqt_event_new("go")};
+    race_log l = {.busy = cqt_event_new("busy"), .hold = &h};
     cqt_io_watch *w = cqt_io_watch_new(owner, fds[0], CQT_IO_READ, on_race, &l, race_destroy);
     ck_assert_msg(w != NULL, "%s", cqt_last_error());
-    ck_assert_int_eq(cqt_event_wait(l.busy, CQT_TEST_TIMEOUT_MS), CQT_OK);
-    cqt_object_free(owner);
+    ck_assert_int_eq(cqt_event_wait(h.held, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_object_free(owner); /* its destroy is queued to the held thread */
     __atomic_store_n(&l.free_returned, 1, __ATOMIC_SEQ_CST);
+    cqt_event_set(h.go);
     for (int i = 0; i < 5; i++)
         round_trip(sibling); /* the deferred destroy ran before these */
-    ck_assert_int_le(cqt_test_counter_get(&l.after_free), 1);
+    ck_assert_int_eq(cqt_test_counter_get(&l.after_free), 0);
+    cqt_event_free(h.held);
+    cqt_event_free(h.go);
     ck_assert_int_eq(cqt_test_counter_get(&l.destroyed), 1);
     cqt_object_free(sibling);
     cqt_thread_free(t);

@@ -66,6 +66,7 @@ struct cqt_io_watch {
     bool finish_in_cb = false; // freed inside its callback: dispatch finishes
     bool finished = false;     // destroy ran
     bool handle_released = false; // the handle's reference was dropped
+    bool reapply = false;      // an apply waited for a callback in another thread
     int in_cb = 0;
     pthread_t cb_thread{};     // where the running callback runs
     Host *host = nullptr;      // owner thread only (read under mu elsewhere)
@@ -194,6 +195,19 @@ protected:
     bool event(QEvent *e) override;
 };
 
+// Queues an apply to the owner (which cqt's move carries along).
+void post_apply(cqt_io_watch *w)
+{
+    cqt::Delivery d{};
+    d.kind = cqt::kInternal;
+    d.internal.run = apply_run;
+    d.internal.drop = apply_drop;
+    d.internal.arg = w;
+    watch_ref(w);
+    if (cqt::post_to_object("cqt io watch", w->owner, d, false) != CQT_OK)
+        watch_unref(w);
+}
+
 bool Notifier::event(QEvent *e)
 {
     if (e->type() != QEvent::SockAct)
@@ -235,14 +249,7 @@ bool Host::event(QEvent *e)
             wr->setEnabled(false);
         rd_on = wr_on = false;
         hosts_set_home(this, nullptr); // until apply runs in the new thread
-        cqt::Delivery d{};
-        d.kind = cqt::kInternal;
-        d.internal.run = apply_run;
-        d.internal.drop = apply_drop;
-        d.internal.arg = w;
-        watch_ref(w);
-        if (cqt::post_to_object("cqt io watch", w->owner, d, false) != CQT_OK)
-            watch_unref(w);
+        post_apply(w);
         CQT_TSAN_RELEASE(this);
         return QObject::event(e);
     }
@@ -297,15 +304,19 @@ void call_user(cqt_io_watch *w, unsigned revents, bool stop, Host *h)
     x.dispatch_depth++;
     w->fn(w->user_data, w, w->fd, revents);
     x.dispatch_depth--;
-    bool fin = false;
+    bool fin = false, reapply = false;
     {
         std::lock_guard<std::mutex> lk(w->mu);
         if (--w->in_cb == 0) {
             w->idle.notify_all();
             fin = w->finish_in_cb;
             w->finish_in_cb = false;
+            reapply = w->reapply && !w->freed;
+            w->reapply = false;
         }
     }
+    if (reapply)
+        post_apply(w); // to the thread the owner moved to during the callback
     if (fin)
         finish(w);
 }
@@ -369,6 +380,13 @@ void apply_run(void *p)
         gone = w->freed;
         if (!gone && w->enabled)
             want = w->events;
+        // The owner was moved here from inside a callback still running in
+        // the old thread: callbacks of one watch never overlap, so enabling
+        // waits until that one returns (it queues the apply again).
+        if (want && w->in_cb > 0 && !pthread_equal(w->cb_thread, pthread_self())) {
+            w->reapply = true;
+            want = 0;
+        }
     }
     if (!gone && !o->dead.load(std::memory_order_acquire)) {
         Host *h;

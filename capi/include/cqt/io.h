@@ -26,6 +26,9 @@
  * once, and the loop does not spin. cqt_io_watch_enable() watches again
  * (CQT_EINVAL if the fd was closed).
  *
+ * Callbacks of one watch never overlap: when a callback moves the owner to
+ * another thread, the watch starts there once that callback has returned.
+ *
  * Lifecycle: live (enabled or disabled) -> freed. cqt_io_watch_free() or
  * the owner's free ends it; destroy then runs exactly once. A callback may
  * free its own watch, or change its events; the handle is not used again

@@ -9,13 +9,16 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 
 #include <cqt/axis.h>
+#include <cqt/process.h>
 #include <cqt/stage.h>
 #include <cqt/worker.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static FILE *catalogue;
 static int rows;
@@ -569,6 +572,102 @@ START_TEST(test_bad_input_modules)
 }
 END_TEST
 
+static void io_nothing(void *p, cqt_io_watch *w, int fd, unsigned revents)
+{
+    (void)p;
+    (void)w;
+    (void)fd;
+    (void)revents;
+}
+
+static void sig_nothing(void *p, int signo, unsigned count)
+{
+    (void)p;
+    (void)signo;
+    (void)count;
+}
+
+static void exit_nothing(void *p, cqt_process *pr, int status)
+{
+    (void)p;
+    (void)pr;
+    (void)status;
+}
+
+/* fd watches, UNIX signal watches and child processes: bad fds, events, signals and
+ * callbacks, each with a message naming the function and the fix. */
+START_TEST(test_bad_input_io)
+{
+    open_catalogue();
+    cqt_object *o = cqt_object_new(NULL);
+    int pfd[2], fds[2] = {900, 901}, closed = 902; /* fixed numbers: the catalogue names them */
+    ck_assert_int_eq(pipe(pfd), 0);
+    ck_assert_int_eq(dup2(pfd[0], fds[0]), fds[0]);
+    ck_assert_int_eq(dup2(pfd[1], fds[1]), fds[1]);
+    close(pfd[0]);
+    close(pfd[1]);
+    close(closed);
+    BADNULL("cqt_io_watch_new", "fd = -1",
+            cqt_io_watch_new(o, -1, CQT_IO_READ, io_nothing, NULL, NULL));
+    BADNULL("cqt_io_watch_new", "a closed fd",
+            cqt_io_watch_new(o, closed, CQT_IO_READ, io_nothing, NULL, NULL));
+    BADNULL("cqt_io_watch_new", "events = 0x80 (unknown bits)",
+            cqt_io_watch_new(o, fds[0], 0x80, io_nothing, NULL, NULL));
+    BADNULL("cqt_io_watch_new", "events = CQT_IO_ERROR alone",
+            cqt_io_watch_new(o, fds[0], CQT_IO_ERROR, io_nothing, NULL, NULL));
+    BADNULL("cqt_io_watch_new", "fn = NULL",
+            cqt_io_watch_new(o, fds[0], CQT_IO_READ, NULL, NULL, NULL));
+    BADNULL("cqt_io_watch_new", "owner = NULL",
+            cqt_io_watch_new(NULL, fds[0], CQT_IO_READ, io_nothing, NULL, NULL));
+    BAD("cqt_io_watch_enable", "NULL", CQT_EINVAL, cqt_io_watch_enable(NULL));
+    BAD("cqt_io_watch_disable", "NULL", CQT_EINVAL, cqt_io_watch_disable(NULL));
+    BAD("cqt_io_watch_set_events", "NULL", CQT_EINVAL,
+        cqt_io_watch_set_events(NULL, CQT_IO_READ));
+    cqt_io_watch *w = cqt_io_watch_new(o, fds[0], CQT_IO_READ, io_nothing, NULL, NULL);
+    ck_assert_ptr_nonnull(w);
+    BAD("cqt_io_watch_set_events", "events = 0x80", CQT_EINVAL, cqt_io_watch_set_events(w, 0x80));
+    BAD("cqt_io_watch_set_events", "events = 0", CQT_EINVAL, cqt_io_watch_set_events(w, 0));
+    ck_assert_int_eq(cqt_io_watch_fd(NULL), -1);
+    ck_assert(!cqt_io_watch_is_enabled(NULL));
+    cqt_io_watch_free(NULL); /* ignored */
+    cqt_io_watch_free(w);
+    BAD("cqt_unix_signal_watch", "SIGKILL", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGKILL, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "SIGSTOP", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGSTOP, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "signo = 0", CQT_EINVAL,
+        cqt_unix_signal_watch(0, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "signo = 65", CQT_EINVAL,
+        cqt_unix_signal_watch(65, o, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "fn = NULL", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGUSR1, o, NULL, NULL, NULL));
+    BAD("cqt_unix_signal_watch", "receiver = NULL", CQT_EINVAL,
+        cqt_unix_signal_watch(SIGUSR1, NULL, sig_nothing, NULL, NULL));
+    BAD("cqt_unix_signal_unwatch", "id = 0", CQT_EINVAL, cqt_unix_signal_unwatch(0));
+    {
+        const char *missing[] = {"cqt-no-such-program", NULL}, *none[] = {NULL};
+        BADNULL("cqt_process_spawn", "argv = NULL",
+                cqt_process_spawn(o, NULL, NULL, exit_nothing, NULL, NULL));
+        BADNULL("cqt_process_spawn", "argv = {NULL}",
+                cqt_process_spawn(o, none, NULL, exit_nothing, NULL, NULL));
+        BADNULL("cqt_process_spawn", "on_exit = NULL",
+                cqt_process_spawn(o, missing, NULL, NULL, NULL, NULL));
+        BADNULL("cqt_process_spawn", "owner = NULL",
+                cqt_process_spawn(NULL, missing, NULL, exit_nothing, NULL, NULL));
+        BADNULL("cqt_process_spawn", "a program that does not exist",
+                cqt_process_spawn(o, missing, NULL, exit_nothing, NULL, NULL));
+        BAD("cqt_process_kill", "NULL", CQT_EINVAL, cqt_process_kill(NULL, SIGTERM));
+    }
+    cqt_object_free(o);
+    close(fds[0]);
+    close(fds[1]);
+    if (catalogue) {
+        fclose(catalogue);
+        catalogue = NULL;
+    }
+}
+END_TEST
+
 CQT_TEST_SUITE(badinput_suite)
 {
     Suite *s = suite_create("badinput");
@@ -577,6 +676,7 @@ CQT_TEST_SUITE(badinput_suite)
     tcase_add_test(tc, test_bad_input_with_app);
     tcase_add_test(tc, test_bad_input_wrong_thread);
     tcase_add_test(tc, test_bad_input_modules);
+    tcase_add_test(tc, test_bad_input_io);
     suite_add_tcase(s, tc);
     TCase *none = tcase_create("without-app");
     tcase_add_test(none, test_bad_input_without_app);

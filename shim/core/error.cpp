@@ -231,6 +231,8 @@ void cqt_debug_live_counts(cqt_live_counts *out)
 
 namespace cqt {
 
+void io_qt_warning(const char *msg); // io.cpp
+
 // Qt's messages reach the C handler with category "qt".
 void qt_message_bridge(QtMsgType type, const QMessageLogContext &, const QString &msg)
 {
@@ -244,6 +246,8 @@ void qt_message_bridge(QtMsgType type, const QMessageLogContext &, const QString
     }
     try {
         QByteArray utf8 = msg.toUtf8();
+        if (t == CQT_MSG_WARNING)
+            io_qt_warning(utf8.constData()); // a closed fd under a watch (io.cpp)
         log_message(t, "qt", utf8.constData());
     } catch (...) {
         // A message handler must not throw into Qt.

@@ -20,6 +20,9 @@
 #include "worker.h"
 #include "axis.h"
 #include "stage.h"
+#include "io.h"
+#include "unix.h"
+#include "process.h"
 
 #define CQT_VERSION_MAJOR 0
 #define CQT_VERSION_MINOR 1

@@ -221,27 +221,30 @@ CQT_API cqt_event *cqt_axis_reached_event(cqt_axis *axis);
 CQT_API cqt_event *cqt_axis_settled_event(cqt_axis *axis);
 
 /* cqt_axis_position_changed:
- * Returns: the axis' position_changed signal (a double, the position, at each update while moving; see the top of this file);
- * NULL for NULL. Transfer none: valid as long as @axis, freed with it.
- * Thread: any; it is emitted in the axis thread. */
+ * Returns: the axis' position_changed signal (a double, the position, at
+ * each update while moving; see the top of this file); NULL for NULL.
+ * Transfer none: valid as long as @axis, freed with it. Thread: any; it is
+ * emitted in the axis thread. */
 CQT_API cqt_signal *cqt_axis_position_changed(cqt_axis *axis);
 
 /* cqt_axis_position_reached:
- * Returns: the axis' position_reached signal (a double, the position, on arrival; see the top of this file);
- * NULL for NULL. Transfer none: valid as long as @axis, freed with it.
- * Thread: any; it is emitted in the axis thread. */
+ * Returns: the axis' position_reached signal (a double, the position, on
+ * arrival; see the top of this file); NULL for NULL. Transfer none: valid
+ * as long as @axis, freed with it. Thread: any; it is emitted in the axis
+ * thread. */
 CQT_API cqt_signal *cqt_axis_position_reached(cqt_axis *axis);
 
 /* cqt_axis_stopped:
- * Returns: the axis' stopped signal (a double, the position, when a cqt_axis_stop() completes; see the top of this file);
- * NULL for NULL. Transfer none: valid as long as @axis, freed with it.
- * Thread: any; it is emitted in the axis thread. */
+ * Returns: the axis' stopped signal (a double, the position, when a
+ * cqt_axis_stop() completes; see the top of this file); NULL for NULL.
+ * Transfer none: valid as long as @axis, freed with it. Thread: any; it is
+ * emitted in the axis thread. */
 CQT_API cqt_signal *cqt_axis_stopped(cqt_axis *axis);
 
 /* cqt_axis_faulted:
- * Returns: the axis' faulted signal (an error value, CQT_EFAULT; see the top of this file);
- * NULL for NULL. Transfer none: valid as long as @axis, freed with it.
- * Thread: any; it is emitted in the axis thread. */
+ * Returns: the axis' faulted signal (an error value, CQT_EFAULT; see the
+ * top of this file); NULL for NULL. Transfer none: valid as long as @axis,
+ * freed with it. Thread: any; it is emitted in the axis thread. */
 CQT_API cqt_signal *cqt_axis_faulted(cqt_axis *axis);
 
 /* cqt_axis_inject_fault:

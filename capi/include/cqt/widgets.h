@@ -299,10 +299,9 @@ CQT_WIDGETS_API cqt_widget *cqt_spin_box_new(cqt_widget *parent, int min, int ma
  * @max, all finite.
  * Returns: transfer none (owned by its window, freed with it; valid until
  * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
- * a parent that is not a container,
- * a non-finite number, @value outside @min..@max, @decimals outside 0..10), CQT_EWRONGTHREAD (not the main
- * thread), CQT_ESTATE (no GUI application).
- * Thread: GUI (the main thread). */
+ * a parent that is not a container, a non-finite number, @value outside
+ * @min..@max, @decimals outside 0..10), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application). Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_double_spin_box_new(cqt_widget *parent, double min, double max,
                                                     double value, int decimals);
 
@@ -310,10 +309,9 @@ CQT_WIDGETS_API cqt_widget *cqt_double_spin_box_new(cqt_widget *parent, double m
  * An integer slider in @orientation, @min <= @value <= @max.
  * Returns: transfer none (owned by its window, freed with it; valid until
  * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
- * a parent that is not a container,
- * an unknown @orientation, @value outside @min..@max), CQT_EWRONGTHREAD (not the main
- * thread), CQT_ESTATE (no GUI application).
- * Thread: GUI (the main thread). */
+ * a parent that is not a container, an unknown @orientation, @value
+ * outside @min..@max), CQT_EWRONGTHREAD (not the main thread), CQT_ESTATE
+ * (no GUI application). Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_slider_new(cqt_widget *parent, cqt_orientation orientation,
                                            int min, int max, int value);
 
@@ -378,11 +376,11 @@ CQT_WIDGETS_API int cqt_widget_get_kind(const cqt_widget *w);
 
 /* cqt_widget_set_text:
  * The text of a window (its title), label, push button, check box, group
- * box (its title), progress bar (its format) or status bar (a message
- * that stays), or the whole content of a log view. @text is nullable
- * (empty) and copied.
- * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind); CQT_EWRONGTHREAD;
- * CQT_ESTATE. Thread: GUI (the main thread). */
+ * box (its title), progress bar (its format) or status bar (a message that
+ * stays), or the whole content of a log view. @text is nullable (empty)
+ * and copied.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_text(cqt_widget *w, const char *text);
 
 /* cqt_widget_get_text:
@@ -406,8 +404,8 @@ CQT_WIDGETS_API int cqt_widget_set_value(cqt_widget *w, double value);
 
 /* cqt_widget_get_value:
  * As cqt_widget_set_value(), stores the value in @out.
- * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, NULL @out, another kind); CQT_EWRONGTHREAD;
- * CQT_ESTATE. Thread: GUI (the main thread). */
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, NULL @out, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_value(const cqt_widget *w, double *out);
 
 /* cqt_widget_set_range:
@@ -422,20 +420,20 @@ CQT_WIDGETS_API int cqt_widget_set_range(cqt_widget *w, double min, double max);
 /* cqt_widget_get_range:
  * As cqt_widget_set_range(), stores the range in @min and @max (each
  * nullable).
- * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind); CQT_EWRONGTHREAD;
- * CQT_ESTATE. Thread: GUI (the main thread). */
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_range(const cqt_widget *w, double *min, double *max);
 
 /* cqt_widget_set_checked:
  * Sets the state of a check box; toggled fires when it changes.
- * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, not a check box); CQT_EWRONGTHREAD;
- * CQT_ESTATE. Thread: GUI (the main thread). */
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, not a check box);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_checked(cqt_widget *w, bool checked);
 
 /* cqt_widget_get_checked:
  * As cqt_widget_set_checked(), stores the state in @out.
- * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, not a check box, NULL @out); CQT_EWRONGTHREAD;
- * CQT_ESTATE. Thread: GUI (the main thread). */
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, not a check box, NULL
+ * @out); CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_checked(const cqt_widget *w, bool *out);
 
 /* cqt_widget_set_enabled:
@@ -461,8 +459,8 @@ CQT_WIDGETS_API int cqt_widget_set_tooltip(cqt_widget *w, const char *text);
 /* cqt_widget_set_suffix:
  * Text after a spin box's or double spin box's number (" ms"); @suffix
  * nullable (none) and copied.
- * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind); CQT_EWRONGTHREAD;
- * CQT_ESTATE. Thread: GUI (the main thread). */
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_suffix(cqt_widget *w, const char *suffix);
 
 /* cqt_widget_set_alignment:
@@ -475,14 +473,14 @@ CQT_WIDGETS_API int cqt_widget_set_alignment(cqt_widget *w, cqt_align align);
 
 /* cqt_widget_set_minimum_width:
  * At least @pixels (0..100000) wide; any widget.
- * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, @pixels outside 0..100000); CQT_EWRONGTHREAD;
- * CQT_ESTATE. Thread: GUI (the main thread). */
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, @pixels outside
+ * 0..100000); CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_minimum_width(cqt_widget *w, int pixels);
 
 /* cqt_widget_set_style_sheet:
  * A Qt style sheet for @w and what it holds ("color: #1a7f37;
- * font-weight: bold"); nullable: back to the default look. Qt does not
- * report a bad sheet: it ignores what it cannot parse.
+ * font-weight: bold"); nullable: back to the default look. A sheet Qt
+ * cannot parse is not detected here (still CQT_OK).
  * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w); CQT_EWRONGTHREAD;
  * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_style_sheet(cqt_widget *w, const char *css);
@@ -519,7 +517,8 @@ CQT_WIDGETS_API int cqt_widget_grab(cqt_widget *w, const char *path);
  * Calls @fn when a push button or check box is clicked.
  * Returns: the connection id; 0 on failure (NULL or dead @w, NULL @fn,
  * another kind, CQT_EWRONGTHREAD, CQT_ESTATE), @destroy already run.
- * Thread: GUI (the main thread); @fn and @destroy run in it. */
+ * Thread: GUI (the main thread); @fn runs in it, @destroy as said at the
+ * top of this file. */
 CQT_WIDGETS_API cqt_connection cqt_widget_on_clicked(cqt_widget *w, cqt_widget_fn fn,
                                                      void *user_data, cqt_destroy_fn destroy);
 
@@ -527,7 +526,8 @@ CQT_WIDGETS_API cqt_connection cqt_widget_on_clicked(cqt_widget *w, cqt_widget_f
  * Calls @fn with the new state when a check box toggles.
  * Returns: the connection id; 0 on failure (NULL or dead @w, NULL @fn,
  * not a check box, CQT_EWRONGTHREAD, CQT_ESTATE), @destroy already run.
- * Thread: GUI (the main thread); @fn and @destroy run in it. */
+ * Thread: GUI (the main thread); @fn runs in it, @destroy as said at the
+ * top of this file. */
 CQT_WIDGETS_API cqt_connection cqt_widget_on_toggled(cqt_widget *w, cqt_widget_toggled_fn fn,
                                                      void *user_data, cqt_destroy_fn destroy);
 
@@ -536,7 +536,8 @@ CQT_WIDGETS_API cqt_connection cqt_widget_on_toggled(cqt_widget *w, cqt_widget_t
  * changes.
  * Returns: the connection id; 0 on failure (NULL or dead @w, NULL @fn,
  * another kind, CQT_EWRONGTHREAD, CQT_ESTATE), @destroy already run.
- * Thread: GUI (the main thread); @fn and @destroy run in it. */
+ * Thread: GUI (the main thread); @fn runs in it, @destroy as said at the
+ * top of this file. */
 CQT_WIDGETS_API cqt_connection cqt_widget_on_value_changed(cqt_widget *w, cqt_widget_value_fn fn,
                                                            void *user_data,
                                                            cqt_destroy_fn destroy);

@@ -39,7 +39,8 @@ def check(path):
                 why.append('no "Thread:" line')
             if ret not in ('void', 'static void') and not re.search(r'\bReturns?\b', doc, re.I):
                 why.append('does not say what it returns')
-            if '*' in ret and not re.search(r'transfer (full|none)', doc, re.I):
+            # "transfer" may end one comment line and "none" begin the next.
+            if '*' in ret and not re.search(r'transfer\s+(\*\s*)?(full|none)\b', doc, re.I):
                 why.append('returns a pointer without "transfer full" or "transfer none"')
         for w in why:
             misses.append(f'{path}:{line}: {name}: {w}')

@@ -161,10 +161,16 @@ CQT_API int cqt_axis_move_to(cqt_axis *axis, double target);
  * returns, as cqt_axis_move_to(). */
 CQT_API int cqt_axis_stop(cqt_axis *axis);
 
-/* cqt_axis_position / cqt_axis_target:
+/* cqt_axis_position:
  * Returns: the position at the last update (at most one update period
- * old) / the last commanded target; NaN for NULL. Thread: any. */
+ * old); NaN for NULL (CQT_EINVAL in cqt_last_error()). Thread: any. */
 CQT_API double cqt_axis_position(const cqt_axis *axis);
+
+/* cqt_axis_target:
+ * Returns: the last commanded target (the start position before any move;
+ * a cqt_axis_stop() makes it where the axis comes to rest, and
+ * cqt_axis_clear_fault() on a stalled or faulted axis its position); NaN
+ * for NULL (CQT_EINVAL in cqt_last_error()). Thread: any. */
 CQT_API double cqt_axis_target(const cqt_axis *axis);
 
 /* cqt_axis_is_moving:
@@ -178,7 +184,8 @@ CQT_API cqt_axis_state cqt_axis_get_state(const cqt_axis *axis);
 
 /* cqt_axis_state_name:
  * Returns: "idle", "moving", "stopped", "stalled", "faulted"; "unknown"
- * otherwise. Static storage. Thread: any. */
+ * otherwise. Transfer none: static storage, valid for the life of the
+ * process. Thread: any. */
 CQT_API const char *cqt_axis_state_name(cqt_axis_state state);
 
 /* cqt_axis_get_status:
@@ -213,11 +220,31 @@ CQT_API cqt_event *cqt_axis_reached_event(cqt_axis *axis);
  * the axis (read it, move it, free it) as a slot of the axis may. */
 CQT_API cqt_event *cqt_axis_settled_event(cqt_axis *axis);
 
-/* Signals of the axis (see the top of this file). Transfer none, valid as
- * long as @axis; NULL for NULL. Thread: any. */
+/* cqt_axis_position_changed:
+ * Returns: the axis' position_changed signal (a double, the position, at
+ * each update while moving; see the top of this file); NULL for NULL.
+ * Transfer none: valid as long as @axis, freed with it. Thread: any; it is
+ * emitted in the axis thread. */
 CQT_API cqt_signal *cqt_axis_position_changed(cqt_axis *axis);
+
+/* cqt_axis_position_reached:
+ * Returns: the axis' position_reached signal (a double, the position, on
+ * arrival; see the top of this file); NULL for NULL. Transfer none: valid
+ * as long as @axis, freed with it. Thread: any; it is emitted in the axis
+ * thread. */
 CQT_API cqt_signal *cqt_axis_position_reached(cqt_axis *axis);
+
+/* cqt_axis_stopped:
+ * Returns: the axis' stopped signal (a double, the position, when a
+ * cqt_axis_stop() completes; see the top of this file); NULL for NULL.
+ * Transfer none: valid as long as @axis, freed with it. Thread: any; it is
+ * emitted in the axis thread. */
 CQT_API cqt_signal *cqt_axis_stopped(cqt_axis *axis);
+
+/* cqt_axis_faulted:
+ * Returns: the axis' faulted signal (an error value, CQT_EFAULT; see the
+ * top of this file); NULL for NULL. Transfer none: valid as long as @axis,
+ * freed with it. Thread: any; it is emitted in the axis thread. */
 CQT_API cqt_signal *cqt_axis_faulted(cqt_axis *axis);
 
 /* cqt_axis_inject_fault:

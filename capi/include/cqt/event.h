@@ -41,13 +41,18 @@ CQT_API void cqt_event_free(cqt_event *ev);
  * Transfer none. Thread: any. */
 CQT_API const char *cqt_event_name(const cqt_event *ev);
 
-/* cqt_event_set / cqt_event_clear:
- * Set wakes every waiter; setting a set event does nothing more. A
+/* cqt_event_set:
+ * Sets @ev and wakes every waiter; setting a set event does nothing more. A
  * when_all/any that the set completes is queued to its receiver; if that
  * receiver is already gone, its destroy runs inside this call, in the
  * calling thread.
  * Returns: CQT_OK; CQT_EINVAL for NULL. Thread: any. */
 CQT_API int cqt_event_set(cqt_event *ev);
+
+/* cqt_event_clear:
+ * Resets the flag of @ev; it wakes nobody, and waits already completed by
+ * an earlier set stay completed. Clearing a clear event does nothing.
+ * Returns: CQT_OK; CQT_EINVAL for NULL. Thread: any. */
 CQT_API int cqt_event_clear(cqt_event *ev);
 
 /* cqt_event_is_set:
@@ -106,7 +111,11 @@ CQT_API int cqt_event_when_all(cqt_event *const *events, size_t n, int timeout_m
                                cqt_destroy_fn destroy);
 
 /* cqt_event_when_any:
- * As cqt_event_when_all(), completing when the first event is set. */
+ * As cqt_event_when_all() (same rules for @fn, @destroy, dropping and
+ * failure), completing when the first event is set; @fn's @index names
+ * it.
+ * Returns: CQT_OK; CQT_EINVAL for bad arguments; CQT_ENOLOOP when
+ * @receiver's thread runs no loop. Thread: any. */
 CQT_API int cqt_event_when_any(cqt_event *const *events, size_t n, int timeout_ms,
                                cqt_object *receiver, cqt_when_fn fn, void *user_data,
                                cqt_destroy_fn destroy);

@@ -53,16 +53,19 @@ typedef void (*cqt_timer_event_fn)(void *user_data, cqt_object *o, int timer_id)
  * Thread: any. */
 CQT_API cqt_object *cqt_object_new(cqt_thread *t);
 
-/* cqt_object_set_name / cqt_object_name:
- * The name used in messages ("object-N" by default); copied, at most 63
- * bytes kept. set_name returns CQT_OK; CQT_EWRONGTHREAD from another
- * thread; CQT_EINVAL for NULL or an empty name.
- * The getter returns "(null)" for NULL; transfer none. In @o's thread it
- * is the stored name, valid until the next set_name or the object's
- * release; in any other thread it is a copy taken now (the owner may
- * rename concurrently), valid until that thread's next cqt_object_name().
- * Thread: set_name owner; name any. */
+/* cqt_object_set_name:
+ * Sets the name used in messages ("object-N" by default); copied, at most
+ * 63 bytes kept.
+ * Returns: CQT_OK; CQT_EWRONGTHREAD from another thread; CQT_EINVAL for
+ * NULL or an empty name. Thread: owner. */
 CQT_API int cqt_object_set_name(cqt_object *o, const char *name);
+
+/* cqt_object_name:
+ * Returns: the name of @o; "(null)" for NULL. Transfer none: in @o's
+ * thread it is the stored name, valid until the next
+ * cqt_object_set_name() or the object's release; in any other thread it
+ * is a copy taken now (the owner may rename concurrently), valid until
+ * that thread's next cqt_object_name(). Thread: any. */
 CQT_API const char *cqt_object_name(const cqt_object *o);
 
 /* cqt_object_thread:
@@ -117,8 +120,11 @@ CQT_API int cqt_object_start_timer(cqt_object *o, int ms, int timer_type,
                                    cqt_timer_event_fn fn, void *user_data);
 
 /* cqt_object_start_timer_full:
- * As cqt_object_start_timer(); @destroy runs once in @o's thread when the
- * timer is killed or @o freed (at once on failure). */
+ * As cqt_object_start_timer(); @destroy (nullable) runs once in @o's
+ * thread when the timer is killed or @o freed, or at once, in the calling
+ * thread, on failure.
+ * Returns: as cqt_object_start_timer(): a timer id > 0, or CQT_ENOLOOP,
+ * CQT_EINVAL; also CQT_ESTATE when no application runs. Thread: any. */
 CQT_API int cqt_object_start_timer_full(cqt_object *o, int ms, int timer_type,
                                         cqt_timer_event_fn fn, void *user_data,
                                         cqt_destroy_fn destroy);
@@ -144,9 +150,11 @@ CQT_API int cqt_object_kill_timer(cqt_object *o, int id);
 CQT_API int cqt_invoke(cqt_object *target, cqt_fn fn, void *user_data, cqt_conn conn);
 
 /* cqt_invoke_full:
- * As cqt_invoke(); @destroy runs exactly once: after @fn ran, when the
- * call is dropped (target freed, or a blocking call stranded by a move),
- * or at once when the call fails. */
+ * As cqt_invoke(); @destroy (nullable) runs exactly once: after @fn ran,
+ * in the thread @fn ran in; when the call is dropped (target freed, or a
+ * blocking call stranded by a move), in the thread that drops it; or at
+ * once, in the calling thread, when the call fails.
+ * Returns: as cqt_invoke(). Thread: any. */
 CQT_API int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data,
                             cqt_destroy_fn destroy, cqt_conn conn);
 

@@ -198,11 +198,15 @@ CQT_API int cqt_stage_stop(cqt_stage *stage);
  * NULL. Thread: any. */
 CQT_API bool cqt_stage_is_busy(const cqt_stage *stage);
 
-/* cqt_stage_outcome_name / cqt_stage_mode_name:
+/* cqt_stage_outcome_name:
  * Returns: "not started", "reached", "timed out", "faulted", "out of
- * range", "stopped" / "sequential", "parallel"; "unknown" otherwise.
- * Static storage. Thread: any. */
+ * range", "stopped"; "unknown" otherwise. Transfer none: static storage,
+ * valid for the life of the process. Thread: any. */
 CQT_API const char *cqt_stage_outcome_name(cqt_stage_outcome outcome);
+
+/* cqt_stage_mode_name:
+ * Returns: "sequential", "parallel"; "unknown" otherwise. Transfer none:
+ * static storage, valid for the life of the process. Thread: any. */
 CQT_API const char *cqt_stage_mode_name(cqt_stage_mode mode);
 
 #ifdef __cplusplus

@@ -56,12 +56,18 @@ CQT_API int cqt_timer_start(cqt_timer *t, int interval_ms);
  * Thread: any. */
 CQT_API int cqt_timer_stop(cqt_timer *t);
 
-/* cqt_timer_set_single_shot / cqt_timer_set_type:
- * Take effect at the next start: a running timer keeps the mode and type
+/* cqt_timer_set_single_shot:
+ * Takes effect at the next start: a running timer keeps the mode and type
  * it was started with (a periodic one stays periodic and active until
  * stopped). Returns CQT_OK; CQT_EINVAL for NULL or an unknown type.
  * Thread: any. */
 CQT_API int cqt_timer_set_single_shot(cqt_timer *t, bool single);
+
+/* cqt_timer_set_type:
+ * As cqt_timer_set_single_shot(), for the cqt_timer_type @type; it takes
+ * effect at the next start.
+ * Returns: CQT_OK; CQT_EINVAL for NULL, a timer that is not live or an
+ * unknown type; CQT_ESTATE when no application runs. Thread: any. */
 CQT_API int cqt_timer_set_type(cqt_timer *t, int type);
 
 /* cqt_timer_is_active:
@@ -96,8 +102,11 @@ CQT_API cqt_signal *cqt_timer_timeout(cqt_timer *t);
 CQT_API int cqt_single_shot(int ms, cqt_object *receiver, cqt_fn fn, void *user_data);
 
 /* cqt_single_shot_full:
- * As cqt_single_shot(); @destroy runs once: after @fn ran, when @receiver
- * was freed first, or at once on failure. */
+ * As cqt_single_shot(); @destroy (nullable) runs once: after @fn ran, in
+ * @receiver's thread; when @receiver was freed first, with the timer; or
+ * at once, in the calling thread, on failure.
+ * Returns: as cqt_single_shot(); also CQT_ESTATE when no application
+ * runs. Thread: any. */
 CQT_API int cqt_single_shot_full(int ms, cqt_object *receiver, cqt_fn fn, void *user_data,
                                  cqt_destroy_fn destroy);
 

@@ -40,38 +40,106 @@ typedef struct cqt_value {
     } u_;          /* private */
 } cqt_value;
 
-/* Constructors. Thread: any. Transfer full: release with cqt_value_clear().
- * cqt_value_string(NULL) is the empty string; bytes copies @n bytes of @p
- * (NULL with n > 0 gives none). A constructor that cannot allocate
- * returns a none value and sets cqt_last_error(). */
+/* cqt_value_none:
+ * Returns: a none value (the same as a zero-initialised struct); it owns
+ * nothing, so clearing it is optional. Never fails. Thread: any. */
 CQT_API cqt_value cqt_value_none(void);
+
+/* cqt_value_bool:
+ * Returns: a bool value holding @b, stored inline (no allocation, never
+ * fails). Thread: any. Transfer full: release with cqt_value_clear(). */
 CQT_API cqt_value cqt_value_bool(bool b);
+
+/* cqt_value_int:
+ * As cqt_value_bool(), for the 64-bit integer @i. Returns: the int value;
+ * never fails. Thread: any. Transfer full: release with cqt_value_clear(). */
 CQT_API cqt_value cqt_value_int(int64_t i);
+
+/* cqt_value_double:
+ * As cqt_value_bool(), for @d. Returns: the double value; never fails.
+ * Thread: any. Transfer full: release with cqt_value_clear(). */
 CQT_API cqt_value cqt_value_double(double d);
+
+/* cqt_value_string:
+ * Copies the NUL-terminated @s (nullable: NULL is the empty string).
+ * Returns: a string value; a none value with cqt_last_error() set
+ * (CQT_ENOMEM) when the copy cannot be allocated. Thread: any.
+ * Transfer full: release with cqt_value_clear(). */
 CQT_API cqt_value cqt_value_string(const char *s);
+
+/* cqt_value_bytes:
+ * Copies @n bytes of @p (@p may be NULL only when @n is 0).
+ * Returns: a bytes value; a none value with cqt_last_error() set when @p is
+ * NULL with @n > 0 (CQT_EINVAL) or the copy cannot be allocated
+ * (CQT_ENOMEM). Thread: any. Transfer full: release with cqt_value_clear(). */
 CQT_API cqt_value cqt_value_bytes(const void *p, size_t n);
-/* @destroy (nullable) runs once, when the last copy is cleared, in the
- * thread that clears it. */
+
+/* cqt_value_pointer:
+ * Wraps @p; @destroy (nullable) runs once with @p, when the last copy is
+ * cleared, in the thread that clears it.
+ * Returns: a pointer value; a none value with cqt_last_error() set
+ * (CQT_ENOMEM) when its box cannot be allocated, and then @destroy has
+ * already run, so @p never leaks. Thread: any. Transfer full: release with
+ * cqt_value_clear(). */
 CQT_API cqt_value cqt_value_pointer(void *p, cqt_destroy_fn destroy);
-/* @code should be a negative cqt_status; @message (nullable) is copied. */
+
+/* cqt_value_error:
+ * @code should be a negative cqt_status; @message (nullable) is copied,
+ * NULL gives cqt_strerror(@code) as the message.
+ * Returns: an error value; a none value with cqt_last_error() set
+ * (CQT_ENOMEM) when the message cannot be copied. Thread: any.
+ * Transfer full: release with cqt_value_clear(). */
 CQT_API cqt_value cqt_value_error(int code, const char *message);
 
-/* Getters. Thread: any (values are immutable). A getter of the wrong type
- * returns false / 0 / 0.0 / NULL; NULL @v reads as none. */
+/* cqt_value_get_type:
+ * Returns: the type of @v; CQT_VALUE_NONE for NULL @v or a struct whose
+ * fields hold garbage. Thread: any (values are immutable). */
 CQT_API cqt_value_type cqt_value_get_type(const cqt_value *v);
+
+/* cqt_value_get_bool:
+ * Returns: the bool @v holds; false for another type or NULL @v.
+ * Thread: any. */
 CQT_API bool cqt_value_get_bool(const cqt_value *v);
+
+/* cqt_value_get_int:
+ * Returns: the integer @v holds; 0 for another type (no conversion, not
+ * even from double) or NULL @v. Thread: any. */
 CQT_API int64_t cqt_value_get_int(const cqt_value *v);
+
+/* cqt_value_get_double:
+ * Returns: the double @v holds; 0.0 for another type (no conversion) or
+ * NULL @v. Thread: any. */
 CQT_API double cqt_value_get_double(const cqt_value *v);
-/* Transfer none: valid while @v (or a copy of it) is not cleared. NUL
- * terminated; for errors, the message. */
+
+/* cqt_value_get_string:
+ * Returns: the NUL-terminated string of a string value, or the message of
+ * an error value; NULL (nullable) for another type or NULL @v.
+ * Thread: any. Transfer none: valid while @v (or a copy of it) is not
+ * cleared. */
 CQT_API const char *cqt_value_get_string(const cqt_value *v);
-/* Transfer none. @len (nullable) receives the size. */
+
+/* cqt_value_get_bytes:
+ * @len (nullable) receives the size, 0 when @v holds no bytes.
+ * Returns: the bytes of a bytes value (followed by a NUL not counted in
+ * @len); NULL (nullable) for another type or NULL @v. Thread: any.
+ * Transfer none: valid while @v (or a copy of it) is not cleared. */
 CQT_API const void *cqt_value_get_bytes(const cqt_value *v, size_t *len);
-/* Transfer none: the pointer stays owned by the value. */
+
+/* cqt_value_get_pointer:
+ * Returns: the pointer a pointer value wraps; NULL (nullable) for another
+ * type or NULL @v. Thread: any. Transfer none: the pointer stays owned by
+ * the value; its destroy runs when the last copy is cleared. */
 CQT_API void *cqt_value_get_pointer(const cqt_value *v);
-/* The code of an error value; CQT_OK for other kinds. */
+
+/* cqt_value_get_error_code:
+ * Returns: the code of an error value; CQT_OK for other types and NULL
+ * @v. Thread: any. */
 CQT_API int cqt_value_get_error_code(const cqt_value *v);
-/* A short type name ("int", "string") for messages. Static storage. */
+
+/* cqt_value_type_name:
+ * Returns: a short name for @type ("int", "string", ...) for messages;
+ * "unknown" for a value outside the enum. Thread: any. Transfer none:
+ * static storage, valid for the life of the process. */
 CQT_API const char *cqt_value_type_name(cqt_value_type type);
 
 /* cqt_value_copy:

@@ -115,8 +115,9 @@ typedef bool (*cqt_window_close_fn)(void *user_data, cqt_widget *window);
 CQT_WIDGETS_API int cqt_widgets_init(void);
 
 /* cqt_widget_kind_name:
- * Returns: "window", "box", ... "status bar"; "unknown" otherwise. Static
- * storage. Thread: any (touches no widget). */
+ * Returns: "window", "box", ... "status bar"; "unknown" otherwise.
+ * Transfer none: static storage, valid for the life of the process.
+ * Thread: any (touches no widget). */
 CQT_WIDGETS_API const char *cqt_widget_kind_name(int kind);
 
 /* ---- windows ------------------------------------------------------------- */
@@ -254,38 +255,87 @@ CQT_WIDGETS_API cqt_widget *cqt_group_box_new(cqt_widget *parent, const char *ti
  * Returns: transfer none (owned by the window); NULL on failure with
  * cqt_last_error() saying why. Thread: GUI. */
 
-/* cqt_label_new: a line of text. */
+/* cqt_label_new:
+ * A line of text, @text (nullable, copied).
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application).
+ * Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_label_new(cqt_widget *parent, const char *text);
 
-/* cqt_push_button_new: a button; connect cqt_widget_on_clicked(). */
+/* cqt_push_button_new:
+ * A button labelled @text (nullable, copied); connect
+ * cqt_widget_on_clicked().
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application).
+ * Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_push_button_new(cqt_widget *parent, const char *text);
 
-/* cqt_check_box_new: a labelled switch; connect cqt_widget_on_toggled(). */
+/* cqt_check_box_new:
+ * A switch labelled @text (nullable, copied), initially @checked; connect
+ * cqt_widget_on_toggled().
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application).
+ * Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_check_box_new(cqt_widget *parent, const char *text, bool checked);
 
 /* cqt_spin_box_new:
- * An integer input, @min <= @value <= @max (else NULL with CQT_EINVAL). */
+ * An integer input, @min <= @value <= @max.
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container,
+ * @value outside @min..@max), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application).
+ * Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_spin_box_new(cqt_widget *parent, int min, int max, int value);
 
 /* cqt_double_spin_box_new:
  * A decimal input showing @decimals (0..10) decimals; @min <= @value <=
- * @max, all finite (else NULL with CQT_EINVAL). */
+ * @max, all finite.
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container, a non-finite number, @value outside
+ * @min..@max, @decimals outside 0..10), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application). Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_double_spin_box_new(cqt_widget *parent, double min, double max,
                                                     double value, int decimals);
 
-/* cqt_slider_new: an integer slider, @min <= @value <= @max. */
+/* cqt_slider_new:
+ * An integer slider in @orientation, @min <= @value <= @max.
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container, an unknown @orientation, @value
+ * outside @min..@max), CQT_EWRONGTHREAD (not the main thread), CQT_ESTATE
+ * (no GUI application). Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_slider_new(cqt_widget *parent, cqt_orientation orientation,
                                            int min, int max, int value);
 
 /* cqt_progress_bar_new:
  * A bar from @min to @max (@min <= @max), at @min. Its text is a Qt format
  * set with cqt_widget_set_text(): "%p%" (the default), "%v", "%m", or
- * any text. */
+ * any text.
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container,
+ * @min > @max), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application).
+ * Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_progress_bar_new(cqt_widget *parent, int min, int max);
 
 /* cqt_log_view_new:
  * A read-only, monospaced text view for log lines, keeping the last
- * @max_lines lines (0: no limit; negative: NULL with CQT_EINVAL). */
+ * @max_lines lines (0: no limit).
+ * Returns: transfer none (owned by its window, freed with it; valid until
+ * the window is freed); NULL on failure: CQT_EINVAL (NULL or dead @parent,
+ * a parent that is not a container,
+ * a negative @max_lines), CQT_EWRONGTHREAD (not the main
+ * thread), CQT_ESTATE (no GUI application).
+ * Thread: GUI (the main thread). */
 CQT_WIDGETS_API cqt_widget *cqt_log_view_new(cqt_widget *parent, int max_lines);
 
 /* cqt_log_view_append:
@@ -320,14 +370,17 @@ CQT_WIDGETS_API int cqt_status_bar_show_message(cqt_widget *status_bar, const ch
  * CQT_EWRONGTHREAD and CQT_ESTATE as described at the top. Thread: GUI. */
 
 /* cqt_widget_get_kind:
- * Returns: the cqt_widget_kind of @w (> 0), or a negative status. */
+ * Returns: the cqt_widget_kind of @w (> 0); CQT_EINVAL (NULL or dead @w),
+ * CQT_EWRONGTHREAD or CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_kind(const cqt_widget *w);
 
 /* cqt_widget_set_text:
  * The text of a window (its title), label, push button, check box, group
- * box (its title), progress bar (its format) or status bar (a message
- * that stays), or the whole content of a log view. @text is nullable
- * (empty) and copied. */
+ * box (its title), progress bar (its format) or status bar (a message that
+ * stays), or the whole content of a log view. @text is nullable (empty)
+ * and copied.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_text(cqt_widget *w, const char *text);
 
 /* cqt_widget_get_text:
@@ -335,67 +388,124 @@ CQT_WIDGETS_API int cqt_widget_set_text(cqt_widget *w, const char *text);
  * NUL-terminates it, truncating to @size - 1 bytes, as snprintf does. The
  * widgets of cqt_widget_set_text(), plus spin boxes (their shown text).
  * Returns: the full text's length in bytes (so a result >= @size means
- * truncated), or a negative status. */
+ * truncated); CQT_EINVAL (NULL or dead @w, NULL @buf with @size > 0,
+ * another kind); CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main
+ * thread). */
 CQT_WIDGETS_API int cqt_widget_get_text(const cqt_widget *w, char *buf, size_t size);
 
-/* cqt_widget_set_value / cqt_widget_get_value:
- * The value of a spin box, double spin box, slider or progress bar.
+/* cqt_widget_set_value:
+ * Sets the value of a spin box, double spin box, slider or progress bar.
  * Integer widgets round to the nearest whole number; every widget clamps
- * to its range. A NaN or infinite @value is CQT_EINVAL. value_changed
- * fires when the value changes. */
+ * to its range. value_changed fires when the value changes.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, a NaN or infinite @value,
+ * another kind); CQT_EWRONGTHREAD;
+ * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_value(cqt_widget *w, double value);
+
+/* cqt_widget_get_value:
+ * As cqt_widget_set_value(), stores the value in @out.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, NULL @out, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_value(const cqt_widget *w, double *out);
 
-/* cqt_widget_set_range / cqt_widget_get_range:
- * The range of the widgets of cqt_widget_set_value(). @min <= @max, both
- * finite (integer widgets: within int; else CQT_ERANGE). The getter's
- * outputs are each nullable. */
+/* cqt_widget_set_range:
+ * Sets the range of the widgets of cqt_widget_set_value(): @min <= @max,
+ * both finite, and for the integer widgets within int.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, a non-finite bound,
+ * @min > @max, another kind); CQT_ERANGE (a bound outside int for a spin
+ * box, slider or progress bar); CQT_EWRONGTHREAD; CQT_ESTATE.
+ * Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_range(cqt_widget *w, double min, double max);
+
+/* cqt_widget_get_range:
+ * As cqt_widget_set_range(), stores the range in @min and @max (each
+ * nullable).
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_range(const cqt_widget *w, double *min, double *max);
 
-/* cqt_widget_set_checked / cqt_widget_get_checked:
- * The state of a check box; setting it fires toggled when it changes. */
+/* cqt_widget_set_checked:
+ * Sets the state of a check box; toggled fires when it changes.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, not a check box);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_checked(cqt_widget *w, bool checked);
+
+/* cqt_widget_get_checked:
+ * As cqt_widget_set_checked(), stores the state in @out.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, not a check box, NULL
+ * @out); CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_checked(const cqt_widget *w, bool *out);
 
-/* cqt_widget_set_enabled / cqt_widget_get_enabled:
+/* cqt_widget_set_enabled:
  * Whether any widget takes input (a disabled container disables what it
- * holds; the getter reports the widget's own setting). */
+ * holds).
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w); CQT_EWRONGTHREAD;
+ * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_enabled(cqt_widget *w, bool enabled);
+
+/* cqt_widget_get_enabled:
+ * As cqt_widget_set_enabled(), stores in @out the widget's own setting
+ * (true inside a disabled container that was not disabled itself).
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, NULL @out); CQT_EWRONGTHREAD;
+ * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_enabled(const cqt_widget *w, bool *out);
 
-/* cqt_widget_set_tooltip: the hover text of any widget (nullable: none). */
+/* cqt_widget_set_tooltip:
+ * The hover text of any widget; @text nullable (none) and copied.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w); CQT_EWRONGTHREAD;
+ * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_tooltip(cqt_widget *w, const char *text);
 
-/* cqt_widget_set_suffix: text after a spin box's number (" ms"); nullable. */
+/* cqt_widget_set_suffix:
+ * Text after a spin box's or double spin box's number (" ms"); @suffix
+ * nullable (none) and copied.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_suffix(cqt_widget *w, const char *suffix);
 
-/* cqt_widget_set_alignment: of a label's, spin box's or progress bar's text. */
+/* cqt_widget_set_alignment:
+ * Of a label's, spin box's, double spin box's or progress bar's text
+ * (vertically centred).
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, an unknown @align,
+ * another kind); CQT_EWRONGTHREAD;
+ * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_alignment(cqt_widget *w, cqt_align align);
 
-/* cqt_widget_set_minimum_width: at least @pixels (>= 0) wide; any widget. */
+/* cqt_widget_set_minimum_width:
+ * At least @pixels (0..100000) wide; any widget.
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, @pixels outside
+ * 0..100000); CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_minimum_width(cqt_widget *w, int pixels);
 
 /* cqt_widget_set_style_sheet:
  * A Qt style sheet for @w and what it holds ("color: #1a7f37;
- * font-weight: bold"); nullable: back to the default look. */
+ * font-weight: bold"); nullable: back to the default look. A sheet Qt
+ * cannot parse is not detected here (still CQT_OK).
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w); CQT_EWRONGTHREAD;
+ * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_set_style_sheet(cqt_widget *w, const char *css);
 
 /* cqt_widget_get_size:
- * Stores @w's current size in pixels (each output nullable). */
+ * Stores @w's current size in pixels (each output nullable).
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w); CQT_EWRONGTHREAD;
+ * CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_get_size(const cqt_widget *w, int *width, int *height);
 
 /* cqt_widget_click:
  * Clicks a push button or check box as the user would (a check box
  * toggles); clicked (and toggled) fire before this returns. Nothing
- * happens for a disabled one (CQT_OK). */
+ * happens for a disabled one (CQT_OK).
+ * Returns: CQT_OK; CQT_EINVAL (NULL or dead @w, another kind);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread); the
+ * callbacks run in it, nested in this call. */
 CQT_WIDGETS_API int cqt_widget_click(cqt_widget *w);
 
 /* cqt_widget_grab:
  * Renders @w (a window: its whole content, status bar included) and saves
  * it to @path, the format chosen by its extension (".png").
  * Returns: CQT_OK; CQT_EINVAL also for a NULL @path, an unknown extension
- * or a file that cannot be written (the message says which). */
+ * or a file that cannot be written (the message says which);
+ * CQT_EWRONGTHREAD; CQT_ESTATE. Thread: GUI (the main thread). */
 CQT_WIDGETS_API int cqt_widget_grab(cqt_widget *w, const char *path);
 
 /* ---- signals ------------------------------------------------------------- */
@@ -403,15 +513,31 @@ CQT_WIDGETS_API int cqt_widget_grab(cqt_widget *w, const char *path);
  * cqt_widget_disconnect(); 0 on failure (NULL @w or @fn, a kind without
  * that signal, wrong thread, no GUI app) with @destroy already run. */
 
-/* cqt_widget_on_clicked: push buttons and check boxes. */
+/* cqt_widget_on_clicked:
+ * Calls @fn when a push button or check box is clicked.
+ * Returns: the connection id; 0 on failure (NULL or dead @w, NULL @fn,
+ * another kind, CQT_EWRONGTHREAD, CQT_ESTATE), @destroy already run.
+ * Thread: GUI (the main thread); @fn runs in it, @destroy as said at the
+ * top of this file. */
 CQT_WIDGETS_API cqt_connection cqt_widget_on_clicked(cqt_widget *w, cqt_widget_fn fn,
                                                      void *user_data, cqt_destroy_fn destroy);
 
-/* cqt_widget_on_toggled: check boxes. */
+/* cqt_widget_on_toggled:
+ * Calls @fn with the new state when a check box toggles.
+ * Returns: the connection id; 0 on failure (NULL or dead @w, NULL @fn,
+ * not a check box, CQT_EWRONGTHREAD, CQT_ESTATE), @destroy already run.
+ * Thread: GUI (the main thread); @fn runs in it, @destroy as said at the
+ * top of this file. */
 CQT_WIDGETS_API cqt_connection cqt_widget_on_toggled(cqt_widget *w, cqt_widget_toggled_fn fn,
                                                      void *user_data, cqt_destroy_fn destroy);
 
-/* cqt_widget_on_value_changed: spin boxes, double spin boxes and sliders. */
+/* cqt_widget_on_value_changed:
+ * Calls @fn with the new value when a spin box, double spin box or slider
+ * changes.
+ * Returns: the connection id; 0 on failure (NULL or dead @w, NULL @fn,
+ * another kind, CQT_EWRONGTHREAD, CQT_ESTATE), @destroy already run.
+ * Thread: GUI (the main thread); @fn runs in it, @destroy as said at the
+ * top of this file. */
 CQT_WIDGETS_API cqt_connection cqt_widget_on_value_changed(cqt_widget *w, cqt_widget_value_fn fn,
                                                            void *user_data,
                                                            cqt_destroy_fn destroy);

@@ -213,7 +213,11 @@ CQT_API cqt_worker *cqt_worker_new(const char *name, cqt_worker_fn fn, void *use
 
 /* cqt_worker_new_generator:
  * As cqt_worker_new(), for a body that calls cqt_worker_yield(). Only
- * generator and custom workers can yield, pause and receive sends. */
+ * generator and custom workers can yield, pause and receive sends.
+ * @destroy: as cqt_worker_new(): at the free, or at once on failure.
+ * Returns: transfer full (one reference), release with cqt_worker_unref();
+ * NULL on failure: CQT_EINVAL for a NULL @fn, CQT_ESTATE with no app,
+ * CQT_ENOMEM. Thread: any. */
 CQT_API cqt_worker *cqt_worker_new_generator(const char *name, cqt_worker_fn fn,
                                              void *user_data, cqt_destroy_fn destroy);
 
@@ -221,8 +225,10 @@ CQT_API cqt_worker *cqt_worker_new_generator(const char *name, cqt_worker_fn fn,
  * Creates a custom worker of class @klass running klass->work(ctx, ...).
  * It behaves as a generator worker (it may yield, pause, take sends).
  * klass->finalize(ctx) runs once when the worker is freed, or at once if
- * this fails. Returns and Thread: as cqt_worker_new(); CQT_EINVAL for a
- * NULL @klass or NULL klass->work. */
+ * this fails (when @klass is not NULL).
+ * Returns: transfer full (one reference), release with cqt_worker_unref();
+ * NULL on failure: CQT_EINVAL for a NULL @klass or NULL klass->work,
+ * CQT_ESTATE with no app, CQT_ENOMEM. Thread: any. */
 CQT_API cqt_worker *cqt_worker_new_custom(const char *name, const cqt_worker_class *klass,
                                           void *ctx);
 
@@ -239,7 +245,10 @@ CQT_API cqt_worker *cqt_worker_run(const char *name, cqt_worker_fn fn, void *use
                                    const cqt_worker_handlers *handlers);
 
 /* cqt_worker_ref:
- * Adds a reference. Returns: @w (NULL for NULL). Thread: any. */
+ * Adds a reference to @w.
+ * Returns: @w (NULL for NULL, nothing else happens). Transfer full: the
+ * new reference is the caller's, release it with cqt_worker_unref().
+ * Thread: any. */
 CQT_API cqt_worker *cqt_worker_ref(cqt_worker *w);
 
 /* cqt_worker_unref:
@@ -261,8 +270,9 @@ CQT_API const char *cqt_worker_name(const cqt_worker *w);
 CQT_API cqt_worker_state cqt_worker_get_state(const cqt_worker *w);
 
 /* cqt_worker_state_name:
- * Returns: "created", "queued", ...; "unknown" outside the enum. Static
- * storage. Thread: any. */
+ * Returns: "created", "queued", ...; "unknown" outside the enum.
+ * Transfer none: static storage, valid for the life of the process.
+ * Thread: any. */
 CQT_API const char *cqt_worker_state_name(cqt_worker_state state);
 
 /* ---- settings: before cqt_worker_start(), else CQT_ESTATE --------------- */
@@ -386,15 +396,29 @@ CQT_API int cqt_worker_start(cqt_worker *w);
  * application that was shut down (it has finished). Thread: any. */
 CQT_API int cqt_worker_quit(cqt_worker *w);
 
-/* cqt_worker_pause / cqt_worker_resume / cqt_worker_toggle_pause:
+/* cqt_worker_pause:
  * Pause makes the generator block at its next cqt_worker_yield() (after
  * delivering that value), emitting `paused`; resume lets it continue,
  * emitting `resumed`. Pausing a paused worker, or resuming one that is not
  * paused, does nothing. Allowed before start (the first yield blocks).
  * Returns: CQT_OK; CQT_EINVAL for NULL; CQT_ESTATE for a function worker
- * (it has no yield points) or a finished one. Thread: any. */
+ * (it has no yield points), a finished one, or one whose application was
+ * shut down. Thread: any. */
 CQT_API int cqt_worker_pause(cqt_worker *w);
+
+/* cqt_worker_resume:
+ * As cqt_worker_pause(): lets a paused generator continue (emitting
+ * `resumed`), or withdraws a pause not yet reached; does nothing for a
+ * worker that is not paused.
+ * Returns: CQT_OK; CQT_EINVAL for NULL; CQT_ESTATE for a function worker,
+ * a finished one, or one whose application was shut down. Thread: any. */
 CQT_API int cqt_worker_resume(cqt_worker *w);
+
+/* cqt_worker_toggle_pause:
+ * cqt_worker_resume() when a pause is requested, else cqt_worker_pause();
+ * it flips the request under the worker's lock, so two toggles in a row
+ * cancel out.
+ * Returns and errors: as cqt_worker_resume(). Thread: any. */
 CQT_API int cqt_worker_toggle_pause(cqt_worker *w);
 
 /* cqt_worker_send:

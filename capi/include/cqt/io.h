@@ -85,15 +85,21 @@ CQT_API cqt_io_watch *cqt_io_watch_new(cqt_object *owner, int fd, unsigned event
  * (never call it from a thread that callback waits for). */
 CQT_API int cqt_io_watch_set_events(cqt_io_watch *w, unsigned events);
 
-/* cqt_io_watch_enable / cqt_io_watch_disable:
- * Start or stop watching (the events are kept). Repeated calls coalesce.
- * After disable returns no callback runs (from another thread it waits for
- * one already running, as set_events does) until enable. Enabling a watch
- * whose fd was closed gives CQT_EINVAL.
+/* cqt_io_watch_enable:
+ * Starts watching again (the events are kept). Repeated calls coalesce.
+ * Enabling a watch whose fd was closed gives CQT_EINVAL.
+ * Returns: CQT_OK; CQT_EINVAL for NULL, a freed watch or a closed fd;
+ * CQT_ENOLOOP when the owner's loop has stopped.
+ * Thread: any (marshalled to the owner's thread). */
+CQT_API int cqt_io_watch_enable(cqt_io_watch *w);
+
+/* cqt_io_watch_disable:
+ * Stops watching (the events are kept). Repeated calls coalesce. After it
+ * returns no callback runs until cqt_io_watch_enable(): from another
+ * thread it waits for a callback already running, as set_events does.
  * Returns: CQT_OK; CQT_EINVAL for NULL or a freed watch; CQT_ENOLOOP when
  * the owner's loop has stopped.
  * Thread: any (marshalled to the owner's thread). */
-CQT_API int cqt_io_watch_enable(cqt_io_watch *w);
 CQT_API int cqt_io_watch_disable(cqt_io_watch *w);
 
 /* cqt_io_watch_is_enabled:

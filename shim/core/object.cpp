@@ -131,12 +131,21 @@ bool in_owner_thread(const cqt_object *o)
     return cur && o->thread.load(std::memory_order_acquire) == cur;
 }
 
+// The object this thread is moving, while its QObject's moveToThread runs:
+// Qt sends QEvent::ThreadChange to the QObject and its children there (the
+// io watches queue their re-arming from that handler), with o->mu held by
+// the move. A post to that object from inside the move must not lock it
+// again; it lands in the old thread's mailbox, which the move then carries.
+thread_local cqt_object *tls_moving = nullptr;
+
 int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
 {
     cqt_thread *t;
     bool wake = false;
     {
-        std::lock_guard<std::mutex> olk(o->mu);
+        std::unique_lock<std::mutex> olk(o->mu, std::defer_lock);
+        if (tls_moving != o)
+            olk.lock();
         t = o->thread.load(std::memory_order_relaxed);
         d.target = o;
         std::lock_guard<std::mutex> tlk(t->mu);
@@ -443,6 +452,10 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
                 // Qt hands the QObject and its timers to the new thread
                 // through its own (uninstrumented) locks: tell TSan.
                 CQT_TSAN_RELEASE(x->qobj);
+                struct Moving {
+                    explicit Moving(cqt_object *m) { tls_moving = m; }
+                    ~Moving() { tls_moving = nullptr; }
+                } moving(o);
                 x->qobj->moveToThread(t->qthread);
             }
             MoveLocks locks(from, t);

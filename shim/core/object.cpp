@@ -136,7 +136,7 @@ bool in_owner_thread(const cqt_object *o)
 // io watches queue their re-arming from that handler), with o->mu held by
 // the move. A post to that object from inside the move must not lock it
 // again; it lands in the old thread's mailbox, which the move then carries.
-thread_local cqt_object *tls_moving = nullptr;
+thread_local cqt_object *tls_moving __attribute__((tls_model("initial-exec"))) = nullptr;
 
 int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
 {

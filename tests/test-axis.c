@@ -941,6 +941,54 @@ START_TEST(test_axis_free_from_position_changed_with_steps_queued)
 }
 END_TEST
 
+/* Freed from its stopped slot while the thread that called cqt_axis_stop()
+ * is still inside that call: the axis thread's motion timer may carry the
+ * stop out, emit `stopped` and the slot free the axis between the moment
+ * the command is published and the moment cqt_axis_stop() queues its kick.
+ * The free must wait for the call in flight. The window is a few
+ * instructions wide, so the test tries it many times on a fast-ticking
+ * axis; ASan reports the use after free the unfixed library did here (the
+ * fuzz input newops-axis_self_free-crash-stopped-slot hit it under load). */
+typedef struct free_on_stop {
+    cqt_axis *axis;
+    cqt_event *done;
+} free_on_stop;
+
+static void free_on_stopped(void *ud, const cqt_value *v)
+{
+    (void)v;
+    free_on_stop *f = ud;
+    cqt_axis_free(f->axis);
+    cqt_event_set(f->done);
+}
+
+START_TEST(test_axis_free_from_stopped_while_stop_is_in_flight)
+{
+    cqt_thread *t = cqt_thread_new("axes");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    cqt_object *in_axis = cqt_object_new(t);
+    for (int i = 0; i < 300; i++) {
+        cqt_axis_config c;
+        cqt_axis_config_init(&c);
+        c.name = "s";
+        c.speed = 1;
+        c.min_position = -1000;
+        c.max_position = 1000;
+        c.update_hz = 1000;
+        c.thread = t;
+        free_on_stop f = {cqt_axis_new(&c), cqt_event_new("freed")};
+        ck_assert_msg(f.axis != NULL, "cqt_axis_new: %s", cqt_last_error());
+        ck_assert(cqt_connect(cqt_axis_stopped(f.axis), in_axis, free_on_stopped, &f, NULL, CQT_DIRECT) != 0);
+        ck_assert_int_eq(cqt_axis_move_to(f.axis, 500), CQT_OK);
+        ck_assert_int_eq(cqt_axis_stop(f.axis), CQT_OK);
+        ck_assert_int_eq(cqt_event_wait(f.done, CQT_TEST_TIMEOUT_MS), CQT_OK);
+        cqt_event_free(f.done);
+    }
+    cqt_object_free(in_axis);
+    cqt_thread_free(t);
+}
+END_TEST
+
 /* Freed from a thread the axis thread is blocked on (a slot of the axis
  * makes a blocking call into main, which frees the axis): waiting for the
  * axis thread would deadlock, so the release is queued there instead. */
@@ -1118,6 +1166,7 @@ CQT_TEST_SUITE(axis_suite)
     tcase_add_test(tc, test_axis_free_releases_connections_once);
     tcase_add_test(tc, test_axis_free_from_its_own_slot);
     tcase_add_test(tc, test_axis_free_from_position_changed_with_steps_queued);
+    tcase_add_test(tc, test_axis_free_from_stopped_while_stop_is_in_flight);
     tcase_add_test(tc, test_axis_free_from_a_thread_the_axis_waits_on);
     tcase_add_test(tc, test_axis_when_destroy_in_its_event_set_may_call_the_axis);
     tcase_add_test(tc, test_axis_free_waits_for_thread_exit);

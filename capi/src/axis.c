@@ -105,6 +105,15 @@ struct cqt_axis {
     int depth;          /* nesting of axis_step (slots may re-enter) */
     bool freeing;       /* cqt_axis_free() from inside a step: steps stop */
     bool release_queued; /* ... and the one deferred release is posted */
+
+    /* Commands in flight: cqt_axis_move_to()/cqt_axis_stop() publish their
+     * command under mu, then queue the kick that carries it out. Between
+     * the two the running motion timer may already carry it out, emit, and
+     * a slot free the axis; the release waits here until every such call
+     * has stopped touching the axis. Lock order: mu, then calls_mu. */
+    pthread_mutex_t calls_mu;
+    pthread_cond_t calls_cv;
+    int calls; /* guarded by calls_mu */
 };
 
 static int64_t axis_now_ns(void)
@@ -284,9 +293,34 @@ static void emit_double(cqt_signal *s, double x)
 
 static void axis_finish_free(cqt_axis *a);
 
+/* Called with mu held, in the critical section that publishes a command. */
+static void axis_call_begin(cqt_axis *a)
+{
+    pthread_mutex_lock(&a->calls_mu);
+    a->calls++;
+    pthread_mutex_unlock(&a->calls_mu);
+}
+
+/* The command's caller is done with the axis. */
+static void axis_call_end(cqt_axis *a)
+{
+    pthread_mutex_lock(&a->calls_mu);
+    if (--a->calls == 0)
+        pthread_cond_broadcast(&a->calls_cv);
+    pthread_mutex_unlock(&a->calls_mu);
+}
+
 static void axis_release_in_thread(void *user_data)
 {
     cqt_axis *a = user_data;
+    /* A caller between publishing its command and queueing its kick never
+     * waits for this thread, so this wait is short. A call from this very
+     * thread cannot be in flight here: its step runs nested inside it, and
+     * a free from a step is deferred until the step unwound. */
+    pthread_mutex_lock(&a->calls_mu);
+    while (a->calls > 0)
+        pthread_cond_wait(&a->calls_cv, &a->calls_mu);
+    pthread_mutex_unlock(&a->calls_mu);
     cqt_object_free(a->obj);
     a->obj = NULL;
 }
@@ -488,6 +522,8 @@ static void axis_destroy_parts(cqt_axis *a)
     cqt_event_free(a->ev_reached);
     cqt_event_free(a->ev_settled);
     pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->calls_cv);
+    pthread_mutex_destroy(&a->calls_mu);
     free(a);
 }
 
@@ -538,6 +574,8 @@ cqt_axis *cqt_axis_new(const cqt_axis_config *config)
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&a->mu, &attr);
     pthread_mutexattr_destroy(&attr);
+    pthread_mutex_init(&a->calls_mu, NULL);
+    pthread_cond_init(&a->calls_cv, NULL);
 
     char buf[AXIS_NAME_MAX + 16];
     if (config->thread) {
@@ -698,6 +736,7 @@ int cqt_axis_move_to(cqt_axis *axis, double target)
     axis->arrival_ns = 0;
     cqt_event_clear(axis->ev_reached);
     cqt_event_clear(axis->ev_settled);
+    axis_call_begin(axis);
     axis_unlock(axis);
 
     int rc = axis_kick(axis, fn);
@@ -715,6 +754,7 @@ int cqt_axis_move_to(cqt_axis *axis, double target)
         }
         axis_unlock(axis);
     }
+    axis_call_end(axis);
     return rc;
 }
 
@@ -731,8 +771,11 @@ int cqt_axis_stop(cqt_axis *axis)
     axis->cmd_kind = CMD_STOP;
     axis->cmd_ns = axis_now_ns();
     axis->arrival_ns = 0;
+    axis_call_begin(axis);
     axis_unlock(axis);
-    return axis_kick(axis, "cqt_axis_stop");
+    int rc = axis_kick(axis, "cqt_axis_stop");
+    axis_call_end(axis);
+    return rc;
 }
 
 double cqt_axis_position(const cqt_axis *axis)

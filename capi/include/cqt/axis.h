@@ -124,7 +124,10 @@ CQT_API cqt_axis *cqt_axis_new(const cqt_axis_config *config);
  * destroy that its event set ran) the axis stops at once: that update
  * emits no further signal, updates and moves already queued do nothing,
  * a second call from those callbacks is ignored, and the release runs in
- * the axis thread once the callback chain has returned. */
+ * the axis thread once the callback chain has returned. Such a callback
+ * may free the axis while the cqt_axis_move_to() or cqt_axis_stop() that
+ * led to it is still returning in another thread: the release waits for
+ * that call to be done with the axis. */
 CQT_API void cqt_axis_free(cqt_axis *axis);
 
 /* cqt_axis_name:

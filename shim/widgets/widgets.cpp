@@ -73,17 +73,6 @@ bool g_hook_registered = false;
 int g_depth = 0; // callbacks running now
 std::atomic<uint64_t> g_next_id{1};
 
-int fail(int status, const char *fmt, ...) CQT_PRINTF(2, 3);
-int fail(int status, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return cqt_set_last_error(status, "%s", buf);
-}
-
 // ---- registrations --------------------------------------------------------
 
 class Reg : public QObject {
@@ -168,18 +157,21 @@ protected:
 int check_gui(const char *fn)
 {
     if (!cqt_app_is_running())
-        return fail(CQT_ESTATE, "%s: no application; call cqt_app_init(&argc, argv, CQT_APP_GUI) "
-                                "first", fn);
+        return cqt_set_last_error(CQT_ESTATE,
+                                  "%s: no application; call cqt_app_init(&argc, argv, CQT_APP_GUI) "
+                                  "first", fn);
     cqt_thread *self = cqt_thread_current();
     if (self != cqt_thread_main())
-        return fail(CQT_EWRONGTHREAD,
-                    "%s: called from thread '%s', but widgets belong to the GUI thread 'main' "
-                    "(pitfall P13); nothing was touched. Send the update to the main thread: "
-                    "cqt_invoke() on an object living there, or a queued signal",
-                    fn, cqt_thread_name(self));
+        return cqt_set_last_error(CQT_EWRONGTHREAD,
+                                  "%s: called from thread '%s', but widgets belong to the GUI "
+                                  "thread 'main' (pitfall P13); nothing was touched. Send the "
+                                  "update to the main thread: cqt_invoke() on an object living "
+                                  "there, or a queued signal",
+                                  fn, cqt_thread_name(self));
     if (!qobject_cast<QApplication *>(QCoreApplication::instance()))
-        return fail(CQT_ESTATE, "%s: the application is a core one; widgets need "
-                                "cqt_app_init(..., CQT_APP_GUI)", fn);
+        return cqt_set_last_error(CQT_ESTATE,
+                                  "%s: the application is a core one; widgets need "
+                                  "cqt_app_init(..., CQT_APP_GUI)", fn);
     return CQT_OK;
 }
 
@@ -190,17 +182,18 @@ int enter(const char *fn, const cqt_widget *h, const char *what = "widget")
     if (rc != CQT_OK)
         return rc;
     if (!h)
-        return fail(CQT_EINVAL, "%s: %s is NULL; pass a widget handle", fn, what);
+        return cqt_set_last_error(CQT_EINVAL, "%s: %s is NULL; pass a widget handle", fn, what);
     if (!g_live.count(const_cast<cqt_widget *>(h)))
-        return fail(CQT_EINVAL, "%s: %s %p is not a live widget (its window was freed, or it "
-                                "is not a cqt_widget)", fn, what, static_cast<const void *>(h));
+        return cqt_set_last_error(CQT_EINVAL,
+                                  "%s: %s %p is not a live widget (its window was freed, or it "
+                                  "is not a cqt_widget)", fn, what, static_cast<const void *>(h));
     return CQT_OK;
 }
 
 int wrong_kind(const char *fn, const cqt_widget *h, const char *kinds)
 {
-    return fail(CQT_EINVAL, "%s: the widget is a %s; this applies to %s", fn,
-                cqt_widget_kind_name(h->kind), kinds);
+    return cqt_set_last_error(CQT_EINVAL, "%s: the widget is a %s; this applies to %s", fn,
+                              cqt_widget_kind_name(h->kind), kinds);
 }
 
 QString qs(const char *s)
@@ -305,9 +298,10 @@ cqt_widget *create(const char *fn, cqt_widget *parent, cqt_widget_kind kind, Mak
         if (enter(fn, parent, "parent") != CQT_OK)
             return nullptr;
         if (!is_container(parent->kind)) {
-            fail(CQT_EINVAL, "%s: the parent is a %s, which holds no widgets; pass a window, "
-                             "box, grid, group box or status bar", fn,
-                 cqt_widget_kind_name(parent->kind));
+            cqt_set_last_error(CQT_EINVAL,
+                               "%s: the parent is a %s, which holds no widgets; pass a window, "
+                               "box, grid, group box or status bar", fn,
+                               cqt_widget_kind_name(parent->kind));
             return nullptr;
         }
         QWidget *w = make();
@@ -345,7 +339,8 @@ bool orientation_ok(const char *fn, int o)
 {
     if (o == CQT_HORIZONTAL || o == CQT_VERTICAL)
         return true;
-    fail(CQT_EINVAL, "%s: orientation %d is unknown; pass CQT_HORIZONTAL or CQT_VERTICAL", fn, o);
+    cqt_set_last_error(CQT_EINVAL,
+                       "%s: orientation %d is unknown; pass CQT_HORIZONTAL or CQT_VERTICAL", fn, o);
     return false;
 }
 
@@ -369,7 +364,7 @@ cqt_connection add_reg(const char *fn, cqt_widget *h, Reg::Kind kind, void (*f)(
         if (enter(fn, h) != CQT_OK)
             return 0;
         if (!f) {
-            fail(CQT_EINVAL, "%s: fn is NULL; pass the callback", fn);
+            cqt_set_last_error(CQT_EINVAL, "%s: fn is NULL; pass the callback", fn);
             return 0;
         }
         if (!connect_fn(static_cast<Reg *>(nullptr))) // kind check only
@@ -405,6 +400,32 @@ int enter_window(const char *fn, const cqt_widget *h)
     if (h->kind != CQT_WIDGET_WINDOW)
         return wrong_kind(fn, h, "windows");
     return CQT_OK;
+}
+
+// The skeleton of an int-returning entry point on a handle: exceptions
+// become a status, then the entry checks run and, if they pass, @body.
+template <class Body>
+int on_widget(const char *fn, const cqt_widget *h, const char *what, Body &&body) noexcept
+{
+    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
+        int rc = enter(fn, h, what);
+        return rc != CQT_OK ? rc : body();
+    });
+}
+
+template <class Body>
+int on_widget(const char *fn, const cqt_widget *h, Body &&body) noexcept
+{
+    return on_widget(fn, h, "widget", body);
+}
+
+template <class Body>
+int on_window(const char *fn, const cqt_widget *h, Body &&body) noexcept
+{
+    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
+        int rc = enter_window(fn, h);
+        return rc != CQT_OK ? rc : body();
+    });
 }
 
 int copy_out(const QString &s, char *buf, size_t size)
@@ -503,10 +524,7 @@ cqt_widget *cqt_window_new(const char *title)
 int cqt_window_free(cqt_widget *window)
 {
     static const char fn[] = "cqt_window_free";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter_window(fn, window);
-        if (rc != CQT_OK)
-            return rc;
+    return on_window(fn, window, [&]() -> int {
         cqt_widget *h = window;
         QWidget *w = h->w;
         if (g_depth > 0) {
@@ -527,10 +545,7 @@ int cqt_window_free(cqt_widget *window)
 int cqt_window_show(cqt_widget *window)
 {
     static const char fn[] = "cqt_window_show";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter_window(fn, window);
-        if (rc != CQT_OK)
-            return rc;
+    return on_window(fn, window, [&]() -> int {
         window->w->show();
         window->w->raise();
         window->w->activateWindow();
@@ -541,10 +556,7 @@ int cqt_window_show(cqt_widget *window)
 int cqt_window_close(cqt_widget *window)
 {
     static const char fn[] = "cqt_window_close";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter_window(fn, window);
-        if (rc != CQT_OK)
-            return rc;
+    return on_window(fn, window, [&]() -> int {
         window->w->close();
         return int(CQT_OK);
     });
@@ -553,12 +565,9 @@ int cqt_window_close(cqt_widget *window)
 int cqt_window_is_visible(const cqt_widget *window, bool *out)
 {
     static const char fn[] = "cqt_window_is_visible";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter_window(fn, window);
-        if (rc != CQT_OK)
-            return rc;
+    return on_window(fn, window, [&]() -> int {
         if (!out)
-            return fail(CQT_EINVAL, "%s: out is NULL", fn);
+            return cqt_set_last_error(CQT_EINVAL, "%s: out is NULL", fn);
         *out = window->w->isVisible();
         return int(CQT_OK);
     });
@@ -567,12 +576,11 @@ int cqt_window_is_visible(const cqt_widget *window, bool *out)
 int cqt_window_resize(cqt_widget *window, int width, int height)
 {
     static const char fn[] = "cqt_window_resize";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter_window(fn, window);
-        if (rc != CQT_OK)
-            return rc;
+    return on_window(fn, window, [&]() -> int {
         if (width < 1 || height < 1)
-            return fail(CQT_EINVAL, "%s: size %dx%d; pass at least 1x1 pixels", fn, width, height);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: size %dx%d; pass at least 1x1 pixels", fn, width,
+                                      height);
         window->w->resize(width, height);
         return int(CQT_OK);
     });
@@ -627,13 +635,15 @@ cqt_connection cqt_window_add_shortcut(cqt_widget *window, const char *keys, cqt
                                return false;
                            }
                            if (!keys) {
-                               fail(CQT_EINVAL, "%s: keys is NULL; pass e.g. \"Ctrl+P\"", fn);
+                               cqt_set_last_error(CQT_EINVAL,
+                                                  "%s: keys is NULL; pass e.g. \"Ctrl+P\"", fn);
                                return false;
                            }
                            seq = QKeySequence::fromString(qs(keys), QKeySequence::PortableText);
                            if (seq.isEmpty() || cqt::key_combined(seq, 0) == Qt::Key_unknown) {
-                               fail(CQT_EINVAL, "%s: Qt cannot read the keys \"%s\"; write them "
-                                                "like \"Ctrl+P\", \"Esc\" or \"F5\"", fn, keys);
+                               cqt_set_last_error(CQT_EINVAL,
+                                                  "%s: Qt cannot read the keys \"%s\"; write them "
+                                                  "like \"Ctrl+P\", \"Esc\" or \"F5\"", fn, keys);
                                return false;
                            }
                            return true;
@@ -654,20 +664,19 @@ cqt_connection cqt_window_add_shortcut(cqt_widget *window, const char *keys, cqt
 int cqt_window_send_keys(cqt_widget *window, const char *keys)
 {
     static const char fn[] = "cqt_window_send_keys";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter_window(fn, window);
-        if (rc != CQT_OK)
-            return rc;
+    return on_window(fn, window, [&]() -> int {
         if (!keys)
-            return fail(CQT_EINVAL, "%s: keys is NULL; pass e.g. \"Ctrl+P\"", fn);
+            return cqt_set_last_error(CQT_EINVAL, "%s: keys is NULL; pass e.g. \"Ctrl+P\"", fn);
         QKeySequence seq = QKeySequence::fromString(qs(keys), QKeySequence::PortableText);
         if (seq.count() != 1 || cqt::key_combined(seq, 0) == Qt::Key_unknown)
-            return fail(CQT_EINVAL, "%s: \"%s\" is not one key combination Qt can read; write "
-                                    "it like \"Ctrl+P\"", fn, keys);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: \"%s\" is not one key combination Qt can read; write "
+                                      "it like \"Ctrl+P\"", fn, keys);
         QWidget *win = window->w;
         if (!win->isVisible())
-            return fail(CQT_EINVAL, "%s: the window is not shown; call cqt_window_show first",
-                        fn);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: the window is not shown; call cqt_window_show first",
+                                      fn);
         QApplication::setActiveWindow(win);
         QWidget *target = win->focusWidget() ? win->focusWidget() : win;
         int combined = cqt::key_combined(seq, 0);
@@ -682,8 +691,9 @@ int cqt_window_send_keys(cqt_widget *window, const char *keys)
             QKeyEvent release(QEvent::KeyRelease, key, mods);
             QApplication::sendEvent(target, &release);
         }
-        return fail(CQT_ECANCELED, "%s: no shortcut of the window took \"%s\"; the focused "
-                                   "widget got the key press", fn, keys);
+        return cqt_set_last_error(CQT_ECANCELED,
+                                  "%s: no shortcut of the window took \"%s\"; the focused "
+                                  "widget got the key press", fn, keys);
     });
 }
 
@@ -701,14 +711,11 @@ cqt_widget *cqt_box_new(cqt_widget *parent, cqt_orientation orientation)
 int cqt_box_add_stretch(cqt_widget *box, int stretch)
 {
     static const char fn[] = "cqt_box_add_stretch";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, box, "box");
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, box, "box", [&]() -> int {
         if (!box->box)
             return wrong_kind(fn, box, "boxes, group boxes and windows");
         if (stretch < 0)
-            return fail(CQT_EINVAL, "%s: stretch %d is negative", fn, stretch);
+            return cqt_set_last_error(CQT_EINVAL, "%s: stretch %d is negative", fn, stretch);
         box->box->addStretch(stretch ? stretch : 1);
         return int(CQT_OK);
     });
@@ -720,7 +727,7 @@ cqt_widget *cqt_grid_new(cqt_widget *parent, int columns)
     if (check_gui(fn) != CQT_OK)
         return nullptr;
     if (columns < 1) {
-        fail(CQT_EINVAL, "%s: %d columns; a grid needs at least 1", fn, columns);
+        cqt_set_last_error(CQT_EINVAL, "%s: %d columns; a grid needs at least 1", fn, columns);
         return nullptr;
     }
     return container(fn, parent, CQT_WIDGET_GRID, new_plain, CQT_HORIZONTAL, columns);
@@ -729,15 +736,13 @@ cqt_widget *cqt_grid_new(cqt_widget *parent, int columns)
 int cqt_grid_set_column_stretch(cqt_widget *grid, int column, int stretch)
 {
     static const char fn[] = "cqt_grid_set_column_stretch";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, grid, "grid");
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, grid, "grid", [&]() -> int {
         if (grid->kind != CQT_WIDGET_GRID)
             return wrong_kind(fn, grid, "grids");
         if (column < 0 || column >= grid->columns || stretch < 0)
-            return fail(CQT_EINVAL, "%s: column %d (the grid has %d) or stretch %d out of "
-                                    "range", fn, column, grid->columns, stretch);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: column %d (the grid has %d) or stretch %d out of "
+                                      "range", fn, column, grid->columns, stretch);
         grid->grid->setColumnStretch(column, stretch);
         return int(CQT_OK);
     });
@@ -746,18 +751,17 @@ int cqt_grid_set_column_stretch(cqt_widget *grid, int column, int stretch)
 int cqt_grid_place(cqt_widget *child, int row, int column, int row_span, int column_span)
 {
     static const char fn[] = "cqt_grid_place";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, child, "child");
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, child, "child", [&]() -> int {
         cqt_widget *g = child->in_grid;
         if (!g || !g_live.count(g))
-            return fail(CQT_EINVAL, "%s: the %s is not in a grid; create it with a grid as its "
-                                    "parent", fn, cqt_widget_kind_name(child->kind));
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: the %s is not in a grid; create it with a grid as its "
+                                      "parent", fn, cqt_widget_kind_name(child->kind));
         if (row < 0 || column < 0 || row_span < 1 || column_span < 1 || row > 10000 ||
             column > 10000 || row_span > 10000 || column_span > 10000)
-            return fail(CQT_EINVAL, "%s: cell %d,%d span %dx%d; rows and columns are >= 0, "
-                                    "spans >= 1", fn, row, column, row_span, column_span);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: cell %d,%d span %dx%d; rows and columns are >= 0, "
+                                      "spans >= 1", fn, row, column, row_span, column_span);
         g->grid->removeWidget(child->w);
         g->grid->addWidget(child->w, row, column, row_span, column_span);
         return int(CQT_OK);
@@ -807,7 +811,8 @@ cqt_widget *cqt_spin_box_new(cqt_widget *parent, int min, int max, int value)
     static const char fn[] = "cqt_spin_box_new";
     return create(fn, parent, CQT_WIDGET_SPIN_BOX, [&]() -> QWidget * {
         if (!(min <= value && value <= max)) {
-            fail(CQT_EINVAL, "%s: value %d is not within %d..%d", fn, value, min, max);
+            cqt_set_last_error(CQT_EINVAL,
+                               "%s: value %d is not within %d..%d", fn, value, min, max);
             return nullptr;
         }
         auto *s = new QSpinBox;
@@ -825,8 +830,10 @@ cqt_widget *cqt_double_spin_box_new(cqt_widget *parent, double min, double max, 
     return create(fn, parent, CQT_WIDGET_DOUBLE_SPIN_BOX, [&]() -> QWidget * {
         if (!is_finite(min) || !is_finite(max) || !is_finite(value) || !(min <= value && value <= max) ||
             decimals < 0 || decimals > 10) {
-            fail(CQT_EINVAL, "%s: value %g within %g..%g with %d decimals; pass finite numbers, "
-                             "min <= value <= max, 0..10 decimals", fn, value, min, max, decimals);
+            cqt_set_last_error(CQT_EINVAL,
+                               "%s: value %g within %g..%g with %d decimals; pass finite numbers, "
+                               "min <= value <= max, 0..10 decimals",
+                               fn, value, min, max, decimals);
             return nullptr;
         }
         auto *s = new QDoubleSpinBox;
@@ -847,7 +854,8 @@ cqt_widget *cqt_slider_new(cqt_widget *parent, cqt_orientation orientation, int 
         if (!orientation_ok(fn, o))
             return nullptr;
         if (!(min <= value && value <= max)) {
-            fail(CQT_EINVAL, "%s: value %d is not within %d..%d", fn, value, min, max);
+            cqt_set_last_error(CQT_EINVAL,
+                               "%s: value %d is not within %d..%d", fn, value, min, max);
             return nullptr;
         }
         auto *s = new QSlider(o == CQT_VERTICAL ? Qt::Vertical : Qt::Horizontal);
@@ -862,7 +870,7 @@ cqt_widget *cqt_progress_bar_new(cqt_widget *parent, int min, int max)
     static const char fn[] = "cqt_progress_bar_new";
     return create(fn, parent, CQT_WIDGET_PROGRESS_BAR, [&]() -> QWidget * {
         if (min > max) {
-            fail(CQT_EINVAL, "%s: min %d is above max %d", fn, min, max);
+            cqt_set_last_error(CQT_EINVAL, "%s: min %d is above max %d", fn, min, max);
             return nullptr;
         }
         auto *p = new QProgressBar;
@@ -877,8 +885,9 @@ cqt_widget *cqt_log_view_new(cqt_widget *parent, int max_lines)
     static const char fn[] = "cqt_log_view_new";
     return create(fn, parent, CQT_WIDGET_LOG_VIEW, [&]() -> QWidget * {
         if (max_lines < 0) {
-            fail(CQT_EINVAL, "%s: max_lines %d is negative; pass 0 (no limit) or more", fn,
-                 max_lines);
+            cqt_set_last_error(CQT_EINVAL,
+                               "%s: max_lines %d is negative; pass 0 (no limit) or more", fn,
+                               max_lines);
             return nullptr;
         }
         auto *t = new QPlainTextEdit;
@@ -894,10 +903,7 @@ cqt_widget *cqt_log_view_new(cqt_widget *parent, int max_lines)
 int cqt_log_view_append(cqt_widget *log, const char *line)
 {
     static const char fn[] = "cqt_log_view_append";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, log, "log");
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, log, "log", [&]() -> int {
         if (log->kind != CQT_WIDGET_LOG_VIEW)
             return wrong_kind(fn, log, "log views");
         auto *t = static_cast<QPlainTextEdit *>(log->w);
@@ -913,10 +919,7 @@ int cqt_log_view_append(cqt_widget *log, const char *line)
 int cqt_log_view_clear(cqt_widget *log)
 {
     static const char fn[] = "cqt_log_view_clear";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, log, "log");
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, log, "log", [&]() -> int {
         if (log->kind != CQT_WIDGET_LOG_VIEW)
             return wrong_kind(fn, log, "log views");
         static_cast<QPlainTextEdit *>(log->w)->clear();
@@ -927,14 +930,11 @@ int cqt_log_view_clear(cqt_widget *log)
 int cqt_log_view_line_count(const cqt_widget *log, int *out)
 {
     static const char fn[] = "cqt_log_view_line_count";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, log, "log");
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, log, "log", [&]() -> int {
         if (log->kind != CQT_WIDGET_LOG_VIEW)
             return wrong_kind(fn, log, "log views");
         if (!out)
-            return fail(CQT_EINVAL, "%s: out is NULL", fn);
+            return cqt_set_last_error(CQT_EINVAL, "%s: out is NULL", fn);
         QTextDocument *d = static_cast<QPlainTextEdit *>(log->w)->document();
         *out = d->isEmpty() ? 0 : d->blockCount();
         return int(CQT_OK);
@@ -944,15 +944,13 @@ int cqt_log_view_line_count(const cqt_widget *log, int *out)
 int cqt_status_bar_show_message(cqt_widget *status_bar, const char *text, int timeout_ms)
 {
     static const char fn[] = "cqt_status_bar_show_message";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, status_bar, "status_bar");
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, status_bar, "status_bar", [&]() -> int {
         if (status_bar->kind != CQT_WIDGET_STATUS_BAR)
             return wrong_kind(fn, status_bar, "status bars");
         if (timeout_ms < 0)
-            return fail(CQT_EINVAL, "%s: timeout %d ms is negative; 0 keeps the message", fn,
-                        timeout_ms);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: timeout %d ms is negative; 0 keeps the message", fn,
+                                      timeout_ms);
         static_cast<QStatusBar *>(status_bar->w)->showMessage(qs(text), timeout_ms);
         return int(CQT_OK);
     });
@@ -972,10 +970,7 @@ int cqt_widget_get_kind(const cqt_widget *w)
 int cqt_widget_set_text(cqt_widget *w, const char *text)
 {
     static const char fn[] = "cqt_widget_set_text";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         QString s = qs(text);
         switch (w->kind) {
         case CQT_WIDGET_WINDOW: w->w->setWindowTitle(s); break;
@@ -997,12 +992,9 @@ int cqt_widget_set_text(cqt_widget *w, const char *text)
 int cqt_widget_get_text(const cqt_widget *w, char *buf, size_t size)
 {
     static const char fn[] = "cqt_widget_get_text";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (!buf && size > 0)
-            return fail(CQT_EINVAL, "%s: buf is NULL but size is %zu", fn, size);
+            return cqt_set_last_error(CQT_EINVAL, "%s: buf is NULL but size is %zu", fn, size);
         QString s;
         switch (w->kind) {
         case CQT_WIDGET_WINDOW: s = w->w->windowTitle(); break;
@@ -1026,12 +1018,9 @@ int cqt_widget_get_text(const cqt_widget *w, char *buf, size_t size)
 int cqt_widget_set_value(cqt_widget *w, double value)
 {
     static const char fn[] = "cqt_widget_set_value";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (!is_finite(value))
-            return fail(CQT_EINVAL, "%s: value %g is not a finite number", fn, value);
+            return cqt_set_last_error(CQT_EINVAL, "%s: value %g is not a finite number", fn, value);
         switch (w->kind) {
         case CQT_WIDGET_SPIN_BOX: static_cast<QSpinBox *>(w->w)->setValue(clamp_int(value)); break;
         case CQT_WIDGET_DOUBLE_SPIN_BOX: static_cast<QDoubleSpinBox *>(w->w)->setValue(value); break;
@@ -1051,12 +1040,9 @@ int cqt_widget_set_value(cqt_widget *w, double value)
 int cqt_widget_get_value(const cqt_widget *w, double *out)
 {
     static const char fn[] = "cqt_widget_get_value";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (!out)
-            return fail(CQT_EINVAL, "%s: out is NULL", fn);
+            return cqt_set_last_error(CQT_EINVAL, "%s: out is NULL", fn);
         switch (w->kind) {
         case CQT_WIDGET_SPIN_BOX: *out = static_cast<QSpinBox *>(w->w)->value(); break;
         case CQT_WIDGET_DOUBLE_SPIN_BOX: *out = static_cast<QDoubleSpinBox *>(w->w)->value(); break;
@@ -1072,18 +1058,18 @@ int cqt_widget_get_value(const cqt_widget *w, double *out)
 int cqt_widget_set_range(cqt_widget *w, double min, double max)
 {
     static const char fn[] = "cqt_widget_set_range";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (!is_finite(min) || !is_finite(max) || min > max)
-            return fail(CQT_EINVAL, "%s: range %g..%g; pass finite numbers with min <= max", fn,
-                        min, max);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: range %g..%g; pass finite numbers with min <= max", fn,
+                                      min, max);
         bool is_int = w->kind == CQT_WIDGET_SPIN_BOX || w->kind == CQT_WIDGET_SLIDER ||
                       w->kind == CQT_WIDGET_PROGRESS_BAR;
         if (is_int && (min < double(INT_MIN) || max > double(INT_MAX)))
-            return fail(CQT_ERANGE, "%s: range %g..%g does not fit an int (the %s counts in "
-                                    "whole numbers)", fn, min, max, cqt_widget_kind_name(w->kind));
+            return cqt_set_last_error(CQT_ERANGE,
+                                      "%s: range %g..%g does not fit an int (the %s counts in "
+                                      "whole numbers)",
+                                      fn, min, max, cqt_widget_kind_name(w->kind));
         switch (w->kind) {
         case CQT_WIDGET_SPIN_BOX:
             static_cast<QSpinBox *>(w->w)->setRange(clamp_int(min), clamp_int(max));
@@ -1105,10 +1091,7 @@ int cqt_widget_set_range(cqt_widget *w, double min, double max)
 int cqt_widget_get_range(const cqt_widget *w, double *min, double *max)
 {
     static const char fn[] = "cqt_widget_get_range";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         double lo, hi;
         switch (w->kind) {
         case CQT_WIDGET_SPIN_BOX: {
@@ -1145,10 +1128,7 @@ int cqt_widget_get_range(const cqt_widget *w, double *min, double *max)
 int cqt_widget_set_checked(cqt_widget *w, bool checked)
 {
     static const char fn[] = "cqt_widget_set_checked";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (w->kind != CQT_WIDGET_CHECK_BOX)
             return wrong_kind(fn, w, "check boxes");
         static_cast<QCheckBox *>(w->w)->setChecked(checked);
@@ -1159,14 +1139,11 @@ int cqt_widget_set_checked(cqt_widget *w, bool checked)
 int cqt_widget_get_checked(const cqt_widget *w, bool *out)
 {
     static const char fn[] = "cqt_widget_get_checked";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (w->kind != CQT_WIDGET_CHECK_BOX)
             return wrong_kind(fn, w, "check boxes");
         if (!out)
-            return fail(CQT_EINVAL, "%s: out is NULL", fn);
+            return cqt_set_last_error(CQT_EINVAL, "%s: out is NULL", fn);
         *out = static_cast<QCheckBox *>(w->w)->isChecked();
         return int(CQT_OK);
     });
@@ -1175,10 +1152,7 @@ int cqt_widget_get_checked(const cqt_widget *w, bool *out)
 int cqt_widget_set_enabled(cqt_widget *w, bool enabled)
 {
     static const char fn[] = "cqt_widget_set_enabled";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         w->w->setEnabled(enabled);
         return int(CQT_OK);
     });
@@ -1187,12 +1161,9 @@ int cqt_widget_set_enabled(cqt_widget *w, bool enabled)
 int cqt_widget_get_enabled(const cqt_widget *w, bool *out)
 {
     static const char fn[] = "cqt_widget_get_enabled";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (!out)
-            return fail(CQT_EINVAL, "%s: out is NULL", fn);
+            return cqt_set_last_error(CQT_EINVAL, "%s: out is NULL", fn);
         *out = !w->w->testAttribute(Qt::WA_ForceDisabled);
         return int(CQT_OK);
     });
@@ -1201,10 +1172,7 @@ int cqt_widget_get_enabled(const cqt_widget *w, bool *out)
 int cqt_widget_set_tooltip(cqt_widget *w, const char *text)
 {
     static const char fn[] = "cqt_widget_set_tooltip";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         w->w->setToolTip(qs(text));
         return int(CQT_OK);
     });
@@ -1213,10 +1181,7 @@ int cqt_widget_set_tooltip(cqt_widget *w, const char *text)
 int cqt_widget_set_suffix(cqt_widget *w, const char *suffix)
 {
     static const char fn[] = "cqt_widget_set_suffix";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (w->kind == CQT_WIDGET_SPIN_BOX)
             static_cast<QSpinBox *>(w->w)->setSuffix(qs(suffix));
         else if (w->kind == CQT_WIDGET_DOUBLE_SPIN_BOX)
@@ -1230,10 +1195,7 @@ int cqt_widget_set_suffix(cqt_widget *w, const char *suffix)
 int cqt_widget_set_alignment(cqt_widget *w, cqt_align align)
 {
     static const char fn[] = "cqt_widget_set_alignment";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         int a = enum_int(&align);
         Qt::Alignment qa;
         switch (a) {
@@ -1241,8 +1203,9 @@ int cqt_widget_set_alignment(cqt_widget *w, cqt_align align)
         case CQT_ALIGN_RIGHT: qa = Qt::AlignRight; break;
         case CQT_ALIGN_CENTER: qa = Qt::AlignHCenter; break;
         default:
-            return fail(CQT_EINVAL, "%s: alignment %d is unknown; pass CQT_ALIGN_LEFT, _RIGHT "
-                                    "or _CENTER", fn, a);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: alignment %d is unknown; pass CQT_ALIGN_LEFT, _RIGHT "
+                                      "or _CENTER", fn, a);
         }
         qa |= Qt::AlignVCenter;
         switch (w->kind) {
@@ -1260,12 +1223,9 @@ int cqt_widget_set_alignment(cqt_widget *w, cqt_align align)
 int cqt_widget_set_minimum_width(cqt_widget *w, int pixels)
 {
     static const char fn[] = "cqt_widget_set_minimum_width";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (pixels < 0 || pixels > 100000)
-            return fail(CQT_EINVAL, "%s: %d pixels; pass 0..100000", fn, pixels);
+            return cqt_set_last_error(CQT_EINVAL, "%s: %d pixels; pass 0..100000", fn, pixels);
         w->w->setMinimumWidth(pixels);
         return int(CQT_OK);
     });
@@ -1274,10 +1234,7 @@ int cqt_widget_set_minimum_width(cqt_widget *w, int pixels)
 int cqt_widget_set_style_sheet(cqt_widget *w, const char *css)
 {
     static const char fn[] = "cqt_widget_set_style_sheet";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         w->w->setStyleSheet(qs(css));
         return int(CQT_OK);
     });
@@ -1286,10 +1243,7 @@ int cqt_widget_set_style_sheet(cqt_widget *w, const char *css)
 int cqt_widget_get_size(const cqt_widget *w, int *width, int *height)
 {
     static const char fn[] = "cqt_widget_get_size";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         QSize s = w->w->size();
         if (width)
             *width = s.width();
@@ -1302,10 +1256,7 @@ int cqt_widget_get_size(const cqt_widget *w, int *width, int *height)
 int cqt_widget_click(cqt_widget *w)
 {
     static const char fn[] = "cqt_widget_click";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (w->kind != CQT_WIDGET_PUSH_BUTTON && w->kind != CQT_WIDGET_CHECK_BOX)
             return wrong_kind(fn, w, "push buttons and check boxes");
         static_cast<QAbstractButton *>(w->w)->click();
@@ -1316,27 +1267,27 @@ int cqt_widget_click(cqt_widget *w)
 int cqt_widget_grab(cqt_widget *w, const char *path)
 {
     static const char fn[] = "cqt_widget_grab";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         if (!path || !*path)
-            return fail(CQT_EINVAL, "%s: path is %s; pass a file name such as \"shot.png\"", fn,
-                        path ? "empty" : "NULL");
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: path is %s; pass a file name such as \"shot.png\"", fn,
+                                      path ? "empty" : "NULL");
         QString file = QString::fromUtf8(path);
         QByteArray suffix = QFileInfo(file).suffix().toLower().toLatin1();
         if (suffix.isEmpty() || !QImageWriter::supportedImageFormats().contains(suffix))
-            return fail(CQT_EINVAL, "%s: '%s' has no image extension Qt can write; end it in "
-                                    ".png", fn, path);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: '%s' has no image extension Qt can write; end it in "
+                                      ".png", fn, path);
         if (!w->w->isVisible() && w->w->layout())
             w->w->layout()->activate();
         QPixmap pm = w->w->grab();
         if (pm.isNull())
-            return fail(CQT_EINVAL, "%s: the %s has no size to render", fn,
-                        cqt_widget_kind_name(w->kind));
+            return cqt_set_last_error(CQT_EINVAL, "%s: the %s has no size to render", fn,
+                                      cqt_widget_kind_name(w->kind));
         if (!pm.save(file, suffix.constData()))
-            return fail(CQT_EINVAL, "%s: could not write '%s' (does its directory exist, and "
-                                    "may this process write there?)", fn, path);
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: could not write '%s' (does its directory exist, and "
+                                      "may this process write there?)", fn, path);
         return int(CQT_OK);
     });
 }
@@ -1433,15 +1384,13 @@ cqt_connection cqt_widget_on_value_changed(cqt_widget *w, cqt_widget_value_fn f,
 int cqt_widget_disconnect(cqt_widget *w, cqt_connection c)
 {
     static const char fn[] = "cqt_widget_disconnect";
-    return guard(fn, int(CQT_EINTERNAL), [&]() -> int {
-        int rc = enter(fn, w);
-        if (rc != CQT_OK)
-            return rc;
+    return on_widget(fn, w, [&]() -> int {
         Reg *r = c ? find_reg(w->w, c) : nullptr;
         if (!r)
-            return fail(CQT_EINVAL, "%s: %llu is not a live registration of this %s (0, a "
-                                    "second disconnect, or another widget's id)",
-                        fn, (unsigned long long)c, cqt_widget_kind_name(w->kind));
+            return cqt_set_last_error(CQT_EINVAL,
+                                      "%s: %llu is not a live registration of this %s (0, a "
+                                      "second disconnect, or another widget's id)",
+                                      fn, (unsigned long long)c, cqt_widget_kind_name(w->kind));
         end_reg(r);
         return int(CQT_OK);
     });

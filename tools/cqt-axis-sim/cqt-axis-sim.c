@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
@@ -100,6 +101,7 @@ static void print_link(const char *fmt, ...)
 
 static void on_link(void *user_data, cqt_io_watch *w, int fd, unsigned revents);
 static void close_link(const char *why);
+static void close_link_drained(void);
 
 static int pty_open(void)
 {
@@ -171,7 +173,7 @@ static void emit_reply(const pending_reply *p)
     if (p->garbage)
         send_garbage();
     if (p->close)
-        close_link("fault: closing the connection");
+        close_link_drained();
 }
 
 static void on_slow_reply(void *user_data)
@@ -310,6 +312,42 @@ static void close_link(const char *why)
     }
     if (!S.tcp)
         pty_open(); /* a new line to plug into: its path goes to stdout */
+}
+
+typedef struct {
+    unsigned gen;
+    int tries;
+} drain_wait;
+
+/* A pty's hang-up throws away what the host has not read yet, so the
+ * CLOSE fault waits (at most 1 s) until the host read the reply: the
+ * bytes still queued show on the slave side (TIOCINQ), once the kernel
+ * has moved them there from the master's side (not at once: hence the
+ * first check 50 ms later). TCP delivers what was written before the
+ * close. */
+static void on_drain_check(void *user_data)
+{
+    drain_wait *d = user_data;
+    if (d->gen != S.link_gen)
+        return; /* that link is gone already */
+    int queued = 0;
+    if (!S.tcp && S.pty_slave_fd >= 0 && ioctl(S.pty_slave_fd, TIOCINQ, &queued) == 0 &&
+        (queued > 0 || d->tries == 0) && d->tries < 100) {
+        drain_wait *again = malloc(sizeof *again);
+        if (again) {
+            *again = *d;
+            int ms = again->tries++ == 0 ? 50 : 10;
+            if (cqt_single_shot_full(ms, S.obj, on_drain_check, again, free) == CQT_OK)
+                return;
+        }
+    }
+    close_link("fault: closing the connection");
+}
+
+static void close_link_drained(void)
+{
+    drain_wait d = {S.link_gen, 0};
+    on_drain_check(&d);
 }
 
 static void on_accept(void *user_data, cqt_io_watch *w, int fd, unsigned revents)

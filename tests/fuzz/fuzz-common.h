@@ -23,6 +23,9 @@ int fuzz_api_sequence_fini(void);
 int fuzz_api_sequence_set_kinds(const char *spec, bool verbose);
 int fuzz_stage_cli_init(void);
 int fuzz_stage_cli_run(const uint8_t *data, size_t size);
+/* axis_reply: the controller protocol's line parser and reader. */
+int fuzz_axis_reply_init(void);
+int fuzz_axis_reply_run(const uint8_t *data, size_t size);
 
 /* Drops the warnings cqt is expected to log for bad input (they would
  * flood the fuzzer's output); fatal messages still reach stderr. */

@@ -1,5 +1,5 @@
 /* libfuzzer-main.c — the libFuzzer entry points of one target, chosen at
- * compile time with -DFUZZ_TARGET=api_sequence or stage_cli. */
+ * compile time with -DFUZZ_TARGET=api_sequence, stage_cli or axis_reply. */
 #include "fuzz-common.h"
 
 #include <stdlib.h>

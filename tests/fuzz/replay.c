@@ -1,7 +1,7 @@
 /* replay.c — runs every file given (or every file in the directories
- * given) through both fuzz targets' code, without libFuzzer: the seed
+ * given) through a fuzz target's code, without libFuzzer: the seed
  * corpus and the regression inputs (crashes the fuzzers found) become a
- * normal test in every build. Usage: fuzz-replay api_sequence|stage_cli PATH... */
+ * normal test in every build. Usage: fuzz-replay api_sequence|stage_cli|axis_reply PATH... */
 #include "fuzz-common.h"
 
 #include <dirent.h>
@@ -85,7 +85,7 @@ static void replay(const char *path)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s api_sequence|stage_cli PATH...\n", argv[0]);
+        fprintf(stderr, "usage: %s api_sequence|stage_cli|axis_reply PATH...\n", argv[0]);
         return 2;
     }
     int (*init)(void);
@@ -98,6 +98,9 @@ int main(int argc, char **argv)
     } else if (!strcmp(argv[1], "stage_cli")) {
         init = fuzz_stage_cli_init;
         run = fuzz_stage_cli_run;
+    } else if (!strcmp(argv[1], "axis_reply")) {
+        init = fuzz_axis_reply_init;
+        run = fuzz_axis_reply_run;
     } else {
         fprintf(stderr, "fuzz-replay: unknown target %s\n", argv[1]);
         return 2;

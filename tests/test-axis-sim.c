@@ -353,6 +353,30 @@ START_TEST(test_axis_sim_move_reports_done)
 }
 END_TEST
 
+/* With --accel the axis ramps up and down and still ends exactly at the
+ * target, with positions that only grow on the way; a retarget back ends
+ * at the new target with one !DONE. */
+START_TEST(test_axis_sim_accel_move)
+{
+    const char *args[] = {"--speed", "20", "--accel", "200", "--report-ms", "10", NULL};
+    start_sim(_i == 1, args);
+    expect("MOVE z 3\n", "OK z\n");
+    axp_reply r;
+    char raw[512];
+    double last = 0;
+    for (next_reply(&r, raw, sizeof raw); r.kind == AXP_EV_POS; next_reply(&r, raw, sizeof raw)) {
+        ck_assert(r.position > last && r.position < 3);
+        last = r.position;
+    }
+    ck_assert_int_eq(r.kind, AXP_EV_DONE);
+    ck_assert(r.position == 3.0);
+    expect("MOVE z -1\n", "OK z\n");
+    next_non_pos(&r);
+    ck_assert_int_eq(r.kind, AXP_EV_DONE);
+    ck_assert(r.position == -1.0);
+}
+END_TEST
+
 /* STOP answers OK, then !STOPPED where the axis stopped, and no !DONE. */
 START_TEST(test_axis_sim_stop)
 {
@@ -603,6 +627,7 @@ CQT_TEST_SUITE(axis_sim_suite)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_axis_sim_hello, 0, 2);
     tcase_add_loop_test(tc, test_axis_sim_move_reports_done, 0, 2);
+    tcase_add_loop_test(tc, test_axis_sim_accel_move, 0, 2);
     tcase_add_loop_test(tc, test_axis_sim_stop, 0, 2);
     tcase_add_loop_test(tc, test_axis_sim_bad_commands, 0, 2);
     tcase_add_loop_test(tc, test_axis_sim_fault_stall, 0, 2);

@@ -134,21 +134,30 @@ static bool name_ok(field f, bool star_ok, char *dst)
     return true;
 }
 
-/* -?[0-9]+(\.[0-9]+)?, at most MAX_NUMBER_CHARS, |x| <= AXP_MAX_POSITION. */
+/* -?[0-9]+(\.[0-9]+)?, at most MAX_NUMBER_CHARS, |x| <= AXP_MAX_POSITION.
+ * Read by hand, not with strtod: QCoreApplication sets the locale from the
+ * environment, and a decimal comma must not change the protocol. */
 static bool position_ok(field f, double *out)
 {
     if (f.n == 0 || f.n > MAX_NUMBER_CHARS)
         return false;
-    size_t i = f.p[0] == '-' ? 1 : 0;
+    bool neg = f.p[0] == '-';
+    size_t i = neg ? 1 : 0;
     size_t digits = 0, frac = 0;
+    long long ip = 0, fv = 0, scale = 1;
     bool dot = false;
     for (; i < f.n; i++) {
         char c = f.p[i];
         if (c >= '0' && c <= '9') {
-            if (dot)
-                frac++;
-            else
+            if (!dot) {
                 digits++;
+                ip = ip * 10 + (c - '0');
+                if (ip > (long long)AXP_MAX_POSITION)
+                    return false; /* no fraction brings it back in range */
+            } else if (frac++ < 18) {
+                fv = fv * 10 + (c - '0'); /* digits past the 18th cannot matter */
+                scale *= 10;
+            }
         } else if (c == '.' && !dot) {
             dot = true;
         } else {
@@ -157,13 +166,10 @@ static bool position_ok(field f, double *out)
     }
     if (digits == 0 || (dot && frac == 0))
         return false;
-    char tmp[MAX_NUMBER_CHARS + 1];
-    memcpy(tmp, f.p, f.n);
-    tmp[f.n] = '\0';
-    double v = strtod(tmp, NULL);
-    if (!isfinite(v) || fabs(v) > AXP_MAX_POSITION)
+    double v = (double)ip + (double)fv / (double)scale;
+    if (v > AXP_MAX_POSITION)
         return false;
-    *out = v;
+    *out = neg ? -v : v;
     return true;
 }
 
@@ -355,6 +361,18 @@ static bool position_valid(double p)
     return isfinite(p) && fabs(p) <= AXP_MAX_POSITION;
 }
 
+/* A valid position with three decimals, without printf's locale-dependent
+ * %f. @dst holds at least 24 bytes. */
+static const char *pos_str(char *dst, size_t size, double p)
+{
+    long long m = llround(p * 1000.0);
+    const char *sign = m < 0 ? "-" : "";
+    if (m < 0)
+        m = -m;
+    snprintf(dst, size, "%s%lld.%03lld", sign, m / 1000, m % 1000);
+    return dst;
+}
+
 /* Finishes a snprintf: -1 and "" when it failed or did not fit. */
 static int finish(char *buf, size_t size, int n)
 {
@@ -382,7 +400,8 @@ int axp_format_move(char *buf, size_t size, const char *axis, double position)
 {
     if (!buf || !name_valid(axis, false) || !position_valid(position))
         return fail(buf, size);
-    return finish(buf, size, snprintf(buf, size, "MOVE %s %.3f\n", axis, position));
+    char p[24];
+    return finish(buf, size, snprintf(buf, size, "MOVE %s %s\n", axis, pos_str(p, sizeof p, position)));
 }
 
 static int format_axis_cmd(char *buf, size_t size, const char *verb, const char *axis,
@@ -459,8 +478,10 @@ int axp_format_reply(char *buf, size_t size, const axp_reply *r)
         if (!name_valid(r->axis, false) || r->state < AXP_IDLE || r->state > AXP_STALLED ||
             !position_valid(r->position) || !position_valid(r->target))
             return fail(buf, size);
-        return finish(buf, size, snprintf(buf, size, "STATUS %s %s %.3f %.3f\n", r->axis,
-                                          states[r->state], r->position, r->target));
+        char p[24], t[24];
+        return finish(buf, size, snprintf(buf, size, "STATUS %s %s %s %s\n", r->axis,
+                                          states[r->state], pos_str(p, sizeof p, r->position),
+                                          pos_str(t, sizeof t, r->target)));
     }
     case AXP_ERR:
     case AXP_EV_ERR:
@@ -476,8 +497,9 @@ int axp_format_reply(char *buf, size_t size, const axp_reply *r)
         const char *word = r->kind == AXP_EV_DONE ? "DONE" : r->kind == AXP_EV_STOPPED ? "STOPPED" : "POS";
         if (!name_valid(r->axis, false) || !position_valid(r->position))
             return fail(buf, size);
-        return finish(buf, size,
-                      snprintf(buf, size, "%s%s %s %.3f\n", bang, word, r->axis, r->position));
+        char p[24];
+        return finish(buf, size, snprintf(buf, size, "%s%s %s %s\n", bang, word, r->axis,
+                                          pos_str(p, sizeof p, r->position)));
     }
     }
     return fail(buf, size);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -870,6 +871,9 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\n", cqt_last_error());
         return 3;
     }
+    /* QCoreApplication took the locale from the environment; the log's
+     * and the error messages' numbers stay with a decimal point. */
+    setlocale(LC_NUMERIC, "C");
     S.obj = cqt_object_new(NULL);
     S.last_tick = now_s();
     int rc = 0;

@@ -126,18 +126,31 @@ static void check_command(const char *line, size_t len)
     }
 }
 
+/* The reader is checked against a reference: the input cut at each '\n'.
+ * Each piece must come out as exactly that line, or as one too-long
+ * report when it is over AXP_MAX_LINE bytes. */
 typedef struct {
     size_t lines, too_long;
+    const char *in;
+    size_t size, next; /* where the next expected line starts */
 } reader_log;
 
 static void on_line(void *user_data, const char *line, size_t len, axp_error e)
 {
     reader_log *l = user_data;
+    const char *nl = memchr(l->in + l->next, '\n', l->size - l->next);
+    CHECK(nl != NULL, "the reader reported a line the input does not end");
+    size_t want = (size_t)(nl - (l->in + l->next)) + 1;
+    size_t start = l->next;
+    l->next += want;
     if (e == AXP_E_TOO_LONG) {
         CHECK(line == NULL && len == 0, "too-long line with bytes");
+        CHECK(want > AXP_MAX_LINE, "a line of %zu bytes reported too long", want);
         l->too_long++;
         return;
     }
+    CHECK(want <= AXP_MAX_LINE, "a line of %zu bytes handed out, not reported too long", want);
+    CHECK(len == want && !memcmp(line, l->in + start, len), "the reader changed a line");
     CHECK(e == AXP_E_NONE && line && len >= 1 && len <= AXP_MAX_LINE && line[len - 1] == '\n' &&
               !memchr(line, '\n', len - 1),
           "reader handed out a bad line of %zu bytes", len);
@@ -158,7 +171,7 @@ int fuzz_axis_reply_run(const uint8_t *data, size_t size)
 
     axp_reader rd;
     axp_reader_init(&rd);
-    reader_log l = {0, 0};
+    reader_log l = {0, 0, s, size, 0};
     size_t chunk = size ? (size_t)data[0] % 37 + 1 : 1;
     for (size_t off = 0; off < size; off += chunk) {
         size_t n = size - off < chunk ? size - off : chunk;

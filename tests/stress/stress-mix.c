@@ -1573,6 +1573,7 @@ static struct io_state {
     pthread_mutex_t mu; /* guards the list and wakes destroy waiters */
     pthread_cond_t cv;
     iorec *all;
+    int64_t tails; /* callbacks that moved their owner, finishing after its free there */
     int64_t created, destroys, watch_frees, held_frees, own_frees, foreign_frees, moves, cb_moves,
         move_failures, writer_stalls, calls;
 } IO;
@@ -1693,9 +1694,12 @@ static void io_cb(void *user_data, cqt_io_watch *w, int fd, unsigned revents)
      * one starting later. An owner free in the owner's (new) thread does
      * not wait for the rest of a callback that moved the owner away: that
      * one finishes in the old thread (cqt_object_move_to_thread). */
-    if (ldi(&r->freed) && !ldi(&r->started_late) &&
-        !(moved && ldi(&r->how) == IO_FREE_OWNER_OWN_THREAD))
-        addi(&r->late, 1);
+    if (ldi(&r->freed) && !ldi(&r->started_late)) {
+        if (moved && ldi(&r->how) == IO_FREE_OWNER_OWN_THREAD)
+            add(&IO.tails, 1);
+        else
+            addi(&r->late, 1);
+    }
 }
 
 static void io_attach(iopair *p, uint32_t x)
@@ -2026,11 +2030,11 @@ void stress_io(stress_figures *f)
              "%d socketpairs over %d threads, %lld records, %lld watches (%lld freed by "
              "cqt_io_watch_free, %lld of them inside a callback, %lld with their owner in its thread, %lld with their owner from "
              "another), %lld owner moves (%lld from callbacks), %lld calls after a foreign owner "
-             "free%s%s",
+             "free, %lld callbacks finishing in the old thread after an owner free in the new%s%s",
              IO.n, NIO_THREADS, (long long)(sent / 8), (long long)n, (long long)IO.watch_frees,
              (long long)IO.held_frees, (long long)IO.own_frees, (long long)IO.foreign_frees,
              (long long)(ld(&IO.moves) + ld(&IO.cb_moves)), (long long)ld(&IO.cb_moves),
-             (long long)late_owner, note[0] ? "; " : "", note);
+             (long long)late_owner, (long long)ld(&IO.tails), note[0] ? "; " : "", note);
     pthread_mutex_destroy(&IO.mu);
     pthread_cond_destroy(&IO.cv);
     free(IO.pairs);

@@ -35,7 +35,7 @@ typedef struct stress_figures {
     int64_t violations; /* always 0 when the scenario passed */
     int peak_threads;
     long peak_rss_kb;
-    char detail[512];
+    char detail[768];
 } stress_figures;
 
 /* Workload multiplier and a word naming why ("plain", "asan", "tsan",

@@ -275,7 +275,25 @@ int bench_main(int argc, char **argv, const bench_scenario *s)
     for (size_t m = 0; m < s->n_metrics; m++) {
         const bench_metric *bm = &s->metrics[m];
         double refmed = NAN;
-        if (bm->ref) {
+        const char *refname = bm->ref;
+        char best_name[160];
+        if (bm->ref && strcmp(bm->ref, BENCH_REF_BEST_PEER) == 0) {
+            for (size_t i = 0; i < s->n_variants; i++) {
+                const char *name = s->variants[i].name;
+                if (!res[i].ran || strncmp(name, "cqt", 3) == 0 || strncmp(name, "floor", 5) == 0)
+                    continue;
+                for (int k = 0; k < res[i].nkeys; k++) {
+                    if (strcmp(res[i].s[k].key, bm->key) != 0 || !res[i].s[k].n)
+                        continue;
+                    double med = median(res[i].s[k].v, res[i].s[k].n);
+                    if (isnan(refmed) || (bm->higher_better ? med > refmed : med < refmed)) {
+                        refmed = med;
+                        snprintf(best_name, sizeof best_name, "best peer (%s)", name);
+                        refname = best_name;
+                    }
+                }
+            }
+        } else if (bm->ref) {
             for (size_t i = 0; i < s->n_variants; i++) {
                 series *se = NULL;
                 if (strcmp(s->variants[i].name, bm->ref) == 0 && res[i].ran)
@@ -303,7 +321,7 @@ int bench_main(int argc, char **argv, const bench_scenario *s)
                 printf("\n**%s** (%s, %s is better)\n\n", bm->title, bm->unit,
                        bm->higher_better ? "higher" : "lower");
                 printf("| variant | median | %s | ratio to %s | runs | peak RSS MiB |\n",
-                       bm->higher_better ? "max" : "min", bm->ref ? bm->ref : "-");
+                       bm->higher_better ? "max" : "min", refname ? refname : "-");
                 printf("|---|---:|---:|---:|---:|---:|\n");
                 any = true;
             }

@@ -36,6 +36,11 @@ typedef struct bench_variant {
     long arg2;
 } bench_variant;
 
+/* As a metric's ref: the ratio is to the best peer of that table, the
+ * lowest (or highest, when higher_better) median among the variants whose
+ * names start neither with "cqt" nor with "floor". */
+#define BENCH_REF_BEST_PEER "best peer"
+
 typedef struct bench_metric {
     const char *key;   /* as passed to bench_report */
     const char *title; /* table heading */

@@ -170,3 +170,51 @@ double floor_ring_throughput(long n, int producers)
     free(r);
     return bad ? -1 : (double)(t1 - t0);
 }
+
+/* ---- fd readiness: one thread in epoll_wait ------------------------------ */
+
+#include <sys/epoll.h>
+
+typedef struct {
+    int ep, stop_fd;
+    void (*ready)(int fd);
+} epoll_peer;
+
+static void *epoll_thread(void *p)
+{
+    epoll_peer *e = p;
+    struct epoll_event ev[64];
+    for (;;) {
+        int n = epoll_wait(e->ep, ev, 64, -1);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.fd == e->stop_fd)
+                return NULL;
+            e->ready(ev[i].data.fd);
+        }
+    }
+}
+
+int floor_epoll_io(const int *fds, int nfds, void (*ready)(int fd), int (*drive)(void))
+{
+    epoll_peer e = {epoll_create1(EPOLL_CLOEXEC), eventfd(0, EFD_CLOEXEC), ready};
+    if (e.ep < 0 || e.stop_fd < 0)
+        return -1;
+    struct epoll_event ev = {.events = EPOLLIN};
+    for (int i = 0; i < nfds; i++) {
+        ev.data.fd = fds[i];
+        if (epoll_ctl(e.ep, EPOLL_CTL_ADD, fds[i], &ev) != 0)
+            return -1;
+    }
+    ev.data.fd = e.stop_fd;
+    epoll_ctl(e.ep, EPOLL_CTL_ADD, e.stop_fd, &ev);
+    pthread_t th;
+    pthread_create(&th, NULL, epoll_thread, &e);
+    int rc = drive();
+    uint64_t one = 1;
+    if (write(e.stop_fd, &one, sizeof one) != sizeof one)
+        rc = -1;
+    pthread_join(th, NULL);
+    close(e.stop_fd);
+    close(e.ep);
+    return rc;
+}

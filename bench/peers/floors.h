@@ -13,5 +13,9 @@ double floor_eventfd_roundtrip(long n);
  * drains everything present per wake-up (condvar on empty). Total ns,
  * < 0 when a value arrived out of order. */
 double floor_ring_throughput(long n, int producers);
+/* fd readiness: a thread in epoll_wait on @fds (level-triggered) calls
+ * ready(fd) for each readable one while drive() runs in the calling
+ * thread; returns drive()'s result, -1 when the setup failed. */
+int floor_epoll_io(const int *fds, int nfds, void (*ready)(int fd), int (*drive)(void));
 
 #endif

@@ -6,6 +6,7 @@
 #include <QtCore/QCoreApplication>
 #include <QtCore/QRunnable>
 #include <QtCore/QSemaphore>
+#include <QtCore/QSocketNotifier>
 #include <QtCore/QThreadPool>
 #include <QtCore/QTimer>
 
@@ -311,6 +312,30 @@ double qtp_scaling(int nthreads, long receivers, long n, double *bytes_per_recei
     if (bad)
         return -1;
     return double(t1 - t0);
+}
+
+int qtp_io(const int *fds, int nfds, void (*ready)(int fd), int (*drive)(void))
+{
+    // The notifiers are made in the thread that watches (the documented
+    // way: a QSocketNotifier must be created and used in its thread).
+    QThread th;
+    th.start();
+    QObject ctx;
+    ctx.moveToThread(&th);
+    QObject *holder = nullptr;
+    QMetaObject::invokeMethod(&ctx, [&] {
+        holder = new QObject;
+        for (int i = 0; i < nfds; i++) {
+            auto *n = new QSocketNotifier(fds[i], QSocketNotifier::Read, holder);
+            int fd = fds[i];
+            QObject::connect(n, &QSocketNotifier::activated, holder, [ready, fd] { ready(fd); });
+        }
+    }, Qt::BlockingQueuedConnection);
+    int rc = drive();
+    QMetaObject::invokeMethod(&ctx, [&] { delete holder; }, Qt::BlockingQueuedConnection);
+    th.quit();
+    th.wait();
+    return rc;
 }
 
 } // extern "C"

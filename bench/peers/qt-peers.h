@@ -70,6 +70,10 @@ double qtp_pool(long n);
 double qtp_yields(long n);
 /* RSS per object / timer / thread, reported with bench_report. */
 int qtp_memory(long objects, long threads);
+/* fd readiness: QSocketNotifiers (Read) on @fds, created in a QThread
+ * running exec(), call ready(fd) there while drive() runs in the calling
+ * thread. Returns drive()'s result. */
+int qtp_io(const int *fds, int nfds, void (*ready)(int fd), int (*drive)(void));
 /* n invokes spread over @receivers objects in @threads loops; total ns. */
 double qtp_scaling(int threads, long receivers, long n, double *bytes_per_receiver);
 

@@ -7,16 +7,22 @@
 #include "stress-mix.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cqt/axis.h>
+#include <cqt/io.h>
 #include <cqt/stage.h>
 #include <cqt/worker.h>
 
@@ -1510,4 +1516,526 @@ void stress_shutdown(stress_figures *f)
              (long long)ld(&S.axis_moves), left, baseline);
     pthread_mutex_destroy(&D.flow_mu);
     pthread_cond_destroy(&D.flow_cv);
+}
+
+/* ======================================================================
+ * fd watches under load: socketpairs streamed by writer threads while the
+ * watches' owners are created, moved and freed
+ * ==================================================================== */
+
+#define NIO_THREADS 8
+#define NIO_WRITERS 4
+#define NIO_CHURN 2
+#define IO_BATCH 16 /* records per write */
+enum { IO_FREE_WATCH = 1, IO_FREE_OWNER_OWN_THREAD, IO_FREE_OWNER_FOREIGN };
+
+/* One watch (and its owner: one owner per watch). Kept until the end so
+ * that destroy counts can be checked. */
+typedef struct iorec {
+    struct iopair *pair;
+    cqt_object *owner;
+    cqt_io_watch *w;
+    cqt_thread *thread; /* where the owner lives now (atomic) */
+    int freed;          /* cqt_io_watch_free or an owner free in its own thread returned */
+    int owner_freed;    /* an owner free from another thread returned */
+    int late;           /* callbacks still running after `freed` */
+    int late_owner;     /* callbacks that started after `owner_freed` */
+    int wrong_thread;   /* callbacks outside the owner's current thread */
+    int destroyed;      /* destroy calls */
+    int calls;
+    int move_failed;    /* a move from a callback failed (expected once the owner is freed) */
+    int hold_request;   /* churn: the next callback holds (see io_hold) */
+    int in_hold;        /* that callback is holding */
+    int freeing;        /* churn: cqt_io_watch_free is being called */
+    int how;            /* IO_FREE_*: how it was freed (atomic, set before `freed`) */
+    int started_late;   /* a callback already counted as late on entry */
+    struct iorec *next_all;
+} iorec;
+
+typedef struct iopair {
+    int index;
+    int rfd, wfd;
+    int64_t sent;       /* bytes written (writer; atomic) */
+    int64_t read_bytes; /* bytes read (callbacks; atomic) */
+    uint32_t next_seq;  /* reader state: handed from watch to watch */
+    unsigned char carry[8];
+    int carry_n;
+    int64_t bad_order;
+    iorec *cur;         /* churn thread only */
+} iopair;
+
+static struct io_state {
+    cqt_thread *threads[NIO_THREADS];
+    iopair *pairs;
+    int n;
+    int64_t churn_ops; /* per churn thread */
+    int writers_stop, churn_done;
+    pthread_mutex_t mu; /* guards the list and wakes destroy waiters */
+    pthread_cond_t cv;
+    iorec *all;
+    int64_t tails; /* callbacks that moved their owner, finishing after its free there */
+    int64_t created, destroys, watch_frees, held_frees, own_frees, foreign_frees, moves, cb_moves,
+        move_failures, writer_stalls, calls;
+} IO;
+
+static void io_destroy(void *user_data)
+{
+    iorec *r = user_data;
+    pthread_mutex_lock(&IO.mu);
+    r->destroyed++;
+    IO.destroys++;
+    pthread_cond_broadcast(&IO.cv);
+    pthread_mutex_unlock(&IO.mu);
+}
+
+static cqt_thread *io_pick(uint32_t x)
+{
+    return IO.threads[x % NIO_THREADS];
+}
+
+/* Checks every whole record: (pair index, sequence number), in order. */
+static void io_consume(iopair *p, const unsigned char *buf, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t take = 8 - (size_t)p->carry_n;
+        if (take > n - i)
+            take = n - i;
+        memcpy(p->carry + p->carry_n, buf + i, take);
+        p->carry_n += (int)take;
+        i += take;
+        if (p->carry_n < 8)
+            break;
+        uint32_t idx, seq;
+        memcpy(&idx, p->carry, 4);
+        memcpy(&seq, p->carry + 4, 4);
+        if (idx != (uint32_t)p->index || seq != p->next_seq)
+            add(&p->bad_order, 1);
+        p->next_seq = seq + 1;
+        p->carry_n = 0;
+    }
+    add(&p->read_bytes, (int64_t)n);
+}
+
+/* Waits on IO.cv until *flag is set or @ms pass; returns the flag. */
+static int io_wait_flag(int *flag, int ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += ms / 1000;
+    dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&IO.mu);
+    while (!ldi(flag) && pthread_cond_timedwait(&IO.cv, &IO.mu, &dl) == 0)
+        ;
+    pthread_mutex_unlock(&IO.mu);
+    return ldi(flag);
+}
+
+static void io_set_flag(int *flag)
+{
+    pthread_mutex_lock(&IO.mu);
+    sti(flag, 1);
+    pthread_cond_broadcast(&IO.cv);
+    pthread_mutex_unlock(&IO.mu);
+}
+
+/* A callback the churn thread frees while it runs: it holds until the free
+ * was called, then gives a free that wrongly returned at once 20 ms to say
+ * so (a correct one is still waiting for this callback: the 20 ms pass). */
+static void io_hold(iorec *r)
+{
+    io_set_flag(&r->in_hold);
+    if (io_wait_flag(&r->freeing, WAIT_MS))
+        io_wait_flag(&r->freed, 20);
+}
+
+static void io_cb(void *user_data, cqt_io_watch *w, int fd, unsigned revents)
+{
+    (void)w;
+    iorec *r = user_data;
+    bool moved = false;
+    if (ldi(&r->freed)) {
+        addi(&r->late, 1); /* started after the free returned */
+        sti(&r->started_late, 1);
+    }
+    if (ldi(&r->owner_freed))
+        addi(&r->late_owner, 1);
+    if (cqt_thread_current() != __atomic_load_n(&r->thread, __ATOMIC_SEQ_CST))
+        addi(&r->wrong_thread, 1);
+    int calls = addi(&r->calls, 1);
+    add(&IO.calls, 1);
+    if (revents & CQT_IO_READ) {
+        unsigned char buf[512];
+        ssize_t got = read(fd, buf, sizeof buf);
+        if (got > 0)
+            io_consume(r->pair, buf, (size_t)got);
+    }
+    /* Every 16th call moves the owner from inside the callback. */
+    if (calls % 16 == 0 && !ldi(&r->owner_freed)) {
+        cqt_thread *to = io_pick((uint32_t)(calls / 16 + r->pair->index));
+        cqt_thread *from = __atomic_load_n(&r->thread, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&r->thread, to, __ATOMIC_SEQ_CST);
+        if (cqt_object_move_to_thread(r->owner, to) == CQT_OK) {
+            moved = true;
+            add(&IO.cb_moves, 1);
+        } else {
+            __atomic_store_n(&r->thread, from, __ATOMIC_SEQ_CST);
+            addi(&r->move_failed, 1); /* counted at the end unless the owner was freed */
+        }
+    }
+    if (ldi(&r->hold_request) && !ldi(&r->in_hold))
+        io_hold(r);
+    /* Checked on the way out too: cqt_io_watch_free returns only once no
+     * callback runs, so one still here after it returned is as wrong as
+     * one starting later. An owner free in the owner's (new) thread does
+     * not wait for the rest of a callback that moved the owner away: that
+     * one finishes in the old thread (cqt_object_move_to_thread). */
+    if (ldi(&r->freed) && !ldi(&r->started_late)) {
+        if (moved && ldi(&r->how) == IO_FREE_OWNER_OWN_THREAD)
+            add(&IO.tails, 1);
+        else
+            addi(&r->late, 1);
+    }
+}
+
+static void io_attach(iopair *p, uint32_t x)
+{
+    iorec *r = calloc(1, sizeof *r);
+    STRESS_CHECK(r != NULL, "calloc");
+    r->pair = p;
+    r->thread = io_pick(x);
+    r->owner = cqt_object_new(r->thread);
+    STRESS_CHECK(r->owner != NULL, "cqt_object_new: %s", cqt_last_error());
+    pthread_mutex_lock(&IO.mu);
+    r->next_all = IO.all;
+    IO.all = r;
+    IO.created++;
+    pthread_mutex_unlock(&IO.mu);
+    r->w = cqt_io_watch_new(r->owner, p->rfd, CQT_IO_READ, io_cb, r, io_destroy);
+    STRESS_CHECK(r->w != NULL, "cqt_io_watch_new on fd %d: %s", p->rfd, cqt_last_error());
+    p->cur = r;
+}
+
+/* Waits (on the condition variable, generous deadline) for r's destroy. */
+static void io_wait_destroyed(iorec *r)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += WAIT_MS / 1000;
+    pthread_mutex_lock(&IO.mu);
+    int rc = 0;
+    while (r->destroyed == 0 && rc == 0)
+        rc = pthread_cond_timedwait(&IO.cv, &IO.mu, &dl);
+    int d = r->destroyed;
+    pthread_mutex_unlock(&IO.mu);
+    STRESS_CHECK(d == 1, "io: watch of pair %d: destroy ran %d times within %d ms of its free",
+                 r->pair->index, d, WAIT_MS);
+}
+
+static void io_move_fn(void *user_data)
+{
+    iorec *r = user_data;
+    cqt_thread *from = __atomic_load_n(&r->thread, __ATOMIC_SEQ_CST);
+    cqt_thread *to = io_pick((uint32_t)(uintptr_t)r->w + (uint32_t)ld(&IO.moves));
+    __atomic_store_n(&r->thread, to, __ATOMIC_SEQ_CST);
+    if (cqt_object_move_to_thread(r->owner, to) != CQT_OK) {
+        __atomic_store_n(&r->thread, from, __ATOMIC_SEQ_CST);
+        add(&IO.move_failures, 1);
+    }
+    add(&IO.moves, 1);
+}
+
+/* Frees the owner in its own thread: no callback can be under way there. */
+static void io_own_free_fn(void *user_data)
+{
+    iorec *r = user_data;
+    cqt_object_free(r->owner);
+    io_set_flag(&r->freed);
+}
+
+/* Ends the watch on @p one of three ways, then waits for its destroy.
+ * @may_hold: while writers run, some watch frees wait for a callback. */
+static void io_detach(iopair *p, uint32_t how, bool may_hold)
+{
+    iorec *r = p->cur;
+    p->cur = NULL;
+    sti(&r->how, 1 + (int)(how % 3));
+    switch (how % 3) {
+    case 0: /* the watch, from this (foreign) thread; then its owner */
+        if (may_hold && (how >> 4) % 8 == 0) {
+            /* ... while its callback runs (data keeps coming: one will) */
+            io_set_flag(&r->hold_request);
+            STRESS_CHECK(io_wait_flag(&r->in_hold, WAIT_MS),
+                         "io: no callback on pair %d within %d ms", p->index, WAIT_MS);
+            add(&IO.held_frees, 1);
+        }
+        io_set_flag(&r->freeing);
+        cqt_io_watch_free(r->w);
+        io_set_flag(&r->freed);
+        add(&IO.watch_frees, 1);
+        cqt_object_free(r->owner);
+        break;
+    case 1: /* the owner, in its own thread */
+        STRESS_CHECK(cqt_invoke(r->owner, io_own_free_fn, r, CQT_BLOCKING_QUEUED) == CQT_OK,
+                     "cqt_invoke (free in own thread): %s", cqt_last_error());
+        add(&IO.own_frees, 1);
+        break;
+    default: /* the owner, from this (foreign) thread */
+        cqt_object_free(r->owner);
+        sti(&r->owner_freed, 1);
+        add(&IO.foreign_frees, 1);
+        break;
+    }
+    io_wait_destroyed(r);
+}
+
+typedef struct io_churner {
+    int index;
+    uint32_t seed;
+} io_churner;
+
+static void *io_churn(void *arg)
+{
+    io_churner *c = arg;
+    /* Pairs with index % NIO_CHURN == c->index are this thread's. */
+    int mine = (IO.n - c->index + NIO_CHURN - 1) / NIO_CHURN;
+    for (int64_t op = 0; op < IO.churn_ops; op++) {
+        uint32_t x = rnd(&c->seed);
+        iopair *p = &IO.pairs[c->index + (int)(x % (uint32_t)mine) * NIO_CHURN];
+        if ((x >> 8) % 3 == 0) {
+            STRESS_CHECK(cqt_invoke(p->cur->owner, io_move_fn, p->cur, CQT_BLOCKING_QUEUED) ==
+                             CQT_OK,
+                         "cqt_invoke (move): %s", cqt_last_error());
+        } else {
+            io_detach(p, x >> 12, true);
+            io_attach(p, x >> 16);
+        }
+    }
+    addi(&IO.churn_done, 1);
+    return NULL;
+}
+
+/* Streams records into its pairs until told to stop; waits in poll()
+ * (with a deadline) when all of them are full. */
+static void *io_writer(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    int mine = 0;
+    for (int i = k; i < IO.n; i += NIO_WRITERS)
+        mine++;
+    struct pollfd *pf = calloc((size_t)mine, sizeof *pf);
+    unsigned char buf[IO_BATCH * 8 + 8];
+    double stalled_since = 0;
+    while (!ldi(&IO.writers_stop)) {
+        bool wrote = false;
+        for (int i = k; i < IO.n; i += NIO_WRITERS) {
+            iopair *p = &IO.pairs[i];
+            int64_t sent = p->sent;
+            uint32_t first = (uint32_t)(sent / 8);
+            int off = (int)(sent % 8);
+            for (uint32_t j = 0; j <= IO_BATCH; j++) {
+                uint32_t idx = (uint32_t)p->index, seq = first + j;
+                memcpy(buf + j * 8, &idx, 4);
+                memcpy(buf + j * 8 + 4, &seq, 4);
+            }
+            ssize_t n = write(p->wfd, buf + off, IO_BATCH * 8);
+            if (n > 0) {
+                __atomic_store_n(&p->sent, sent + n, __ATOMIC_SEQ_CST);
+                wrote = true;
+            }
+        }
+        if (wrote) {
+            stalled_since = 0;
+            continue;
+        }
+        /* All full: wait for one to drain. */
+        int j = 0;
+        for (int i = k; i < IO.n; i += NIO_WRITERS) {
+            pf[j].fd = IO.pairs[i].wfd;
+            pf[j].events = POLLOUT;
+            j++;
+        }
+        if (stalled_since == 0)
+            stalled_since = now_s();
+        if (poll(pf, (nfds_t)mine, 1000) == 0 && now_s() - stalled_since > WAIT_MS / 1000.0) {
+            add(&IO.writer_stalls, 1);
+            break;
+        }
+    }
+    free(pf);
+    return NULL;
+}
+
+static bool io_churn_finished(void *arg)
+{
+    (void)arg;
+    return ldi(&IO.churn_done) == NIO_CHURN;
+}
+
+static bool io_all_read(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < IO.n; i++)
+        if (ld(&IO.pairs[i].read_bytes) != ld(&IO.pairs[i].sent))
+            return false;
+    return true;
+}
+
+/* Raises the soft fd limit to the hard one; returns how many pairs fit. */
+static int io_pairs_that_fit(int want, char *note, size_t note_len)
+{
+    struct rlimit rl;
+    note[0] = 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return want;
+    const rlim_t reserve = 256; /* Qt's and the runtime's own fds */
+    rlim_t need = (rlim_t)want * 2 + reserve;
+    if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur >= need)
+        return want;
+    int fit = rl.rlim_cur > reserve + 2 * NIO_THREADS ? (int)((rl.rlim_cur - reserve) / 2)
+                                                      : NIO_THREADS;
+    snprintf(note, note_len, "RLIMIT_NOFILE %llu (hard %llu) fits %d of %d pairs",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max, fit, want);
+    printf("stress io: %s; scaled down\n", note);
+    fflush(stdout);
+    return fit;
+}
+
+void stress_io(stress_figures *f)
+{
+    begin(f, "io");
+    memset(&IO, 0, sizeof IO);
+    pthread_mutex_init(&IO.mu, NULL);
+    pthread_cond_init(&IO.cv, NULL);
+    char note[160];
+    IO.n = io_pairs_that_fit((int)scaled(1000, 40), note, sizeof note);
+    IO.churn_ops = scaled(2000, 100) / NIO_CHURN;
+    IO.pairs = calloc((size_t)IO.n, sizeof *IO.pairs);
+    char name[32];
+    for (int i = 0; i < NIO_THREADS; i++) {
+        snprintf(name, sizeof name, "io-%d", i);
+        IO.threads[i] = cqt_thread_new(name);
+        STRESS_CHECK(cqt_thread_start(IO.threads[i]) == CQT_OK, "start");
+    }
+    for (int i = 0; i < IO.n; i++) {
+        iopair *p = &IO.pairs[i];
+        int sv[2];
+        STRESS_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair: %s",
+                     strerror(errno));
+        p->index = i;
+        p->rfd = sv[0];
+        p->wfd = sv[1];
+        fcntl(p->rfd, F_SETFL, fcntl(p->rfd, F_GETFL) | O_NONBLOCK);
+        fcntl(p->wfd, F_SETFL, fcntl(p->wfd, F_GETFL) | O_NONBLOCK);
+        int small = 4096; /* back-pressure soon: bounded memory, writers wait on readers */
+        setsockopt(p->wfd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+        io_attach(p, (uint32_t)i);
+    }
+
+    pthread_t writers[NIO_WRITERS], churn[NIO_CHURN];
+    io_churner cs[NIO_CHURN];
+    for (int i = 0; i < NIO_WRITERS; i++)
+        pthread_create(&writers[i], NULL, io_writer, (void *)(intptr_t)i);
+    for (int i = 0; i < NIO_CHURN; i++) {
+        cs[i].index = i;
+        cs[i].seed = 4242u + (uint32_t)i;
+        pthread_create(&churn[i], NULL, io_churn, &cs[i]);
+    }
+    bool churned = run_until(io_churn_finished, NULL, 10 * WAIT_MS);
+    for (int i = 0; i < NIO_CHURN; i++)
+        pthread_join(churn[i], NULL);
+    sti(&IO.writers_stop, 1);
+    for (int i = 0; i < NIO_WRITERS; i++)
+        pthread_join(writers[i], NULL);
+    STRESS_CHECK(churned, "io: churn threads did not finish within %d ms", 10 * WAIT_MS);
+    STRESS_CHECK(ld(&IO.writer_stalls) == 0,
+                 "io: a writer found all its pairs full for %d ms (readers stopped reading)",
+                 WAIT_MS);
+    bool drained = run_until(io_all_read, NULL, WAIT_MS);
+    int64_t sent = 0, got = 0, bad = 0;
+    int unread = 0;
+    for (int i = 0; i < IO.n; i++) {
+        sent += ld(&IO.pairs[i].sent);
+        got += ld(&IO.pairs[i].read_bytes);
+        bad += ld(&IO.pairs[i].bad_order);
+        if (ld(&IO.pairs[i].read_bytes) != ld(&IO.pairs[i].sent))
+            unread++;
+    }
+    STRESS_CHECK(drained, "io: %d pairs not read to the end (%lld of %lld bytes read)", unread,
+                 (long long)got, (long long)sent);
+    STRESS_CHECK(bad == 0, "io: %lld records out of order, lost or doubled", (long long)bad);
+
+    /* The last watches go both ways: half by their own free, half with
+     * their owners. */
+    for (int i = 0; i < IO.n; i++)
+        io_detach(&IO.pairs[i], (uint32_t)i, false);
+    for (int i = 0; i < NIO_THREADS; i++)
+        cqt_thread_free(IO.threads[i]);
+    int64_t late = 0, late_owner = 0, wrong = 0, twice = 0, never = 0, over = 0, n = 0;
+    int64_t late_by[4] = {0};
+    for (iorec *r = IO.all, *next; r; r = next) {
+        next = r->next_all;
+        late += ldi(&r->late);
+        late_by[ldi(&r->how)] += ldi(&r->late);
+        late_owner += ldi(&r->late_owner);
+        if (ldi(&r->late_owner) > 1)
+            over++;
+        wrong += ldi(&r->wrong_thread);
+        if (ldi(&r->move_failed) && !ldi(&r->owner_freed))
+            add(&IO.move_failures, 1);
+        if (r->destroyed == 0)
+            never++;
+        if (r->destroyed > 1)
+            twice++;
+        n++;
+        free(r);
+    }
+    for (int i = 0; i < IO.n; i++) {
+        close(IO.pairs[i].rfd);
+        close(IO.pairs[i].wfd);
+    }
+    STRESS_CHECK(late == 0,
+                 "io: %lld callbacks ran after their free returned: %lld after "
+                 "cqt_io_watch_free, %lld after cqt_object_free of the owner in its own thread",
+                 (long long)late, (long long)late_by[IO_FREE_WATCH],
+                 (long long)late_by[IO_FREE_OWNER_OWN_THREAD]);
+    STRESS_CHECK(over == 0,
+                 "io: %lld watches called more than once after their owner's cqt_object_free "
+                 "returned in another thread (one call already under way may finish)",
+                 (long long)over);
+    STRESS_CHECK(wrong == 0, "io: %lld callbacks outside their owner's current thread",
+                 (long long)wrong);
+    STRESS_CHECK(never == 0 && twice == 0,
+                 "io: of %lld watches, %lld never destroyed, %lld destroyed more than once",
+                 (long long)n, (long long)never, (long long)twice);
+    STRESS_CHECK(IO.destroys == IO.created, "io: %lld watches created, %lld destroyed",
+                 (long long)IO.created, (long long)IO.destroys);
+    STRESS_CHECK(ld(&IO.move_failures) == 0, "io: %lld owner moves failed",
+                 (long long)ld(&IO.move_failures));
+    check_live_counts_zero("io");
+    end(f);
+    f->ops = ld(&IO.calls);
+    f->checked = sent / 8;
+    f->violations = late + over + wrong + bad + never + twice;
+    snprintf(f->detail, sizeof f->detail,
+             "%d socketpairs over %d threads, %lld records, %lld watches (%lld freed by "
+             "cqt_io_watch_free, %lld of them inside a callback, %lld with their owner in its thread, %lld with their owner from "
+             "another), %lld owner moves (%lld from callbacks), %lld calls after a foreign owner "
+             "free, %lld callbacks finishing in the old thread after an owner free in the new%s%s",
+             IO.n, NIO_THREADS, (long long)(sent / 8), (long long)n, (long long)IO.watch_frees,
+             (long long)IO.held_frees, (long long)IO.own_frees, (long long)IO.foreign_frees,
+             (long long)(ld(&IO.moves) + ld(&IO.cb_moves)), (long long)ld(&IO.cb_moves),
+             (long long)late_owner, (long long)ld(&IO.tails), note[0] ? "; " : "", note);
+    pthread_mutex_destroy(&IO.mu);
+    pthread_cond_destroy(&IO.cv);
+    free(IO.pairs);
 }

@@ -35,7 +35,7 @@ typedef struct stress_figures {
     int64_t violations; /* always 0 when the scenario passed */
     int peak_threads;
     long peak_rss_kb;
-    char detail[512];
+    char detail[768];
 } stress_figures;
 
 /* Workload multiplier and a word naming why ("plain", "asan", "tsan",
@@ -57,6 +57,10 @@ void stress_delivery(stress_figures *f);
 void stress_timers(stress_figures *f);
 void stress_workers(stress_figures *f);
 void stress_axes(stress_figures *f);
+/* 1,000 watched socketpairs (fewer when RLIMIT_NOFILE is too low) over 8
+ * threads, streamed while their watches' owners are created, moved and
+ * freed. */
+void stress_io(stress_figures *f);
 /* Initialises its own application and shuts it down under load; returns
  * with no application. */
 void stress_shutdown(stress_figures *f);

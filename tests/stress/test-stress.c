@@ -1,5 +1,5 @@
 /* test-stress.c — the stress suite (meson suite 'stress'): queued delivery,
- * timers, workers and axes under load, and cqt_app_shutdown under all of
+ * timers, workers, axes and fd watches under load, and cqt_app_shutdown under all of
  * them. Each case prints its figures (ops/s, what was checked, peak
  * threads, peak RSS) so the load held is visible in the test log. The
  * workload shrinks under the sanitizers and valgrind (see stress_scale()). */
@@ -48,6 +48,16 @@ END_TEST
 START_TEST(test_stress_axes)
 {
     run(stress_axes);
+}
+END_TEST
+
+/* fd watches on socketpairs streamed by writer threads while their owners
+ * are created, moved between threads and freed: every record read once and
+ * in order, no callback after a free returned, each callback in its owner's
+ * current thread, destroy once per watch, nothing left live. */
+START_TEST(test_stress_io_watches)
+{
+    run(stress_io);
 }
 END_TEST
 
@@ -130,6 +140,11 @@ CQT_TEST_SUITE(stress_suite)
     tcase_add_test(tc, test_stress_axes);
     tcase_add_test(tc, test_stress_no_timer_after_foreign_free);
     suite_add_tcase(s, tc);
+    TCase *io = tcase_create("io"); /* CK_RUN_CASE=io runs it alone */
+    tcase_add_checked_fixture(io, setup, cqt_test_app_teardown);
+    tcase_set_timeout(io, 600);
+    tcase_add_test(io, test_stress_io_watches);
+    suite_add_tcase(s, io);
     TCase *sd = tcase_create("shutdown");
     tcase_set_timeout(sd, 600);
     tcase_add_test(sd, test_stress_shutdown_under_load);

@@ -26,6 +26,7 @@ static const char usage_text[] =
     "  --time-scale K        run simulated time K times faster (default 1)\n"
     "  --json                print the report as JSON\n"
     "  --live / --no-live    force / suppress the live lines (default: on a terminal)\n"
+    "  --progress            print 'progress: NAME=POS...' on stderr every 50 ms while moving\n"
     "  -h, --help            show this help\n"
     "\n"
     "Soft limits are [-1000, 1000]. Exit status: 0 when every axis arrived,\n"
@@ -208,6 +209,8 @@ int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options
                 opts->live = CQT_STAGE_CLI_LIVE_ON;
             } else if (strcmp(opt, "--no-live") == 0) {
                 opts->live = CQT_STAGE_CLI_LIVE_OFF;
+            } else if (strcmp(opt, "--progress") == 0) {
+                opts->progress = true;
             } else {
                 flag = false;
             }

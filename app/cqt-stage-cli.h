@@ -49,6 +49,7 @@ typedef struct cqt_stage_cli_options {
     double time_scale;   /* default 1 */
     bool json;
     int live;            /* CQT_STAGE_CLI_LIVE_* */
+    bool progress;       /* --progress: "progress: x=... y=..." lines on stderr */
 } cqt_stage_cli_options;
 
 /* cqt_stage_cli_parse:

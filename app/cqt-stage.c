@@ -1,7 +1,7 @@
 /* cqt-stage — move simulated axes from a terminal and report.
  *
  *   cqt-stage move x=100 y=650 z=0 [--parallel|--sequential] [--timeout MS]
- *             [--speed x=50,...] [--stall y] [--time-scale K] [--json]
+ *             [--speed x=50,...] [--stall y] [--time-scale K] [--json] [--progress]
  *
  * A console program on libcqt alone. The move runs with
  * cqt_stage_move_to_async(), so the main loop stays free to redraw one
@@ -39,10 +39,25 @@ static void draw_live(tool *t)
     fflush(stdout);
 }
 
+/* --progress: one machine-readable line per tick on stderr, so a script
+ * (or a test) can see that the axes move without a terminal. */
+static void print_progress(tool *t)
+{
+    fputs("progress:", stderr);
+    for (size_t i = 0; i < t->opts.n; i++)
+        fprintf(stderr, " %s=%.3f", t->opts.axes[i].name, cqt_axis_position(t->axes[i]));
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
 static void on_tick(void *user_data, const cqt_value *arg)
 {
     (void)arg;
-    draw_live(user_data);
+    tool *t = user_data;
+    if (t->live)
+        draw_live(t);
+    if (t->opts.progress)
+        print_progress(t);
 }
 
 static void on_report(void *user_data, cqt_stage *stage, const cqt_stage_report *report)
@@ -83,11 +98,12 @@ static int run(tool *t)
         targets[i] = t->opts.axes[i].target;
 
     int status = 0;
-    if (t->live) {
+    if (t->live || t->opts.progress) {
         cqt_timer *timer = cqt_timer_new(main_obj, "live");
         if (timer && cqt_connect(cqt_timer_timeout(timer), main_obj, on_tick, t, NULL, CQT_AUTO) != 0)
             cqt_timer_start(timer, 50);
-        draw_live(t);
+        if (t->live)
+            draw_live(t);
     }
     int rc = cqt_stage_move_to_async(stage, targets, t->opts.mode, t->opts.timeout_ms, main_obj, on_report,
                                      t, NULL);

@@ -73,6 +73,24 @@ const char *cqt_stage_cli_usage(void);
 size_t cqt_stage_cli_format_json(const cqt_stage_report *rep, char *buf, size_t len);
 size_t cqt_stage_cli_format_text(const cqt_stage_report *rep, char *buf, size_t len);
 
+/* cqt_stage_cli_format_json_interrupted / cqt_stage_cli_format_text_interrupted:
+ * As above, for a move that signal @signo interrupted (0: it was not, the
+ * same text as above). JSON: the same object, whose "interrupted" member
+ * (null when not interrupted) names the signal ("SIGINT", "SIGTERM", or
+ * "signal N"). Text: the same report and a last line "interrupted: SIGINT;
+ * every axis was stopped where it was".
+ * Returns: as above. */
+size_t cqt_stage_cli_format_json_interrupted(const cqt_stage_report *rep, int signo, char *buf,
+                                             size_t len);
+size_t cqt_stage_cli_format_text_interrupted(const cqt_stage_report *rep, int signo, char *buf,
+                                             size_t len);
+
+/* cqt_stage_cli_signal_status:
+ * Returns: the tool's exit status after signal @signo interrupted a move:
+ * 128 + @signo (130 for SIGINT, 143 for SIGTERM), as a shell reports a
+ * program a signal ended. */
+int cqt_stage_cli_signal_status(int signo);
+
 /* cqt_stage_cli_format_live:
  * One live line for an axis (no newline): name, a bar of the way from
  * @start to @target, the position, the target and @state's name.

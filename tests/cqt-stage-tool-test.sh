@@ -103,6 +103,7 @@ tool --help >"$tmp/help.out" 2>&1 && grep -q "^usage:" "$tmp/help.out" &&
 # $! is its pid) and the signal is sent once --progress shows every axis
 # has left 0: a bounded poll of its stderr, not a sleep.
 moving() { # FILE: a progress line in which every axis has left 0
+    [ -f "$1" ] || return 1 # the background tool may not have opened it yet
     awk '/^progress:/ { ok = 1; for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[2] + 0 <= 0) ok = 0 }
                         if (ok) found = 1 } END { exit !found }' "$1"
 }

@@ -2,6 +2,7 @@
 #include "cqt-stage-cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -26,10 +27,18 @@ static const char usage_text[] =
     "  --time-scale K        run simulated time K times faster (default 1)\n"
     "  --json                print the report as JSON\n"
     "  --live / --no-live    force / suppress the live lines (default: on a terminal)\n"
+    "  --progress            print 'progress: NAME=POS...' on stderr every 50 ms while moving\n"
     "  -h, --help            show this help\n"
     "\n"
     "Soft limits are [-1000, 1000]. Exit status: 0 when every axis arrived,\n"
-    "1 when one did not, 2 for bad arguments, 3 when the runtime failed.\n";
+    "1 when one did not, 2 for bad arguments, 3 when the runtime failed.\n"
+    "\n"
+    "SIGINT (Ctrl+C) or SIGTERM during a move stops every axis where it is and\n"
+    "prints the partial report, which ends 'interrupted: SIGINT' (JSON: member\n"
+    "\"interrupted\": \"SIGINT\", null when not interrupted); the exit status is\n"
+    "then 128 + the signal: 130 for SIGINT, 143 for SIGTERM. A second SIGINT or\n"
+    "SIGTERM while the axes stop exits at once with that same status, without\n"
+    "the report.\n";
 
 const char *cqt_stage_cli_usage(void)
 {
@@ -208,6 +217,8 @@ int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options
                 opts->live = CQT_STAGE_CLI_LIVE_ON;
             } else if (strcmp(opt, "--no-live") == 0) {
                 opts->live = CQT_STAGE_CLI_LIVE_OFF;
+            } else if (strcmp(opt, "--progress") == 0) {
+                opts->progress = true;
             } else {
                 flag = false;
             }
@@ -362,7 +373,25 @@ static size_t report_n(const cqt_stage_report *rep)
     return rep->n > CQT_STAGE_MAX_AXES ? CQT_STAGE_MAX_AXES : rep->n;
 }
 
+/* The name of a signal that interrupted a move: the two the tool watches,
+ * a number for any other. */
+static void signal_name(out_buf *o, int signo)
+{
+    if (signo == SIGINT)
+        out_printf(o, "SIGINT");
+    else if (signo == SIGTERM)
+        out_printf(o, "SIGTERM");
+    else
+        out_printf(o, "signal %d", signo);
+}
+
 size_t cqt_stage_cli_format_json(const cqt_stage_report *rep, char *buf, size_t len)
+{
+    return cqt_stage_cli_format_json_interrupted(rep, 0, buf, len);
+}
+
+size_t cqt_stage_cli_format_json_interrupted(const cqt_stage_report *rep, int signo, char *buf,
+                                             size_t len)
 {
     out_buf o;
     out_start(&o, buf, len);
@@ -378,6 +407,14 @@ size_t cqt_stage_cli_format_json(const cqt_stage_report *rep, char *buf, size_t 
     json_number(&o, rel_ms(rep->end_ns, rep->start_ns));
     out_printf(&o, ",\"message\":");
     json_string(&o, rep->message, sizeof rep->message);
+    out_printf(&o, ",\"interrupted\":");
+    if (signo) {
+        out_printf(&o, "\"");
+        signal_name(&o, signo);
+        out_printf(&o, "\"");
+    } else {
+        out_printf(&o, "null");
+    }
     out_printf(&o, ",\"axes\":[");
     for (size_t i = 0; i < report_n(rep); i++) {
         const cqt_stage_axis_report *a = &rep->axes[i];
@@ -411,6 +448,12 @@ size_t cqt_stage_cli_format_json(const cqt_stage_report *rep, char *buf, size_t 
 
 size_t cqt_stage_cli_format_text(const cqt_stage_report *rep, char *buf, size_t len)
 {
+    return cqt_stage_cli_format_text_interrupted(rep, 0, buf, len);
+}
+
+size_t cqt_stage_cli_format_text_interrupted(const cqt_stage_report *rep, int signo, char *buf,
+                                             size_t len)
+{
     out_buf o;
     out_start(&o, buf, len);
     if (!rep)
@@ -437,6 +480,11 @@ size_t cqt_stage_cli_format_text(const cqt_stage_report *rep, char *buf, size_t 
     size_t mlen = field_len(rep->message, sizeof rep->message);
     if (rep->status != CQT_OK && mlen > 0)
         out_printf(&o, "error: %.*s\n", (int)mlen, rep->message);
+    if (signo) {
+        out_printf(&o, "interrupted: ");
+        signal_name(&o, signo);
+        out_printf(&o, "; every axis was stopped where it was\n");
+    }
     return o.need;
 }
 
@@ -466,4 +514,9 @@ size_t cqt_stage_cli_format_live(const char *name, double start, double target, 
 int cqt_stage_cli_exit_status(const cqt_stage_report *rep)
 {
     return rep && rep->status == CQT_OK ? 0 : 1;
+}
+
+int cqt_stage_cli_signal_status(int signo)
+{
+    return 128 + signo;
 }

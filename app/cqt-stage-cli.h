@@ -49,6 +49,7 @@ typedef struct cqt_stage_cli_options {
     double time_scale;   /* default 1 */
     bool json;
     int live;            /* CQT_STAGE_CLI_LIVE_* */
+    bool progress;       /* --progress: "progress: x=... y=..." lines on stderr */
 } cqt_stage_cli_options;
 
 /* cqt_stage_cli_parse:
@@ -71,6 +72,24 @@ const char *cqt_stage_cli_usage(void);
  * Returns: the length the whole text needs, without the NUL. */
 size_t cqt_stage_cli_format_json(const cqt_stage_report *rep, char *buf, size_t len);
 size_t cqt_stage_cli_format_text(const cqt_stage_report *rep, char *buf, size_t len);
+
+/* cqt_stage_cli_format_json_interrupted / cqt_stage_cli_format_text_interrupted:
+ * As above, for a move that signal @signo interrupted (0: it was not, the
+ * same text as above). JSON: the same object, whose "interrupted" member
+ * (null when not interrupted) names the signal ("SIGINT", "SIGTERM", or
+ * "signal N"). Text: the same report and a last line "interrupted: SIGINT;
+ * every axis was stopped where it was".
+ * Returns: as above. */
+size_t cqt_stage_cli_format_json_interrupted(const cqt_stage_report *rep, int signo, char *buf,
+                                             size_t len);
+size_t cqt_stage_cli_format_text_interrupted(const cqt_stage_report *rep, int signo, char *buf,
+                                             size_t len);
+
+/* cqt_stage_cli_signal_status:
+ * Returns: the tool's exit status after signal @signo interrupted a move:
+ * 128 + @signo (130 for SIGINT, 143 for SIGTERM), as a shell reports a
+ * program a signal ended. */
+int cqt_stage_cli_signal_status(int signo);
 
 /* cqt_stage_cli_format_live:
  * One live line for an axis (no newline): name, a bar of the way from

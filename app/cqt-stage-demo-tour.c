@@ -439,6 +439,12 @@ void demo_script_on_job(demo *d, demo_job *j, const char *what, const cqt_value 
         return;
     if (t->step == STEP_CLOSE_WAIT) {
         if (!strcmp(what, "yielded") && j->yields == 3 && d->moving) {
+            if (d->opt.script == DEMO_SCRIPT_BUSY) {
+                /* The readiness line a test waits for before it signals. */
+                demo_log(d, "busy: the axes move and job %d runs; waiting for a close, SIGINT or "
+                            "SIGTERM", j->number);
+                return;
+            }
             demo_log(d, "close script: closing the window while the axes move and job %d runs",
                      j->number);
             cqt_window_close(d->win);
@@ -511,7 +517,7 @@ int demo_script_start(demo *d)
     if (!d->tour)
         return cqt_set_last_error(CQT_ENOMEM, "tour: out of memory");
     /* Let the window appear and settle first. */
-    go(d, d->opt.script == DEMO_SCRIPT_CLOSE ? STEP_CLOSE_START : STEP_START, 300);
+    go(d, d->opt.script == DEMO_SCRIPT_TOUR ? STEP_START : STEP_CLOSE_START, 300);
     return 0;
 }
 

@@ -1,6 +1,6 @@
 /* cqt-stage-demo — three simulated axes, a long job and a live main loop, in C.
  *
- *   cqt-stage-demo [--script tour|close] [--screenshot FILE] [--time-scale K]
+ *   cqt-stage-demo [--script tour|close|busy] [--screenshot FILE] [--time-scale K]
  *                  [--job-arrays N] [--array-size N] [--quiet]
  *
  * A Qt Widgets window written in C on libcqt-widgets. The axes live in
@@ -13,13 +13,23 @@
  * Without a display (no DISPLAY, no WAYLAND_DISPLAY, no QT_QPA_PLATFORM) it
  * uses Qt's offscreen platform. --script tour runs every feature and exits
  * 0 only if each behaved as expected; --script close closes the window
- * while a move and a job run and exits 0 if shutdown was clean.
+ * while a move and a job run and exits 0 if shutdown was clean; --script
+ * busy starts a move and a job, prints a line "busy: ..." and waits.
+ *
+ * SIGINT and SIGTERM close the window as Ctrl+Q does (watched with
+ * cqt_unix_signal_watch(): the close runs in the main loop, not in the
+ * handler), so the one graceful path runs: axes stopped, jobs quit,
+ * bounded shutdown. The exit status is then 128 + the signal (130, 143),
+ * or 4 if the shutdown was not clean. Once the window has closed the
+ * signals get their default dispositions back: another one ends the
+ * process at once.
  */
 #include "cqt-stage-demo.h"
 
 #include <dirent.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -707,6 +717,43 @@ static bool on_close(void *user_data, cqt_widget *window)
     return true;
 }
 
+/* GUI thread, from the main loop: a signal closes the window like Ctrl+Q. */
+static void on_signal(void *user_data, int signo, unsigned count)
+{
+    demo *d = user_data;
+    const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+    (void)count;
+    if (d->signo) {
+        demo_log(d, "%s again: already closing", name);
+        return;
+    }
+    d->signo = signo;
+    d->exit_code = 128 + signo;
+    demo_log(d, "%s: closing the window", name);
+    if (cqt_window_close(d->win) != CQT_OK)
+        cqt_app_quit(d->exit_code);
+}
+
+static int watch_signals(demo *d)
+{
+    static const int signals[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        d->watches[i] = cqt_unix_signal_watch(signals[i], d->gui, on_signal, d, NULL);
+        if (d->watches[i] < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Before the window goes: a late signal must not reach on_signal() then. */
+static void unwatch_signals(demo *d)
+{
+    for (int i = 0; i < 2; i++)
+        if (d->watches[i] > 0)
+            cqt_unix_signal_unwatch(d->watches[i]);
+    d->watches[0] = d->watches[1] = 0;
+}
+
 static void on_naive_switch(void *user_data, cqt_widget *w, bool on)
 {
     (void)w;
@@ -985,16 +1032,20 @@ static int wait_threads(int max, int timeout_ms)
 
 static void usage(FILE *f)
 {
-    fputs("usage: cqt-stage-demo [--script tour|close] [--screenshot FILE] [--time-scale K]\n"
+    fputs("usage: cqt-stage-demo [--script tour|close|busy] [--screenshot FILE] [--time-scale K]\n"
           "                      [--job-arrays N] [--array-size N] [--quiet]\n"
           "  --script tour    run every feature, check each; exit 0 only if all behaved\n"
           "  --script close   close the window while a move and a job run\n"
+          "  --script busy    start a move and a job, print 'busy: ...' and wait\n"
           "  --screenshot F   save the window to F (PNG) at the end\n"
           "  --time-scale K   simulated seconds per real second for the axes (default 1;\n"
           "                   the tour uses 5 unless given)\n"
           "  --job-arrays N   arrays per job (default 400); --array-size N doubles each\n"
           "                   (default 1000000)\n"
-          "Without a display, Qt's offscreen platform is used.\n",
+          "Without a display, Qt's offscreen platform is used.\n"
+          "SIGINT or SIGTERM closes the window as Ctrl+Q does (axes stopped, jobs quit,\n"
+          "shutdown bounded by 5 s); the exit status is then 128 + the signal (130 for\n"
+          "SIGINT, 143 for SIGTERM), 4 if the shutdown was not clean.\n",
           f);
 }
 
@@ -1017,6 +1068,8 @@ static int parse(int argc, char **argv, demo_options *o)
                 o->script = DEMO_SCRIPT_TOUR;
             else if (!strcmp(v, "close"))
                 o->script = DEMO_SCRIPT_CLOSE;
+            else if (!strcmp(v, "busy"))
+                o->script = DEMO_SCRIPT_BUSY;
             else
                 return -1;
             i++;
@@ -1077,7 +1130,7 @@ int main(int argc, char **argv)
     }
     d.gui = cqt_object_new(NULL);
     cqt_set_message_handler(on_message, &d, NULL);
-    if (!d.gui || build_stage(&d) != 0 || build_window(&d) != 0) {
+    if (!d.gui || build_stage(&d) != 0 || build_window(&d) != 0 || watch_signals(&d) != 0) {
         fprintf(stderr, "cqt-stage-demo: setup failed: %s\n", cqt_last_error());
         return 3;
     }
@@ -1091,6 +1144,7 @@ int main(int argc, char **argv)
     }
 
     int code = cqt_app_exec();
+    unwatch_signals(&d);
     if (d.opt.screenshot && d.opt.script == DEMO_SCRIPT_NONE)
         demo_screenshot(&d, d.opt.screenshot);
 

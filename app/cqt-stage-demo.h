@@ -47,7 +47,8 @@ typedef struct demo_job {
 typedef enum demo_script {
     DEMO_SCRIPT_NONE,
     DEMO_SCRIPT_TOUR,  /* every feature, checked; exit status says if all behaved */
-    DEMO_SCRIPT_CLOSE  /* close the window while a move and a job run */
+    DEMO_SCRIPT_CLOSE, /* close the window while a move and a job run */
+    DEMO_SCRIPT_BUSY   /* start a move and a job, say "busy:", wait for a close or a signal */
 } demo_script;
 
 typedef struct demo_options {
@@ -98,6 +99,8 @@ struct demo {
     long long start_ns;
     bool closing;
     int exit_code;
+    int signo;         /* the SIGINT/SIGTERM that closed the window; 0: none */
+    int watches[2];    /* their cqt_unix_signal_watch() ids; 0: none */
     struct demo_tour *tour; /* NULL unless a script runs */
 };
 

@@ -1,12 +1,19 @@
 /* cqt-stage — move simulated axes from a terminal and report.
  *
  *   cqt-stage move x=100 y=650 z=0 [--parallel|--sequential] [--timeout MS]
- *             [--speed x=50,...] [--stall y] [--time-scale K] [--json]
+ *             [--speed x=50,...] [--stall y] [--time-scale K] [--json] [--progress]
  *
  * A console program on libcqt alone. The move runs with
  * cqt_stage_move_to_async(), so the main loop stays free to redraw one
  * live line per axis while the axes move in their own threads.
+ *
+ * SIGINT and SIGTERM are watched with cqt_unix_signal_watch(): the
+ * callback runs in the main loop, not in the handler, so it may stop the
+ * stage and let the partial report arrive as any other; the tool then
+ * prints it and exits 128 + the signal. A second signal while the axes
+ * stop exits at once (the user insists; stopping is normally immediate).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +28,10 @@ typedef struct tool {
     cqt_stage_report report;
     bool live;
     bool drawn;
+    cqt_stage *stage;
+    bool reported;  /* the move's report arrived */
+    int signo;      /* the signal that interrupted the move; 0: none */
+    int watches[2]; /* SIGINT's and SIGTERM's watch ids; 0: none */
 } tool;
 
 static void draw_live(tool *t)
@@ -39,10 +50,25 @@ static void draw_live(tool *t)
     fflush(stdout);
 }
 
+/* --progress: one machine-readable line per tick on stderr, so a script
+ * (or a test) can see that the axes move without a terminal. */
+static void print_progress(tool *t)
+{
+    fputs("progress:", stderr);
+    for (size_t i = 0; i < t->opts.n; i++)
+        fprintf(stderr, " %s=%.3f", t->opts.axes[i].name, cqt_axis_position(t->axes[i]));
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
 static void on_tick(void *user_data, const cqt_value *arg)
 {
     (void)arg;
-    draw_live(user_data);
+    tool *t = user_data;
+    if (t->live)
+        draw_live(t);
+    if (t->opts.progress)
+        print_progress(t);
 }
 
 static void on_report(void *user_data, cqt_stage *stage, const cqt_stage_report *report)
@@ -50,7 +76,50 @@ static void on_report(void *user_data, cqt_stage *stage, const cqt_stage_report 
     (void)stage;
     tool *t = user_data;
     t->report = *report;
+    t->reported = true;
     cqt_app_quit(0);
+}
+
+/* Main thread, from the main loop (never in the signal handler). */
+static void on_signal(void *user_data, int signo, unsigned count)
+{
+    (void)count; /* signals that came together count as one request to stop */
+    tool *t = user_data;
+    const char *name = signo == SIGINT ? "SIGINT" : "SIGTERM";
+    if (t->reported)
+        return; /* the move ended first: its whole report stands */
+    if (t->signo) {
+        fprintf(stderr, "cqt-stage: %s again while stopping: exiting now\n", name);
+        fflush(stdout);
+        _exit(cqt_stage_cli_signal_status(t->signo));
+    }
+    t->signo = signo;
+    fprintf(stderr, "cqt-stage: %s: stopping every axis\n", name);
+    if (cqt_stage_stop(t->stage) != CQT_OK)
+        fprintf(stderr, "cqt-stage: stop: %s\n", cqt_last_error());
+    /* The stopped axes complete the move: on_report() ends the loop. */
+}
+
+static void watch_signals(tool *t, cqt_object *receiver)
+{
+    static const int signals[2] = {SIGINT, SIGTERM};
+    for (int i = 0; i < 2; i++) {
+        int id = cqt_unix_signal_watch(signals[i], receiver, on_signal, t, NULL);
+        if (id > 0)
+            t->watches[i] = id;
+        else
+            fprintf(stderr, "cqt-stage: cannot watch signal %d: %s\n", signals[i], cqt_last_error());
+    }
+}
+
+/* Gives the signals their dispositions back: once the move is over, a
+ * signal ends the tool as it would any program. */
+static void unwatch_signals(tool *t)
+{
+    for (int i = 0; i < 2; i++)
+        if (t->watches[i] > 0)
+            cqt_unix_signal_unwatch(t->watches[i]);
+    t->watches[0] = t->watches[1] = 0;
 }
 
 static int run(tool *t)
@@ -83,12 +152,15 @@ static int run(tool *t)
         targets[i] = t->opts.axes[i].target;
 
     int status = 0;
-    if (t->live) {
+    if (t->live || t->opts.progress) {
         cqt_timer *timer = cqt_timer_new(main_obj, "live");
         if (timer && cqt_connect(cqt_timer_timeout(timer), main_obj, on_tick, t, NULL, CQT_AUTO) != 0)
             cqt_timer_start(timer, 50);
-        draw_live(t);
+        if (t->live)
+            draw_live(t);
     }
+    t->stage = stage;
+    watch_signals(t, main_obj);
     int rc = cqt_stage_move_to_async(stage, targets, t->opts.mode, t->opts.timeout_ms, main_obj, on_report,
                                      t, NULL);
     if (rc == CQT_OK) {
@@ -102,25 +174,24 @@ static int run(tool *t)
     } else {
         status = 3;
     }
+    unwatch_signals(t);
     cqt_object_free(main_obj); /* its timer goes with it */
     cqt_stage_free(stage);
+    t->stage = NULL;
     if (status)
         return status;
 
     char small[8192];
-    size_t need = t->opts.json ? cqt_stage_cli_format_json(&t->report, small, sizeof small)
-                               : cqt_stage_cli_format_text(&t->report, small, sizeof small);
+    size_t (*format)(const cqt_stage_report *, int, char *, size_t) =
+        t->opts.json ? cqt_stage_cli_format_json_interrupted : cqt_stage_cli_format_text_interrupted;
+    size_t need = format(&t->report, t->signo, small, sizeof small);
     char *text = need < sizeof small ? small : malloc(need + 1);
-    if (text && text != small) {
-        if (t->opts.json)
-            cqt_stage_cli_format_json(&t->report, text, need + 1);
-        else
-            cqt_stage_cli_format_text(&t->report, text, need + 1);
-    }
+    if (text && text != small)
+        format(&t->report, t->signo, text, need + 1);
     fputs(text ? text : small, stdout);
     if (text != small)
         free(text);
-    return cqt_stage_cli_exit_status(&t->report);
+    return t->signo ? cqt_stage_cli_signal_status(t->signo) : cqt_stage_cli_exit_status(&t->report);
 }
 
 int main(int argc, char **argv)

@@ -1,11 +1,14 @@
 #!/bin/bash
 # check-demo.sh — runs cqt-stage-demo's scripts and checks what they leave.
 #
-# Usage: check-demo.sh DEMO PYTHON tour|close [WRAPPER...]
+# Usage: check-demo.sh DEMO PYTHON tour|close|sigterm|sigint [WRAPPER...]
 #   tour:  the tour passes (exit 0, every step ok, heartbeat within its
 #          bound) and the screenshot is a PNG of the window's size, not blank;
 #   close: closing the window while a move and a job run exits 0 after a
-#          clean, bounded shutdown with no thread left behind.
+#          clean, bounded shutdown with no thread left behind;
+#   sigterm, sigint: the signal, sent once a move and a job run (the demo's
+#          "busy:" line), closes the window the same way: a clean, bounded
+#          shutdown, exit 128 + the signal (143, 130), no sanitizer report.
 # WRAPPER (e.g. "xvfb-run -a") runs the demo; without one the environment
 # chooses the platform (meson sets QT_QPA_PLATFORM=offscreen).
 set -u
@@ -17,8 +20,59 @@ trap 'rm -rf "$tmp"' EXIT
 case "$script" in
     tour) args=(--script tour --screenshot "$tmp/shot.png") ;;
     close) args=(--script close) ;;
+    sigterm|sigint) ;;
     *) echo "check-demo.sh: unknown script '$script'" >&2; exit 2 ;;
 esac
+
+if [ "$script" = sigterm ] || [ "$script" = sigint ]; then
+    sig=${script#sig}
+    sig=${sig^^}
+    want=$([ "$sig" = TERM ] && echo 143 || echo 130)
+    # A move that would take 500 s and a job far longer: both still run
+    # when the signal comes. The demo runs directly in the background so
+    # that $! is its pid.
+    "$@" "$demo" --script busy --time-scale 0.01 --job-arrays 1000000 >"$tmp/out" 2>&1 &
+    pid=$!
+    # Bounded polls of its output and of its life (not sleeps as
+    # synchronisation): up to 120 s to come up, 120 s to exit.
+    for ((i = 0; i < 1200; i++)); do
+        grep -q '\] busy: ' "$tmp/out" && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q '\] busy: ' "$tmp/out"; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid"
+        cat "$tmp/out"
+        echo "FAIL: the demo never said it was busy"
+        exit 1
+    fi
+    kill -"$sig" "$pid"
+    for ((i = 0; i < 1200; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    hung=0
+    if kill -0 "$pid" 2>/dev/null; then
+        hung=1
+        kill -KILL "$pid"
+    fi
+    rc=0
+    wait "$pid" || rc=$?
+    cat "$tmp/out"
+    [ $hung -eq 0 ] || { echo "FAIL: still running 120 s after SIG$sig"; exit 1; }
+    [ "$rc" -eq "$want" ] || { echo "FAIL: SIG$sig: exit status $rc, want $want"; exit 1; }
+    grep -q "a move was running, a job was running" "$tmp/out" || {
+        echo "FAIL: SIG$sig: no clean shutdown during a move and a job"
+        exit 1
+    }
+    if grep -q 'Sanitizer\|runtime error:' "$tmp/out"; then
+        echo "FAIL: SIG$sig: a sanitizer report"
+        exit 1
+    fi
+    echo "ok: SIG$sig during a move and a job: clean, bounded shutdown, exit $want"
+    exit 0
+fi
 
 # The demo's own shutdown is bounded (5 s); this outer limit only turns a
 # hang into a failure instead of a stuck test.

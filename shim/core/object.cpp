@@ -18,8 +18,11 @@
 //            QObject deleted (later, if inside its own timerEvent), owned
 //            timers and signals freed, inbound connections ended.
 //   released the last reference (creator, queued deliveries, timer
-//            records) frees the memory. The caller's handle is invalid from
-//            cqt_object_free on: using it concurrently is a use-after-free.
+//            records, cqt_object_ref) frees the memory. The caller's handle
+//            is invalid from cqt_object_free on, unless it holds a
+//            cqt_object_ref: the handle then stays a dead object every
+//            entry point refuses cleanly. Without one, using it
+//            concurrently with the free is a use-after-free.
 // From inside o's own callback (queued call, slot, timer) in T:
 //   free   - o is dead at once; the callback finishes, nothing else of o runs.
 //   move   - allowed (T is the caller); the rest of the callback runs in
@@ -336,16 +339,33 @@ static bool defer_destroy(cqt_object *o)
 
 extern "C" {
 
-void cqt__object_ref(cqt_object *o)
+cqt_object *cqt_object_ref(cqt_object *o)
 {
-    if (o)
-        object_ref(o);
+    if (!o) {
+        fail(CQT_EINVAL, "cqt_object_ref: the object is NULL; pass a handle from cqt_object_new");
+        return nullptr;
+    }
+    // A freed but referenced object keeps its magic (the memory is ours
+    // until the last unref): a holder may pass its reference on.
+    if (o->magic != kObjectMagic) {
+        fail(CQT_EINVAL, "cqt_object_ref: %p is not a cqt_object handle (its memory was "
+                         "released, or it is not an object)", (void *)o);
+        return nullptr;
+    }
+    object_ref(o);
+    return o;
 }
 
-void cqt__object_unref(cqt_object *o)
+void cqt_object_unref(cqt_object *o)
 {
-    if (o)
-        object_unref(o);
+    if (!o)
+        return;
+    if (o->magic != kObjectMagic) {
+        log_message(CQT_MSG_WARNING, "cqt",
+                    "cqt_object_unref: not a cqt_object handle (unref after the last?); ignored");
+        return;
+    }
+    object_unref(o);
 }
 
 cqt_object *cqt_object_new(cqt_thread *t)

@@ -25,7 +25,7 @@
 
 extern "C" {
 #include <cqt/cqt.h>
-#include "cqt-private.h"
+#include "cqt-internal.h"
 }
 
 class QThreadPool;

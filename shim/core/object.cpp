@@ -28,6 +28,18 @@
 //   move   - allowed (T is the caller); the rest of the callback runs in
 //            the old thread, every later callback in the new one.
 //   blocking call into o - CQT_EDEADLK (it would wait for itself).
+//
+// Call graph between object, timer and signal (one way):
+//   timer.cpp  -> object.cpp   usable, name_of, ensure_qobject, post/run_in_owner
+//   timer.cpp  -> signal.cpp   a cqt_timer's timeout signal (new, emit, retire)
+//   signal.cpp -> object.cpp   usable, name_of, post_to_object, in_owner_thread
+//   object.cpp -> timer/signal only the teardown of what an object owns, in
+//              object_destroy (disarm_all_timers, free_owned_timers,
+//              free_owned_signals, disconnect_inbound; shim-private.h).
+// Qt's timerEvent lands in timer.cpp (ShimObject::timerEvent). Each lock
+// lives with its data: o->mu (thread switch, live timers) here, g_conn_mu
+// (connections, owned signals) in signal.cpp, g_handles_mu (cqt_timer
+// handle lists, a leaf) in timer.cpp. Teardown takes them one at a time.
 #include "shim-private.h"
 
 #include <QAbstractEventDispatcher>
@@ -286,13 +298,6 @@ int blocking_post(const char *fn, cqt_object *o, Delivery &d, bool *posted)
 } // namespace cqt
 
 using namespace cqt;
-
-void ShimObject::timerEvent(QTimerEvent *e)
-{
-    CQT_TSAN_ACQUIRE(this); // pairs with the release in cqt_object_move_to_thread
-    if (owner)
-        guard_void("cqt timer", [&] { dispatch_timer(owner, e->timerId()); });
-}
 
 // Queues object_destroy(o) to the thread o lives in, when that is not the
 // calling thread and its loop runs; false when the caller must destroy it.

@@ -336,6 +336,25 @@ START_TEST(test_app_quit_races_init_shutdown)
 }
 END_TEST
 
+/* cqt_app_generation() is 0 without an application and differs for every
+ * cqt_app_init(), so a module can tell a handle of an earlier one. */
+START_TEST(test_app_generation_names_each_application)
+{
+    ck_assert_uint_eq(cqt_app_generation(), 0);
+    init_app();
+    uint64_t first = cqt_app_generation();
+    ck_assert_uint_ne(first, 0);
+    ck_assert_uint_eq(cqt_app_generation(), first);
+    shutdown_ok();
+    ck_assert_uint_eq(cqt_app_generation(), 0);
+    init_app();
+    uint64_t second = cqt_app_generation();
+    ck_assert_uint_ne(second, 0);
+    ck_assert_uint_ne(second, first);
+    shutdown_ok();
+}
+END_TEST
+
 CQT_TEST_SUITE(app_suite)
 {
     Suite *s = suite_create("app");
@@ -356,5 +375,8 @@ CQT_TEST_SUITE(app_suite)
     TCase *race = tcase_create("race");
     tcase_add_test(race, test_app_quit_races_init_shutdown);
     suite_add_tcase(s, race);
+    TCase *gen = tcase_create("generation");
+    tcase_add_test(gen, test_app_generation_names_each_application);
+    suite_add_tcase(s, gen);
     return s;
 }

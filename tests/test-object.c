@@ -602,6 +602,50 @@ START_TEST(test_object_set_name_races_no_message)
 }
 END_TEST
 
+/* A reference keeps a freed object's handle valid: calls on it are refused
+ * with "was freed" (the refused call's destroy runs), the getters answer,
+ * a second free is ignored, and the last unref releases the memory. The
+ * object lives in another thread, so the free is deferred there. */
+START_TEST(test_object_ref_keeps_freed_handle_valid)
+{
+    cqt_test_counter runs = {0};
+    cqt_thread *t = cqt_thread_new("owner");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    cqt_object *o = cqt_object_new(t);
+    ck_assert_ptr_eq(cqt_object_ref(o), o);
+    cqt_object_free(o);
+    /* Quit and join t: the deferred destroy has run there, and without the
+     * reference the memory would be gone now. */
+    ck_assert_int_eq(cqt_thread_quit(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+
+    ck_assert_int_eq(cqt_invoke_full(o, count_call, &runs, count_call, CQT_QUEUED), CQT_EINVAL);
+    ck_assert_msg(strstr(cqt_last_error(), "was freed") != NULL, "%s", cqt_last_error());
+    ck_assert_int_eq(cqt_test_counter_get(&runs), 1); /* the destroy, not fn */
+    ck_assert_int_eq(cqt_object_start_timer(o, 10, CQT_TIMER_COARSE, NULL, NULL), CQT_EINVAL);
+    ck_assert_ptr_eq(cqt_object_thread(o), t);
+    ck_assert_int_eq(strncmp(cqt_object_name(o), "object-", 7), 0);
+    /* Passing a held reference on is allowed; a second free is ignored. */
+    ck_assert_ptr_eq(cqt_object_ref(o), o);
+    cqt_test_capture_start();
+    cqt_object_free(o);
+    ck_assert_msg(cqt_test_captured_contains("freed twice"), "%s", cqt_test_captured());
+    cqt_test_capture_stop();
+    cqt_object_unref(o);
+    cqt_object_unref(o); /* the last: the memory goes (ASan/valgrind see a leak otherwise) */
+    cqt_thread_free(t);
+}
+END_TEST
+
+/* Misuse: NULL is refused by ref and ignored by unref. */
+START_TEST(test_object_ref_null)
+{
+    ck_assert_ptr_null(cqt_object_ref(NULL));
+    ck_assert_msg(strstr(cqt_last_error(), "NULL") != NULL, "%s", cqt_last_error());
+    cqt_object_unref(NULL);
+}
+END_TEST
+
 CQT_TEST_SUITE(object_suite)
 {
     Suite *s = suite_create("object");
@@ -618,6 +662,8 @@ CQT_TEST_SUITE(object_suite)
     tcase_add_test(tc, test_object_move_completes_stranded_blocking_call);
     tcase_add_test(tc, test_object_move_no_timer_fires_before_thread_switch);
     tcase_add_test(tc, test_object_set_name_races_no_message);
+    tcase_add_test(tc, test_object_ref_keeps_freed_handle_valid);
+    tcase_add_test(tc, test_object_ref_null);
     suite_add_tcase(s, tc);
     return s;
 }

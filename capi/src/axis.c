@@ -55,8 +55,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cqt-private.h"
-
 #define AXIS_NAME_MAX 32
 #define AXIS_MAX_SEGS 4
 #define AXIS_DEFAULT_HZ 50

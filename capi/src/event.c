@@ -45,7 +45,7 @@
 #include <cqt/thread.h>
 #include <cqt/timer.h>
 
-#include "cqt-private.h"
+#include "cqt-internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -586,7 +586,7 @@ static void when_ref(struct when_rec *r)
 static void when_unref(struct when_rec *r)
 {
     if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1) {
-        cqt__object_unref(r->receiver);
+        cqt_object_unref(r->receiver);
         free(r);
     }
 }
@@ -759,7 +759,7 @@ static int when_start(const char *fname, bool any, cqt_event *const *events, siz
     /* Held for the record's life: a set that completes after the receiver
      * was freed then finds a dead handle (the call is refused and its
      * destroy runs) rather than freed memory. */
-    cqt__object_ref(receiver);
+    cqt_object_ref(receiver);
     r->receiver = receiver;
     r->fn = fn;
     r->user_data = user_data;

@@ -48,7 +48,7 @@
 #include <cqt/value.h>
 #include <cqt/worker.h>
 
-#include "cqt-private.h"
+#include "cqt-internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -229,7 +229,7 @@ static bool bad_timeout(int ms)
  * belongs to the one that was shut down. */
 static int check_app(const cqt_worker *w, const char *f)
 {
-    uint64_t gen = cqt__app_generation();
+    uint64_t gen = cqt_app_generation();
     if (gen == w->gen)
         return CQT_OK;
     if (gen == 0)
@@ -741,7 +741,7 @@ static cqt_worker *worker_new(const char *f, const char *name, int kind, cqt_wor
         return NULL;
     }
     w->id = atomic_fetch_add(&g_next_id, 1);
-    w->gen = cqt__app_generation();
+    w->gen = cqt_app_generation();
     /* Not snprintf: this runs for every worker (see bench-pool). */
     cqt__make_name(w->name, sizeof w->name, name, "worker", w->id);
     w->core = cqt_object_new(main_thread);

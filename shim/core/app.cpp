@@ -104,7 +104,6 @@ void quit_run(void *)
 
 extern "C" {
 
-CQT_API void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv));
 void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv))
 {
     g_gui_factory = factory;
@@ -439,7 +438,7 @@ int cqt_app_shutdown(int timeout_ms)
     });
 }
 
-uint64_t cqt__app_generation(void)
+uint64_t cqt_app_generation(void)
 {
     return app_running() ? g_app.gen.load() : 0;
 }

@@ -18,13 +18,28 @@
 //            QObject deleted (later, if inside its own timerEvent), owned
 //            timers and signals freed, inbound connections ended.
 //   released the last reference (creator, queued deliveries, timer
-//            records) frees the memory. The caller's handle is invalid from
-//            cqt_object_free on: using it concurrently is a use-after-free.
+//            records, cqt_object_ref) frees the memory. The caller's handle
+//            is invalid from cqt_object_free on, unless it holds a
+//            cqt_object_ref: the handle then stays a dead object every
+//            entry point refuses cleanly. Without one, using it
+//            concurrently with the free is a use-after-free.
 // From inside o's own callback (queued call, slot, timer) in T:
 //   free   - o is dead at once; the callback finishes, nothing else of o runs.
 //   move   - allowed (T is the caller); the rest of the callback runs in
 //            the old thread, every later callback in the new one.
 //   blocking call into o - CQT_EDEADLK (it would wait for itself).
+//
+// Call graph between object, timer and signal (one way):
+//   timer.cpp  -> object.cpp   usable, name_of, ensure_qobject, post/run_in_owner
+//   timer.cpp  -> signal.cpp   a cqt_timer's timeout signal (new, emit, retire)
+//   signal.cpp -> object.cpp   usable, name_of, post_to_object, in_owner_thread
+//   object.cpp -> timer/signal only the teardown of what an object owns, in
+//              object_destroy (disarm_all_timers, free_owned_timers,
+//              free_owned_signals, disconnect_inbound; shim-private.h).
+// Qt's timerEvent lands in timer.cpp (ShimObject::timerEvent). Each lock
+// lives with its data: o->mu (thread switch, live timers) here, g_conn_mu
+// (connections, owned signals) in signal.cpp, g_handles_mu (cqt_timer
+// handle lists, a leaf) in timer.cpp. Teardown takes them one at a time.
 #include "shim-private.h"
 
 #include <QAbstractEventDispatcher>
@@ -284,13 +299,6 @@ int blocking_post(const char *fn, cqt_object *o, Delivery &d, bool *posted)
 
 using namespace cqt;
 
-void ShimObject::timerEvent(QTimerEvent *e)
-{
-    CQT_TSAN_ACQUIRE(this); // pairs with the release in cqt_object_move_to_thread
-    if (owner)
-        guard_void("cqt timer", [&] { dispatch_timer(owner, e->timerId()); });
-}
-
 // Queues object_destroy(o) to the thread o lives in, when that is not the
 // calling thread and its loop runs; false when the caller must destroy it.
 static bool defer_destroy(cqt_object *o);
@@ -336,16 +344,33 @@ static bool defer_destroy(cqt_object *o)
 
 extern "C" {
 
-void cqt__object_ref(cqt_object *o)
+cqt_object *cqt_object_ref(cqt_object *o)
 {
-    if (o)
-        object_ref(o);
+    if (!o) {
+        fail(CQT_EINVAL, "cqt_object_ref: the object is NULL; pass a handle from cqt_object_new");
+        return nullptr;
+    }
+    // A freed but referenced object keeps its magic (the memory is ours
+    // until the last unref): a holder may pass its reference on.
+    if (o->magic != kObjectMagic) {
+        fail(CQT_EINVAL, "cqt_object_ref: %p is not a cqt_object handle (its memory was "
+                         "released, or it is not an object)", (void *)o);
+        return nullptr;
+    }
+    object_ref(o);
+    return o;
 }
 
-void cqt__object_unref(cqt_object *o)
+void cqt_object_unref(cqt_object *o)
 {
-    if (o)
-        object_unref(o);
+    if (!o)
+        return;
+    if (o->magic != kObjectMagic) {
+        log_message(CQT_MSG_WARNING, "cqt",
+                    "cqt_object_unref: not a cqt_object handle (unref after the last?); ignored");
+        return;
+    }
+    object_unref(o);
 }
 
 cqt_object *cqt_object_new(cqt_thread *t)

@@ -25,7 +25,7 @@
 
 extern "C" {
 #include <cqt/cqt.h>
-#include "cqt-private.h"
+#include "cqt-internal.h"
 }
 
 class QThreadPool;
@@ -314,9 +314,10 @@ struct ObjectExtra {
     // Guarded by the object's mu.
     std::unordered_map<int, TimerRec *> live_timers; // cqt id -> record
 
-    // Guarded by the global connection mutex.
+    // Guarded by the global connection mutex (signal.cpp).
     std::vector<Conn *> inbound;
     std::vector<cqt_signal *> signals;
+    // Guarded by the timer handles' lock (timer.cpp).
     std::vector<cqt_timer *> timers;
 };
 } // namespace cqt
@@ -395,8 +396,6 @@ struct TimerRec {
     cqt_destroy_fn destroy = nullptr;
 };
 void timer_rec_unref(TimerRec *r);
-void dispatch_timer(cqt_object *o, int qt_id);
-void disarm_all_timers(cqt_object *o); // owner thread or no loop
 int start_object_timer(const char *fn, cqt_object *o, int ms, int type, bool single,
                        cqt_timer_event_fn cb, void *user_data, cqt_destroy_fn destroy);
 int kill_object_timer(const char *fn, cqt_object *o, int id);
@@ -411,7 +410,6 @@ protected:
 };
 
 // Signals (signal.cpp).
-extern std::mutex g_conn_mu;
 bool conn_active(const Conn *c);
 void conn_call(Conn *c, const cqt_value *arg);
 void signal_free_locked_owner(cqt_signal *s);
@@ -425,10 +423,14 @@ void signal_delete(cqt_signal *s);
 // cqt_emit without the handle checks (internal callers hold a reference).
 int signal_emit(cqt_signal *s, const cqt_value *arg);
 void conn_unref(Conn *c);
-void disconnect_inbound(cqt_object *o);
-void free_owned_signals(cqt_object *o);
-// Timers handles (timer.cpp).
-void free_owned_timers(cqt_object *o);
+
+// Teardown of what an object owns: the only calls object.cpp makes into
+// timer.cpp and signal.cpp (object_destroy, in the owner's thread or with
+// no loop running). See the call graph at the top of object.cpp.
+void disarm_all_timers(cqt_object *o);  // timer.cpp: Qt timers and tickers
+void free_owned_timers(cqt_object *o);  // timer.cpp: cqt_timer handles
+void free_owned_signals(cqt_object *o); // signal.cpp: cqt_signal_new(o, ...)
+void disconnect_inbound(cqt_object *o); // signal.cpp: connections to o
 
 } // namespace cqt
 

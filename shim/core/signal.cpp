@@ -40,7 +40,10 @@ struct ConnList {
     std::vector<Conn *> conns; // each holds a reference
 };
 
-std::mutex g_conn_mu; // connect/disconnect bookkeeping; never held in a slot
+// Connect/disconnect bookkeeping: signal lists, inbound connections,
+// owned signals. Local to this file: the timer handle lists have their own
+// lock in timer.cpp. Never held in a slot.
+static std::mutex g_conn_mu;
 
 } // namespace cqt
 

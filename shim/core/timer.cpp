@@ -45,6 +45,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+namespace cqt {
+void dispatch_timer(cqt_object *o, int qt_id); // below; the ticker and timerEvent call it
+} // namespace cqt
+
 struct cqt_timer {
     uint32_t magic = cqt::kTimerMagic;
     std::atomic<int> refs{1};
@@ -65,6 +69,10 @@ namespace {
 
 std::atomic<int> g_timer_id{0};
 std::atomic<uint64_t> g_timer_seq{0};
+// Each owner's list of cqt_timer handles (ObjectExtra::timers): added to by
+// cqt_timer_new, removed from by cqt_timer_free, emptied when the owner is
+// destroyed. A leaf lock: nothing else is taken while it is held.
+std::mutex g_handles_mu;
 
 int next_timer_id()
 {
@@ -430,6 +438,18 @@ void dispatch_timer(cqt_object *o, int qt_id)
     object_unref(o);
 }
 
+} // namespace cqt
+
+// Qt's timers of an object fire here, in the thread its QObject lives in.
+void cqt::ShimObject::timerEvent(QTimerEvent *e)
+{
+    CQT_TSAN_ACQUIRE(this); // pairs with the release in cqt_object_move_to_thread
+    if (owner)
+        guard_void("cqt timer", [&] { dispatch_timer(owner, e->timerId()); });
+}
+
+namespace cqt {
+
 void disarm_all_timers(cqt_object *o)
 {
     ObjectExtra *x = o->ext_if();
@@ -498,7 +518,7 @@ void free_owned_timers(cqt_object *o)
 {
     std::vector<cqt_timer *> timers;
     {
-        std::lock_guard<std::mutex> lk(g_conn_mu);
+        std::lock_guard<std::mutex> lk(g_handles_mu);
         if (ObjectExtra *x = o->ext_if())
             timers.swap(x->timers);
     }
@@ -567,7 +587,7 @@ cqt_timer *cqt_timer_new(cqt_object *owner, const char *name)
         auto *t = new cqt_timer;
         t->owner = owner;
         copy_name(t->name, name, "timer", g_timer_seq.fetch_add(1) + 1);
-        std::lock_guard<std::mutex> lk(g_conn_mu);
+        std::lock_guard<std::mutex> lk(g_handles_mu);
         owner->ext().timers.push_back(t);
         return t;
     });
@@ -590,7 +610,7 @@ void cqt_timer_free(cqt_timer *t)
             stop_locked(t);
         }
         {
-            std::lock_guard<std::mutex> lk(g_conn_mu);
+            std::lock_guard<std::mutex> lk(g_handles_mu);
             auto &v = t->owner->ext().timers;
             for (size_t i = 0; i < v.size(); i++)
                 if (v[i] == t) {

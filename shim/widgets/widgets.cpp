@@ -6,6 +6,7 @@
 // QWidget is destroyed, so a dead handle is refused, never dereferenced.
 #include "widgets-private.h"
 #include "../core/qt-compat.h"
+#include "../core/cqt-internal.h" // cqt__app_set_gui_factory
 
 #include <QtCore/QFileInfo>
 #include <QtCore/QPointer>
@@ -40,8 +41,6 @@
 #include <unordered_set>
 #include <vector>
 
-// Exported by libcqt for this library (shim/core/app.cpp).
-extern "C" void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv));
 // Exported by QtGui; what QTest uses to offer a key press to the shortcut map.
 Q_GUI_EXPORT bool qt_sendShortcutOverrideEvent(QObject *o, ulong timestamp, int k,
                                                Qt::KeyboardModifiers mods, const QString &text,

@@ -41,6 +41,16 @@ CQT_API int cqt_app_init(int *argc, char **argv, unsigned flags);
  * Returns: true between cqt_app_init() and cqt_app_shutdown(). Thread: any. */
 CQT_API bool cqt_app_is_running(void);
 
+/* cqt_app_generation:
+ * Names the running application: a module built on cqt (a worker, say)
+ * stores it with a handle it makes and compares it later, to refuse a
+ * handle kept across cqt_app_shutdown() + cqt_app_init() the way cqt's
+ * own handles are refused (CQT_ESTATE).
+ * Returns: a number different for every cqt_app_init() in this process
+ * (never reused); 0 when no application runs.
+ * Thread: any. */
+CQT_API uint64_t cqt_app_generation(void);
+
 /* cqt_app_exec:
  * Runs the main event loop until cqt_app_quit(). A quit requested before
  * exec started makes it return at once (Qt would ignore such a quit and

@@ -16,7 +16,8 @@
  * its application). "Thread: any" means any thread that knows @o is not
  * being freed: calling a function on @o (cqt_invoke, cqt_object_start_timer,
  * ...) while or after another thread frees it is a use-after-free, as with
- * signals and timers. Free an object only once its users are done with it.
+ * signals and timers. Free an object only once its users are done with it,
+ * or have them hold a reference (cqt_object_ref).
  */
 #ifndef CQT_OBJECT_H
 #define CQT_OBJECT_H
@@ -101,8 +102,36 @@ CQT_API int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t);
  * signals (cqt_signal_new(o, ...)) and inbound connections are released
  * with it; their destroy functions run. NULL is ignored. From inside a
  * callback of @o it is safe: the callback finishes, nothing else runs.
- * Thread: any; @o is invalid once this returns (see Lifetime above). */
+ * Thread: any; @o is invalid once this returns (see Lifetime above),
+ * unless the caller holds a reference (cqt_object_ref). A second free of
+ * a handle kept valid by a reference is ignored with a warning. */
 CQT_API void cqt_object_free(cqt_object *o);
+
+/* cqt_object_ref:
+ * Keeps @o's handle valid until the matching cqt_object_unref(), across a
+ * cqt_object_free() by anyone: for code that holds a receiver across a
+ * wait it does not control (GLib's g_object_ref, for the handle only). A
+ * reference keeps the handle, not the object: cqt_object_free() still
+ * frees the object at once (its timers, signals and connections end, the
+ * calls queued to it are dropped), and from then on every call on the
+ * handle returns a clean status instead of being a use-after-free —
+ * CQT_EINVAL ("was freed"; a refused cqt_invoke_full() runs its destroy),
+ * the getters (cqt_object_name, cqt_object_thread) keep answering, and a
+ * further cqt_object_free() is ignored. The memory goes with the last
+ * reference: the creator's (released by cqt_object_free) or this one.
+ * Returns: @o (transfer full: release with cqt_object_unref()); NULL for
+ * NULL or a pointer that is not a cqt_object handle, with CQT_EINVAL in
+ * cqt_last_error().
+ * Thread: any, while the caller knows @o is valid (before its free, or
+ * holding a reference already). */
+CQT_API cqt_object *cqt_object_ref(cqt_object *o);
+
+/* cqt_object_unref:
+ * Releases a reference taken with cqt_object_ref(); the last one frees the
+ * handle's memory. It never frees the object itself (cqt_object_free()
+ * does) and never runs a callback. NULL is ignored.
+ * Thread: any; @o is invalid afterwards unless another reference is held. */
+CQT_API void cqt_object_unref(cqt_object *o);
 
 /* cqt_object_start_timer:
  * Starts a QObject-style timer on @o firing every @ms milliseconds

@@ -1,5 +1,7 @@
 /* value.c — cqt_value: small by-value variants with a shared, immutable,
- * reference-counted box for everything that does not fit inline. */
+ * reference-counted box for everything that does not fit inline. In the
+ * core (C, on the public API and libc alone): signals and mailboxes copy
+ * and clear values, and the modules above build on them. */
 #include <cqt/value.h>
 
 #include <math.h>

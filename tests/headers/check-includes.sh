@@ -7,7 +7,8 @@
 #   - a file in capi/src includes anything but a public header (<cqt/...>),
 #     a system header (<...>), its own module's private header
 #     ("<module>-private.h" for <module>.c or <module>-*.c, e.g. the parts
-#     of a module split over several files) or the core's C floor header
+#     of a module split over several files; or X.h for X.c, a part's own
+#     interface within its module) or the core's C floor header
 #     "cqt-internal.h"; the pure-C modules are built on the public API, as
 #     a user's module would be;
 #   - a file in capi/src calls a cqt__ internal other than the floor
@@ -50,6 +51,11 @@ for f in capi/src/*.c capi/src/*.h; do
             "\"$module-private.h\"")
                 [ "$base" != "$module-private.h" ] ||
                     bad "$f:$n: a private header includes itself" ;;
+            "\"${base%.c}.h\"")
+                # a file's own interface (axis-proto.c: "axis-proto.h"),
+                # private to the module like <module>-private.h
+                [ "$base" != "${base%.c}" ] && [ -e "capi/src/${base%.c}.h" ] ||
+                    bad "$f:$n: includes $inc, which is not its own interface header" ;;
             *) bad "$f:$n: includes $inc, not a public header (<cqt/...>), a system header, \"cqt-internal.h\" or \"$module-private.h\"" ;;
         esac
     done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f")

@@ -43,9 +43,7 @@ static const char *const axis_names[DEMO_AXES] = {"x", "y", "z"};
 
 long long demo_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    return cqt_now_ns();
 }
 
 /* ---- log --------------------------------------------------------------- */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void init_app(void)
 {
@@ -355,6 +356,25 @@ START_TEST(test_app_generation_names_each_application)
 }
 END_TEST
 
+/* cqt_now_ns() reads CLOCK_MONOTONIC (the clock of every *_ns report
+ * field), also with no application: each reading lies between two of the
+ * system clock's taken around it, and readings never go back. */
+START_TEST(test_now_ns_is_the_monotonic_clock)
+{
+    int64_t last = 0;
+    for (int i = 0; i < 1000; i++) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        int64_t now = cqt_now_ns();
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        ck_assert_int_ge(now, (int64_t)a.tv_sec * 1000000000 + a.tv_nsec);
+        ck_assert_int_le(now, (int64_t)b.tv_sec * 1000000000 + b.tv_nsec);
+        ck_assert_int_ge(now, last);
+        last = now;
+    }
+}
+END_TEST
+
 CQT_TEST_SUITE(app_suite)
 {
     Suite *s = suite_create("app");
@@ -377,6 +397,7 @@ CQT_TEST_SUITE(app_suite)
     suite_add_tcase(s, race);
     TCase *gen = tcase_create("generation");
     tcase_add_test(gen, test_app_generation_names_each_application);
+    tcase_add_test(gen, test_now_ns_is_the_monotonic_clock);
     suite_add_tcase(s, gen);
     return s;
 }

@@ -31,13 +31,6 @@ static cqt_axis *make_axis(const char *name, double speed, double accel, double 
     return a;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* What a receiver saw, from whichever thread its slots ran in. */
 typedef struct rec {
     pthread_mutex_t mu;
@@ -540,10 +533,10 @@ START_TEST(test_axis_trapezoidal_profile_takes_its_time)
     rec r;
     rec_init(&r, cqt_thread_main());
     rec_connect(&r, a, rx);
-    int64_t t0 = now_ns();
+    int64_t t0 = cqt_now_ns();
     ck_assert_int_eq(cqt_axis_move_to(a, 100), CQT_OK);
     ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), CQT_TEST_TIMEOUT_MS), CQT_OK);
-    int64_t took_ms = (now_ns() - t0) / 1000000;
+    int64_t took_ms = (cqt_now_ns() - t0) / 1000000;
     ck_assert_msg(took_ms >= 140, "a 150 ms profile took %lld ms", (long long)took_ms);
     ck_assert(cqt_axis_position(a) == 100);
     ck_assert(wait_rec(&r, &r.reached, 1));

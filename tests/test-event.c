@@ -41,9 +41,7 @@ static bool tid_sleeping(pid_t tid)
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cqt_now_ns() / 1000000;
 }
 
 /* Returns once @tid has been seen asleep on several polls in a row (so a

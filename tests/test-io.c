@@ -543,13 +543,6 @@ static int64_t cpu_ns(void)
            ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The fd is closed while watched: CQT_IO_ERROR once, the watch disabled,
  * enable refused with a status, and the process does not spin (CPU time
  * over a window stays far below the window). */
@@ -572,9 +565,9 @@ START_TEST(test_io_watch_closed_fd_no_spin)
     ck_assert_int_eq(cqt_test_counter_get(&l.errors), 1);
 
     cqt_event *never = cqt_event_new("never");
-    int64_t c0 = cpu_ns(), w0 = wall_ns();
+    int64_t c0 = cpu_ns(), w0 = cqt_now_ns();
     ck_assert_int_eq(cqt_event_wait(never, 500), CQT_ETIMEDOUT); /* the window */
-    int64_t dc = cpu_ns() - c0, dw = wall_ns() - w0;
+    int64_t dc = cpu_ns() - c0, dw = cqt_now_ns() - w0;
     ck_assert_msg(dc < dw / 2, "the process used %lld ns of CPU in %lld ns", (long long)dc,
                   (long long)dw);
     round_trip(owner);

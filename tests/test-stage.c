@@ -33,16 +33,9 @@ static cqt_stage *make_xyz(double scale, cqt_thread *thread)
     return s;
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int64_t ms_since(int64_t t0)
 {
-    return (now_ns() - t0) / 1000000;
+    return (cqt_now_ns() - t0) / 1000000;
 }
 
 /* ---- creation ------------------------------------------------------------ */
@@ -226,7 +219,7 @@ START_TEST(test_stage_per_axis_timeout)
     ck_assert_int_eq(cqt_stage_set_axis_timeout(s, 1, CQT_FOREVER), CQT_OK);
     const double targets[] = {800, 1, 2};
     cqt_stage_report rep;
-    int64_t t0 = now_ns();
+    int64_t t0 = cqt_now_ns();
     ck_assert_int_eq(cqt_stage_move_to(s, targets, CQT_STAGE_PARALLEL, CQT_TEST_TIMEOUT_MS, &rep), CQT_ETIMEDOUT);
     ck_assert_msg(ms_since(t0) < CQT_TEST_TIMEOUT_MS / 2, "waited %lld ms", (long long)ms_since(t0));
     ck_assert_int_eq(rep.axes[0].outcome, CQT_STAGE_TIMED_OUT);
@@ -283,7 +276,7 @@ START_TEST(test_stage_fault_reported_before_the_timeout)
     cqt_axis_inject_fault(cqt_stage_axis(s, 2), CQT_AXIS_FAULT_ERROR);
     const double targets[] = {10, 20, 300};
     cqt_stage_report rep;
-    int64_t t0 = now_ns();
+    int64_t t0 = cqt_now_ns();
     ck_assert_int_eq(cqt_stage_move_to(s, targets, CQT_STAGE_PARALLEL, CQT_TEST_TIMEOUT_MS, &rep), CQT_EFAULT);
     ck_assert_msg(ms_since(t0) < CQT_TEST_TIMEOUT_MS / 2, "a fault took %lld ms to report", (long long)ms_since(t0));
     ck_assert_int_eq(rep.axes[2].outcome, CQT_STAGE_FAULTED);
@@ -427,7 +420,7 @@ START_TEST(test_stage_async_report_in_receiver_thread_while_loop_runs)
     async_rec r = {0};
     r.heartbeat = &beats;
     const double targets[] = {200, 100, 50};
-    int64_t t0 = now_ns();
+    int64_t t0 = cqt_now_ns();
     ck_assert_int_eq(cqt_stage_move_to_async(s, targets, CQT_STAGE_PARALLEL, CQT_TEST_TIMEOUT_MS, rx, async_on_report,
                                              &r, async_destroy),
                      CQT_OK);

@@ -114,13 +114,6 @@ struct cqt_axis {
     int calls; /* guarded by calls_mu */
 };
 
-static int64_t axis_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void axis_lock(const cqt_axis *a)
 {
     pthread_mutex_lock((pthread_mutex_t *)&a->mu);
@@ -384,7 +377,7 @@ static void axis_step(cqt_axis *a)
 {
     if (a->freeing)
         return; /* a step queued before the release: nothing to do */
-    int64_t now = axis_now_ns();
+    int64_t now = cqt_now_ns();
     char msg[sizeof a->message];
     a->depth++;
 
@@ -730,7 +723,7 @@ int cqt_axis_move_to(cqt_axis *axis, double target)
     axis->cmd_target = target;
     axis->target = target;
     axis->state = CQT_AXIS_MOVING;
-    axis->cmd_ns = axis_now_ns();
+    axis->cmd_ns = cqt_now_ns();
     axis->arrival_ns = 0;
     cqt_event_clear(axis->ev_reached);
     cqt_event_clear(axis->ev_settled);
@@ -767,7 +760,7 @@ int cqt_axis_stop(cqt_axis *axis)
     }
     ++axis->cmd_id;
     axis->cmd_kind = CMD_STOP;
-    axis->cmd_ns = axis_now_ns();
+    axis->cmd_ns = cqt_now_ns();
     axis->arrival_ns = 0;
     axis_call_begin(axis);
     axis_unlock(axis);

@@ -78,13 +78,6 @@ typedef struct stage_run {
     bool delivered;
 } stage_run;
 
-static int64_t stage_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void stage_unref(cqt_stage *s)
 {
     if (__atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
@@ -340,7 +333,7 @@ static void run_init(stage_run *r, cqt_stage *s, const double *targets, cqt_stag
     r->rep.mode = mode;
     r->rep.n = s->n;
     r->rep.timeout_ms = timeout_ms;
-    r->rep.start_ns = stage_now_ns();
+    r->rep.start_ns = cqt_now_ns();
     for (size_t i = 0; i < s->n; i++) {
         cqt_stage_axis_report *ar = &r->rep.axes[i];
         snprintf(ar->name, sizeof ar->name, "%s", cqt_axis_name(s->axes[i]));
@@ -386,7 +379,7 @@ static bool run_start_axis(stage_run *r, size_t i)
 {
     cqt_stage *s = r->stage;
     cqt_stage_axis_report *ar = &r->rep.axes[i];
-    int64_t now = stage_now_ns();
+    int64_t now = cqt_now_ns();
     int64_t overall = r->rep.timeout_ms == CQT_FOREVER
                           ? NO_DEADLINE
                           : r->rep.start_ns + (int64_t)r->rep.timeout_ms * 1000000;
@@ -491,7 +484,7 @@ static size_t run_gather(stage_run *r, int *timeout_ms)
     if (nearest == NO_DEADLINE) {
         *timeout_ms = CQT_FOREVER;
     } else {
-        int64_t left = nearest - stage_now_ns();
+        int64_t left = nearest - cqt_now_ns();
         *timeout_ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
     }
     return r->wait_count;
@@ -577,7 +570,7 @@ static void msg_append(cqt_stage_report *rep, const char *fmt, ...)
 static void run_finish(stage_run *r)
 {
     cqt_stage_report *rep = &r->rep;
-    rep->end_ns = stage_now_ns();
+    rep->end_ns = cqt_now_ns();
     rep->status = CQT_OK;
     rep->message[0] = '\0';
     for (size_t i = 0; i < rep->n; i++) {

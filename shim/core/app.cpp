@@ -90,7 +90,7 @@ int64_t ms_left(int64_t deadline_ns)
 {
     if (deadline_ns == INT64_MAX)
         return INT_MAX;
-    int64_t left = (deadline_ns - cqt__now_ns()) / 1000000;
+    int64_t left = (deadline_ns - cqt_now_ns()) / 1000000;
     return left < 0 ? 0 : left;
 }
 
@@ -327,7 +327,7 @@ int cqt_app_shutdown(int timeout_ms)
             return fail(CQT_EINVAL, "%s: timeout %d ms is negative; pass milliseconds >= 0 or "
                                     "CQT_FOREVER", fn, timeout_ms);
         int64_t deadline = timeout_ms == CQT_FOREVER ? INT64_MAX
-                                                     : cqt__now_ns() + int64_t(timeout_ms) * 1000000;
+                                                     : cqt_now_ns() + int64_t(timeout_ms) * 1000000;
         std::string stragglers;
         auto add = [&](const std::string &s) {
             if (!stragglers.empty())

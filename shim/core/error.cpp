@@ -121,11 +121,16 @@ void cqt__make_name(char *dst, size_t cap, const char *src, const char *prefix, 
     dst[len] = 0;
 }
 
-int64_t cqt__now_ns(void)
+int64_t cqt_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t cqt__now_ns(void)
+{
+    return cqt_now_ns();
 }
 
 const char *cqt_strerror(int status)

@@ -97,7 +97,7 @@ int pool_wait_done(int64_t deadline_ns)
         return 0;
     int ms = -1;
     if (deadline_ns != INT64_MAX) {
-        int64_t left = (deadline_ns - cqt__now_ns()) / 1000000;
+        int64_t left = (deadline_ns - cqt_now_ns()) / 1000000;
         ms = left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : int(left);
     }
     if (p->waitForDone(ms)) {

@@ -252,7 +252,7 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
     r->ms = effective_ms(ms, type);
     r->type = type;
     r->single = single;
-    r->start_ns = cqt__now_ns();
+    r->start_ns = cqt_now_ns();
     r->owner = o;
     cqt::object_ref(o);
     r->fn = cb;
@@ -323,12 +323,12 @@ void timer_fire(void *user_data, cqt_object *, int id)
             t->rec = nullptr;
         } else if (t->rec->ticker) {
             // On the absolute schedule: the next multiple after now.
-            const int64_t now = cqt__now_ns(), period = int64_t(t->interval) * 1000000;
+            const int64_t now = cqt_now_ns(), period = int64_t(t->interval) * 1000000;
             t->deadline_ns += period;
             if (t->deadline_ns <= now && period > 0)
                 t->deadline_ns += ((now - t->deadline_ns) / period + 1) * period;
         } else {
-            t->deadline_ns = cqt__now_ns() + int64_t(t->interval) * 1000000;
+            t->deadline_ns = cqt_now_ns() + int64_t(t->interval) * 1000000;
         }
     }
     // Nobody can be connected before cqt_timer_timeout created the signal.
@@ -704,7 +704,7 @@ int cqt_timer_remaining_ms(const cqt_timer *t)
     std::lock_guard<std::mutex> lk(mt->mu);
     if (!t->rec || t->rec->killed.load())
         return -1;
-    int64_t left = t->deadline_ns - cqt__now_ns();
+    int64_t left = t->deadline_ns - cqt_now_ns();
     if (left <= 0)
         return 0;
     return int((left + 999999) / 1000000);

@@ -386,9 +386,7 @@ int fuzz_api_sequence_set_kinds(const char *spec, bool verbose)
 
 static int64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return cqt_now_ns() / 1000000;
 }
 
 /* Runs main's loop (or sleeps, with no app) until *flag or @ms passed. */

@@ -20,9 +20,7 @@
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)cqt_now_ns() / 1e9;
 }
 
 static void fail_soak(const char *file, int line, const char *msg)

@@ -133,9 +133,7 @@ static int64_t scaled(int64_t n, int64_t min)
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)cqt_now_ns() / 1e9;
 }
 
 static int64_t ld(const int64_t *p)

@@ -109,6 +109,14 @@ CQT_API const char *cqt_last_error(void);
  * Thread: any. */
 CQT_API int cqt_set_last_error(int status, const char *fmt, ...) CQT_PRINTF(2, 3);
 
+/* cqt_now_ns:
+ * The clock of every `*_ns` time cqt reports (axis and stage reports,
+ * worker times): CLOCK_MONOTONIC, so it never jumps with the wall clock.
+ * Compare those times with it, e.g. `cqt_now_ns() - status.command_ns`.
+ * Returns: nanoseconds since an arbitrary fixed point (boot on Linux).
+ * Thread: any; needs no application. */
+CQT_API int64_t cqt_now_ns(void);
+
 /* Severity of a message given to the message handler (Qt's QtMsgType). */
 typedef enum cqt_msg_type {
     CQT_MSG_DEBUG = 0,

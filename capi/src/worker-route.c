@@ -96,6 +96,8 @@ static void route_unref(route *r)
         free(r);
 }
 
+/* ---- delivery -------------------------------------------------------------- */
+
 static void route_unlink_item(route *r, item *it)
 {
     if (it->prev)
@@ -442,6 +444,8 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
     return r;
 }
 
+/* ---- connections ------------------------------------------------------------ */
+
 /* Makes the connection checked by cqt__worker_connect_closure. */
 static cqt_connection route_connect(cqt_worker *w, int which, cqt_object *receiver,
                                     cqt_thread *t, cqt_worker_slot_fn fn, closure *cl)
@@ -487,7 +491,7 @@ fail:
 /* Checks the arguments of a connect and resolves a NULL receiver to a
  * thread with a loop, then connects. */
 cqt_connection cqt__worker_connect_closure(cqt_worker *w, int which, cqt_object *receiver,
-                                      cqt_worker_slot_fn fn, closure *cl)
+                                           cqt_worker_slot_fn fn, closure *cl)
 {
     static const char f[] = "cqt_worker_connect";
     if (!w) {
@@ -538,7 +542,6 @@ fail:
     return 0;
 }
 
-
 cqt_connection cqt_worker_connect(cqt_worker *w, int which, cqt_object *receiver,
                                   cqt_worker_slot_fn fn, void *user_data, cqt_destroy_fn destroy)
 {
@@ -555,6 +558,8 @@ cqt_connection cqt_worker_connect(cqt_worker *w, int which, cqt_object *receiver
     cl->destroy = destroy;
     return cqt__worker_connect_closure(w, which, receiver, fn, cl);
 }
+
+/* ---- the end of a worker --------------------------------------------------- */
 
 void cqt__worker_routes_free(cqt_worker *w)
 {
@@ -598,7 +603,8 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
         return cqt_set_last_error(CQT_EINVAL,
                                   "cqt_worker_disconnect: worker '%s': %s; pass a worker and an "
                                   "id from cqt_worker_connect",
-                                  cqt__worker_name_or_null(w), w ? "connection id 0" : "worker is NULL");
+                                  cqt__worker_name_or_null(w),
+                                  w ? "connection id 0" : "worker is NULL");
     conn *dead = NULL;
     bool found = false;
     pthread_mutex_lock(&w->mu);

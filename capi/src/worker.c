@@ -407,7 +407,8 @@ int cqt_worker_add_signal(cqt_worker *w, const char *name)
         return cqt_set_last_error(CQT_EINVAL,
                                   "cqt_worker_add_signal: worker '%s': %s; pass a worker and a "
                                   "non-empty name",
-                                  cqt__worker_name_or_null(w), w ? "name is NULL or empty" : "worker is NULL");
+                                  cqt__worker_name_or_null(w),
+                                  w ? "name is NULL or empty" : "worker is NULL");
     if (cqt_worker_signal_id(w, name) >= 0)
         return cqt_set_last_error(CQT_EINVAL,
                                   "cqt_worker_add_signal: worker '%s' has a signal '%s' already; "
@@ -576,7 +577,8 @@ static void emit_outcome_locked(cqt_worker *w, int rc, cqt_value *result)
         cqt_value e = cqt_value_error(code, msg);
         cqt__worker_emit_locked(w, CQT_WORKER_ERRORED, &e);
         cqt_value_clear(&e);
-        if (!(w->flags & CQT_WORKER_IGNORE_ERRORS) && !cqt__worker_has_handler_locked(w, CQT_WORKER_ERRORED)) {
+        if (!(w->flags & CQT_WORKER_IGNORE_ERRORS) &&
+            !cqt__worker_has_handler_locked(w, CQT_WORKER_ERRORED)) {
             char text[768];
             snprintf(text, sizeof text,
                      "worker '%s' failed with %s: %s (no 'errored' handler is connected; "
@@ -922,7 +924,8 @@ int cqt_worker_wait(cqt_worker *w, int timeout_ms)
                 if (!w->done)
                     rc = cqt_set_last_error(CQT_ETIMEDOUT,
                                             "%s: worker '%s' still %s after %d ms", f, w->name,
-                                            cqt_worker_state_name(cqt__worker_state_locked(w)), timeout_ms);
+                                            cqt_worker_state_name(cqt__worker_state_locked(w)),
+                                            timeout_ms);
                 break;
             }
         }
@@ -1036,7 +1039,8 @@ int cqt_worker_warn(cqt_worker *w, const char *fmt, ...)
     cqt_value v = cqt_value_string(buf);
     cqt__worker_emit_locked(w, CQT_WORKER_WARNED, &v);
     cqt_value_clear(&v);
-    if (!(w->flags & CQT_WORKER_IGNORE_ERRORS) && !cqt__worker_has_handler_locked(w, CQT_WORKER_WARNED)) {
+    if (!(w->flags & CQT_WORKER_IGNORE_ERRORS) &&
+        !cqt__worker_has_handler_locked(w, CQT_WORKER_WARNED)) {
         char text[768];
         snprintf(text, sizeof text,
                  "worker '%s' warns: %s (no 'warned' handler is connected; connect one, or set "

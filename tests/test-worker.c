@@ -1,7 +1,10 @@
 /* test-worker.c — workers: signal order per outcome, pause/resume/quit,
  * send queue, yield flow control, deadlines, progress, the pool, nested
  * starts, unhandled errors, shutdown, lifetime, custom and dedicated-thread
- * workers, and a misuse test for every public function. */
+ * workers, and a misuse test for every public function. The cases follow
+ * the files: "worker" (worker.c), "route" (worker-route.c), "deadline"
+ * (worker-deadline.c), "registry" (worker-registry.c); the pool listing's
+ * test is in test-pool.c. */
 #include "cqt-test.h"
 
 #include <cqt/worker.h>
@@ -738,6 +741,27 @@ START_TEST(test_worker_deadline_emits_timed_out_then_aborts)
 }
 END_TEST
 
+/* A body that returns before its deadline disarms it: no timed_out, and the
+ * watchdog gives its reference back at once, so the worker is freed long
+ * before the (one hour) deadline. */
+START_TEST(test_worker_deadline_disarmed_when_body_returns_first)
+{
+    rec r;
+    rec_init(&r);
+    cqt_worker *w = cqt_worker_new("prompt", body_return_42, NULL, NULL);
+    ck_assert_int_eq(cqt_worker_set_deadline(w, 3600 * 1000), CQT_OK);
+    rec_connect_all(&r, w, NULL);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+    wait_finished(&r);
+    ck_assert_int_eq(rec_check_order(&r), CQT_WORKER_RETURNED);
+    ck_assert_int_eq(rec_count(&r, CQT_WORKER_TIMED_OUT), 0);
+    cqt_worker_unref(w);
+    ck_assert_msg(cqt_test_run_until(live_workers_zero, NULL, CQT_TEST_TIMEOUT_MS),
+                  "the worker outlived its body: the deadline still holds it");
+    rec_done(&r);
+}
+END_TEST
+
 typedef struct {
     int64_t done[64], total[64];
     char desc[64][32];
@@ -864,36 +888,6 @@ START_TEST(test_worker_ten_thousand_on_pool_of_four_each_result_once)
     ck_assert_int_eq(cqt_test_counter_get(&p->destroyed), MANY);
     ck_assert_int_eq(cqt_pool_active_count(), 0);
     free(p);
-}
-END_TEST
-
-START_TEST(test_worker_pool_list_names_states_and_running_time)
-{
-    cqt_worker *w = cqt_worker_new_generator("listed", body_forever, NULL, NULL);
-    ck_assert_int_eq(cqt_pool_active_count(), 0);
-    ck_assert_int_eq(cqt_worker_pause(w), CQT_OK);
-    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
-    state_arg a = {w, CQT_WORKER_STATE_PAUSED};
-    ck_assert(cqt_test_run_until(state_is, &a, CQT_TEST_TIMEOUT_MS));
-    ck_assert_int_eq(cqt_pool_active_count(), 1);
-    cqt_pool_entry *list = NULL;
-    size_t n = 0;
-    ck_assert_int_eq(cqt_pool_list(&list, &n), CQT_OK);
-    ck_assert_uint_eq(n, 1);
-    ck_assert_str_eq(list[0].name, "listed");
-    ck_assert_int_eq(list[0].state, CQT_WORKER_STATE_PAUSED);
-    ck_assert_int_ge(list[0].running_ms, 0);
-    ck_assert_uint_ne(list[0].id, 0);
-    cqt_pool_list_free(list);
-    ck_assert_int_eq(cqt_worker_quit(w), CQT_OK);
-    ck_assert_int_eq(cqt_worker_wait(w, CQT_TEST_TIMEOUT_MS), CQT_OK);
-    cqt_worker_unref(w);
-    ck_assert_int_eq(cqt_pool_list(&list, &n), CQT_OK);
-    /* the body returned; its registry entry goes right after */
-    if (n) {
-        ck_assert_int_eq(list[0].state, CQT_WORKER_STATE_DONE);
-        cqt_pool_list_free(list);
-    }
 }
 END_TEST
 
@@ -1752,14 +1746,24 @@ START_TEST(test_worker_start_refused_once_shutdown_began)
 }
 END_TEST
 
+/* One case per mechanism (capi/src/worker*.c): the handle and its state
+ * machine, delivery to receivers, the deadline watchdog, and the registry
+ * that cqt_app_shutdown() quits and waits for. */
+static TCase *app_case(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    cqt_test_add_app_fixture(tc);
+    tcase_set_timeout(tc, 300);
+    suite_add_tcase(s, tc);
+    return tc;
+}
+
 CQT_TEST_SUITE(worker_suite)
 {
     Suite *s = suite_create("worker");
-    TCase *tc = tcase_create("worker");
-    cqt_test_add_app_fixture(tc);
-    tcase_set_timeout(tc, 300);
+
+    TCase *tc = app_case(s, "worker"); /* worker.c */
     tcase_add_test(tc, test_worker_function_returned_order_in_main);
-    tcase_add_test(tc, test_worker_generator_yields_in_order_then_returned);
     tcase_add_test(tc, test_worker_errored_order_carries_code_and_message);
     tcase_add_test(tc, test_worker_aborted_order_never_returned);
     tcase_add_test(tc, test_worker_errored_without_fail_uses_last_error);
@@ -1769,37 +1773,46 @@ CQT_TEST_SUITE(worker_suite)
     tcase_add_test(tc, test_worker_quit_during_pause_aborts);
     tcase_add_test(tc, test_worker_send_keeps_order_and_capacity);
     tcase_add_test(tc, test_worker_unsent_values_freed_once_with_worker);
-    tcase_add_test(tc, test_worker_latest_delivers_newest_and_bounds_backlog_to_one);
-    tcase_add_test(tc, test_worker_latest_million_keeps_receiver_loop_responsive);
-    tcase_add_test(tc, test_worker_throttle_spaces_deliveries_and_keeps_last);
-    tcase_add_test(tc, test_worker_throttle_all_mode_delivers_every_value_in_order);
-    tcase_add_test(tc, test_worker_deadline_emits_timed_out_then_aborts);
     tcase_add_test(tc, test_worker_progress_explicit_and_declared_total);
-    tcase_add_test(tc, test_worker_ten_thousand_on_pool_of_four_each_result_once);
-    tcase_add_test(tc, test_worker_pool_list_names_states_and_running_time);
-    tcase_add_test(tc, test_worker_nested_start_from_worker_delivers_to_main);
-    tcase_add_test(tc, test_worker_null_receiver_in_cqt_thread_runs_there);
-    tcase_add_test(tc, test_worker_unhandled_error_reaches_message_handler_in_main);
-    tcase_add_test(tc, test_worker_warned_handled_and_unhandled);
-    tcase_add_test(tc, test_worker_shutdown_names_generator_that_ignores_quit);
-    tcase_add_test(tc, test_worker_shutdown_quits_cooperative_workers);
     tcase_add_test(tc, test_worker_return_on_cancel_aborts_at_once_and_frees_late_result);
     tcase_add_test(tc, test_worker_custom_class_signals_interrupt_and_finalize);
     tcase_add_test(tc, test_worker_dedicated_thread_runs_timers);
-    tcase_add_test(tc, test_worker_unref_right_after_start_still_delivers);
     tcase_add_test(tc, test_worker_ref_unref_balance);
-    tcase_add_test(tc, test_worker_freed_receiver_drops_deliveries);
     tcase_add_test(tc, test_worker_wait_timeout_and_self_wait_edeadlk);
     tcase_add_test(tc, test_worker_misuse_inside_body);
     tcase_add_test(tc, test_worker_destroys_called_exactly_once);
     tcase_add_test(tc, test_worker_bad_input_returns_status_and_names_the_fix);
-    tcase_add_test(tc, test_worker_connect_to_loopless_receiver_is_enoloop);
-    suite_add_tcase(s, tc);
+
+    TCase *route = app_case(s, "route"); /* worker-route.c */
+    tcase_add_test(route, test_worker_generator_yields_in_order_then_returned);
+    tcase_add_test(route, test_worker_latest_delivers_newest_and_bounds_backlog_to_one);
+    tcase_add_test(route, test_worker_latest_million_keeps_receiver_loop_responsive);
+    tcase_add_test(route, test_worker_throttle_spaces_deliveries_and_keeps_last);
+    tcase_add_test(route, test_worker_throttle_all_mode_delivers_every_value_in_order);
+    tcase_add_test(route, test_worker_nested_start_from_worker_delivers_to_main);
+    tcase_add_test(route, test_worker_null_receiver_in_cqt_thread_runs_there);
+    tcase_add_test(route, test_worker_unhandled_error_reaches_message_handler_in_main);
+    tcase_add_test(route, test_worker_warned_handled_and_unhandled);
+    tcase_add_test(route, test_worker_unref_right_after_start_still_delivers);
+    tcase_add_test(route, test_worker_freed_receiver_drops_deliveries);
+    tcase_add_test(route, test_worker_connect_to_loopless_receiver_is_enoloop);
+
+    TCase *deadline = app_case(s, "deadline"); /* worker-deadline.c */
+    tcase_add_test(deadline, test_worker_deadline_emits_timed_out_then_aborts);
+    tcase_add_test(deadline, test_worker_deadline_disarmed_when_body_returns_first);
+
+    TCase *reg = app_case(s, "registry"); /* worker-registry.c */
+    tcase_add_test(reg, test_worker_ten_thousand_on_pool_of_four_each_result_once);
+    tcase_add_test(reg, test_worker_shutdown_names_generator_that_ignores_quit);
+    tcase_add_test(reg, test_worker_shutdown_quits_cooperative_workers);
 
     TCase *bare = tcase_create("worker-no-app");
     tcase_add_test(bare, test_worker_without_app_is_estate);
     tcase_add_test(bare, test_worker_from_previous_app_is_estate);
-    tcase_add_test(bare, test_worker_start_refused_once_shutdown_began);
     suite_add_tcase(s, bare);
+
+    TCase *reg_bare = tcase_create("registry-no-app");
+    tcase_add_test(reg_bare, test_worker_start_refused_once_shutdown_began);
+    suite_add_tcase(s, reg_bare);
     return s;
 }

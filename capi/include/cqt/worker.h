@@ -80,6 +80,7 @@
 
 #include "base.h"
 #include "object.h"
+#include "pool.h" /* cqt_worker_state, cqt_pool_list */
 #include "value.h"
 
 #ifdef __cplusplus
@@ -109,17 +110,7 @@ typedef enum cqt_worker_signal {
 /* Most custom signals one worker can have. */
 #define CQT_WORKER_MAX_CUSTOM_SIGNALS 32
 
-/* Where a worker is in its life (cqt_worker_get_state, cqt_pool_list). */
-typedef enum cqt_worker_state {
-    CQT_WORKER_STATE_CREATED = 0, /* not started */
-    CQT_WORKER_STATE_QUEUED,      /* started, waiting for a pool thread */
-    CQT_WORKER_STATE_RUNNING,     /* the body runs */
-    CQT_WORKER_STATE_PAUSED,     /* blocked in cqt_worker_yield() by a pause */
-    CQT_WORKER_STATE_QUITTING,    /* quit was asked; the body has not returned yet */
-    CQT_WORKER_STATE_ABANDONED,   /* return-on-cancel: `aborted` was reported, the
-                             * body still runs and its result will be freed */
-    CQT_WORKER_STATE_DONE         /* the body returned; the outcome was emitted */
-} cqt_worker_state;
+/* cqt_worker_state, where a worker is in its life: see cqt/pool.h. */
 
 /* Flags for cqt_worker_set_flags() and cqt_worker_run(). */
 enum {
@@ -505,30 +496,8 @@ CQT_API bool cqt_worker_abort_requested(void);
 
 /* ---- the pool ---------------------------------------------------------- */
 
-/* One worker in cqt_pool_list(). */
-typedef struct cqt_pool_entry {
-    uint64_t id;            /* unique per worker, never reused */
-    char name[64];          /* the worker's name (a copy) */
-    cqt_worker_state state; /* at the time of the call */
-    int64_t running_ms;     /* since the body started; 0 while queued */
-} cqt_pool_entry;
-
-/* cqt_pool_active_count:
- * Returns: how many started workers have a body that has not returned
- * (queued, running, paused, quitting, abandoned). Thread: any. */
-CQT_API int cqt_pool_active_count(void);
-
-/* cqt_pool_list:
- * Snapshots the active workers (as cqt_pool_active_count), in start order.
- * @out: receives an array (transfer full, release with
- * cqt_pool_list_free(); NULL when the count is 0); @n: its length.
- * Returns: CQT_OK; CQT_EINVAL for NULL arguments; CQT_ENOMEM.
- * Thread: any. */
-CQT_API int cqt_pool_list(cqt_pool_entry **out, size_t *n);
-
-/* cqt_pool_list_free:
- * Frees an array from cqt_pool_list(). NULL is ignored. Thread: any. */
-CQT_API void cqt_pool_list_free(cqt_pool_entry *list);
+/* cqt_pool_active_count, cqt_pool_list and cqt_pool_list_free are declared
+ * in cqt/pool.h, which this header includes. */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,677 @@
+/* worker-route.c — how a worker's signals reach their handlers.
+ *
+ * Each worker keeps one "route" per receiver object. A route is a FIFO of
+ * (signal, value) items plus the connections whose handlers run in that
+ * receiver. Every emit appends to the FIFO of each route that has a
+ * handler for the signal, under the worker's mutex, so one receiver sees
+ * one total order whatever thread emitted (the mailbox only promises order
+ * per sending thread). The route is woken by emitting a private cqt_signal
+ * (owned by the worker's "core" object) connected, queued, to the receiver:
+ * the shim then owns the hard part, a receiver freed concurrently, and
+ * tells us through the connection's destroy. Each wake-up in flight holds a
+ * worker reference and is counted in route->wakes, so a dropped wake-up
+ * gives its reference back in that destroy; no drain ever reaches a freed
+ * worker.
+ *
+ * Locks: a route's FIFO, connections and flags are guarded by w->mu; its
+ * link to the worker (w, dead, wakes) by g_route_mu, which is what a
+ * receiver's thread and the connection's destroy meet on after the worker
+ * may be gone. Order: w->mu -> g_route_mu (worker-private.h).
+ */
+#include <cqt/signal.h>
+#include <cqt/timer.h>
+
+#include "worker-private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DRAIN_CHUNK 512 /* items one drain delivers before yielding to the loop */
+
+static const cqt_value k_none;
+
+typedef struct cqt__worker_closure closure;
+
+typedef struct item {
+    struct item *prev, *next;
+    int which;
+    uint64_t seq;
+    cqt_value v;
+} item;
+
+typedef struct conn {
+    struct conn *next;
+    cqt_connection id;
+    int which;
+    uint64_t since;  /* deliver items emitted at or after this sequence */
+    cqt_worker_slot_fn fn;
+    closure *cl;
+    int busy;        /* handler calls running now */
+    bool removed;    /* disconnected; unlinked once busy == 0 */
+} conn;
+
+typedef struct cqt__worker_route {
+    struct cqt__worker_route *next;
+    cqt_object *receiver; /* transfer none, or == owned, or the worker's core */
+    cqt_object *owned;    /* internal receiver for a NULL receiver; freed with the worker */
+    cqt_thread *thread;   /* the thread a NULL receiver resolved to */
+    bool implicit;        /* made for a NULL receiver */
+    cqt_signal *sig;      /* owned by the worker's core object */
+    atomic_int refs;      /* worker link, connection, pending throttle shots */
+    atomic_bool dead_hint;
+    /* guarded by w->mu */
+    item *head, *tail;
+    item *pending_yield, *pending_progress;
+    conn *conns;
+    int counts[N_SIG_MAX];
+    bool scheduled, throttled, terminal_queued;
+    int64_t next_ns;
+    /* guarded by g_route_mu */
+    cqt_worker *w;
+    bool dead;
+    int wakes;
+} route;
+
+static pthread_mutex_t g_route_mu = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint_fast64_t g_next_conn = 1;
+
+static bool is_terminal(int which)
+{
+    return which == CQT_WORKER_RETURNED || which == CQT_WORKER_ERRORED ||
+           which == CQT_WORKER_ABORTED || which == CQT_WORKER_FINISHED;
+}
+
+void cqt__worker_closure_unref(closure *cl)
+{
+    if (cl && atomic_fetch_sub(&cl->refs, 1) == 1) {
+        if (cl->destroy)
+            cl->destroy(cl->user_data);
+        free(cl);
+    }
+}
+
+static void route_unref(route *r)
+{
+    if (atomic_fetch_sub(&r->refs, 1) == 1)
+        free(r);
+}
+
+/* ---- delivery -------------------------------------------------------------- */
+
+static void route_unlink_item(route *r, item *it)
+{
+    if (it->prev)
+        it->prev->next = it->next;
+    else
+        r->head = it->next;
+    if (it->next)
+        it->next->prev = it->prev;
+    else
+        r->tail = it->prev;
+    it->prev = it->next = NULL;
+}
+
+static void route_append_item(route *r, item *it)
+{
+    it->next = NULL;
+    it->prev = r->tail;
+    if (r->tail)
+        r->tail->next = it;
+    else
+        r->head = it;
+    r->tail = it;
+}
+
+static void free_items(item *it)
+{
+    while (it) {
+        item *next = it->next;
+        cqt_value_clear(&it->v);
+        free(it);
+        it = next;
+    }
+}
+
+/* Sends one wake-up to @r's receiver. Called with w->mu held. The wake-up
+ * holds a worker reference, counted in r->wakes until a drain consumes it
+ * or the connection's destroy takes it back. */
+static void route_wake_locked(cqt_worker *w, route *r)
+{
+    cqt_worker_ref(w);
+    pthread_mutex_lock(&g_route_mu);
+    if (r->dead) {
+        pthread_mutex_unlock(&g_route_mu);
+        cqt__worker_ref_drop_not_last(w);
+        return;
+    }
+    r->wakes++;
+    pthread_mutex_unlock(&g_route_mu);
+    r->scheduled = true;
+    if (cqt_emit(r->sig, NULL) != CQT_OK) {
+        /* The receiver's thread stopped: nothing was queued. */
+        bool give_back = false;
+        pthread_mutex_lock(&g_route_mu);
+        if (!r->dead) {
+            r->wakes--;
+            r->dead = true;
+            atomic_store(&r->dead_hint, true);
+            give_back = true;
+        }
+        pthread_mutex_unlock(&g_route_mu);
+        if (give_back)
+            cqt__worker_ref_drop_not_last(w);
+        r->scheduled = false;
+    }
+}
+
+/* Emits built-in or custom signal @which with a copy of @v to every route
+ * with a handler for it. Called with w->mu held. */
+void cqt__worker_emit_locked(cqt_worker *w, int which, const cqt_value *v)
+{
+    if (w->done)
+        return;
+    uint64_t seq = w->seq++;
+    bool terminal = is_terminal(which);
+    bool coalesce = w->mode == CQT_YIELD_LATEST &&
+                    (which == CQT_WORKER_YIELDED || which == CQT_WORKER_PROGRESS);
+    for (route *r = w->routes; r; r = r->next) {
+        if (r->counts[which] == 0 || atomic_load(&r->dead_hint))
+            continue;
+        item **pending = which == CQT_WORKER_YIELDED ? &r->pending_yield : &r->pending_progress;
+        item *it;
+        if (coalesce && *pending) {
+            /* Newest wins, and moves to the back: it is the newest event. */
+            it = *pending;
+            route_unlink_item(r, it);
+            cqt_value_clear(&it->v);
+        } else {
+            it = calloc(1, sizeof *it);
+            if (!it) {
+                cqt_log(CQT_MSG_CRITICAL, "worker", "worker '%s': out of memory; signal '%s' lost",
+                        w->name, cqt_worker_signal_name(w, which));
+                continue;
+            }
+        }
+        it->which = which;
+        it->seq = seq;
+        cqt_value_copy(&it->v, v ? v : &k_none);
+        route_append_item(r, it);
+        if (coalesce)
+            *pending = it;
+        if (terminal)
+            r->terminal_queued = true;
+        if (!r->scheduled) {
+            route_wake_locked(w, r);
+        } else if (terminal && r->throttled) {
+            /* A throttle shot is pending; the end is not held back by it. */
+            r->throttled = false;
+            route_wake_locked(w, r);
+        }
+    }
+}
+
+bool cqt__worker_has_handler_locked(const cqt_worker *w, int which)
+{
+    for (const route *r = w->routes; r; r = r->next)
+        if (r->counts[which] > 0 && !atomic_load(&r->dead_hint))
+            return true;
+    return false;
+}
+
+static void dispatch(cqt_worker *w, route *r, item *list)
+{
+    while (list) {
+        item *it = list;
+        list = it->next;
+        conn *reap = NULL;
+        pthread_mutex_lock(&w->mu);
+        for (conn *c = r->conns; c; c = c->next) {
+            if (c->removed || c->which != it->which || c->since > it->seq)
+                continue;
+            c->busy++;
+            pthread_mutex_unlock(&w->mu);
+            c->fn(c->cl->user_data, w, &it->v);
+            pthread_mutex_lock(&w->mu);
+            c->busy--;
+        }
+        for (conn **pp = &r->conns; *pp;) {
+            conn *c = *pp;
+            if (c->removed && c->busy == 0) {
+                *pp = c->next;
+                c->next = reap;
+                reap = c;
+            } else {
+                pp = &c->next;
+            }
+        }
+        pthread_mutex_unlock(&w->mu);
+        while (reap) {
+            conn *c = reap;
+            reap = c->next;
+            cqt__worker_closure_unref(c->cl);
+            free(c);
+        }
+        cqt_value_clear(&it->v);
+        free(it);
+    }
+}
+
+static void shot_fn(void *user_data);
+static void shot_destroy(void *user_data);
+
+typedef struct shot {
+    route *r;
+    bool ran;
+} shot;
+
+/* Runs in the receiver's thread, once per wake-up or throttle shot. */
+static void route_drain(route *r)
+{
+    pthread_mutex_lock(&g_route_mu);
+    if (r->dead) {
+        /* The connection's destroy already took this run's reference back. */
+        pthread_mutex_unlock(&g_route_mu);
+        return;
+    }
+    r->wakes--;
+    cqt_worker *w = r->w; /* alive: we now own the run's reference */
+    pthread_mutex_unlock(&g_route_mu);
+
+    pthread_mutex_lock(&w->mu);
+    r->scheduled = false;
+    item *list = NULL;
+    if (r->head) {
+        int64_t now = cqt__now_ns();
+        if (w->throttle_ms > 0 && !r->terminal_queued && now < r->next_ns) {
+            shot *s = malloc(sizeof *s);
+            if (s) {
+                int ms = (int)((r->next_ns - now + 999999) / 1000000);
+                s->r = r;
+                s->ran = false;
+                atomic_fetch_add(&r->refs, 1);
+                cqt_worker_ref(w);
+                pthread_mutex_lock(&g_route_mu);
+                r->wakes++;
+                pthread_mutex_unlock(&g_route_mu);
+                r->scheduled = true;
+                r->throttled = true;
+                if (cqt_single_shot_full(ms, r->receiver, shot_fn, s, shot_destroy) != CQT_OK) {
+                    r->scheduled = false; /* shot_destroy gave everything back */
+                    r->throttled = false;
+                }
+                pthread_mutex_unlock(&w->mu);
+                cqt_worker_unref(w);
+                return;
+            }
+        }
+        /* Take a bounded chunk: a generator faster than this receiver must
+         * not keep its loop in one endless drain; the rest follows after
+         * a wake-up, behind whatever else the loop has to do. */
+        list = r->head;
+        item *last = list;
+        for (int k = 1; last->next && k < DRAIN_CHUNK; k++)
+            last = last->next;
+        r->head = last->next;
+        last->next = NULL;
+        if (r->head)
+            r->head->prev = NULL;
+        else
+            r->tail = NULL;
+        for (item *it = list; it; it = it->next) {
+            if (it == r->pending_yield)
+                r->pending_yield = NULL;
+            if (it == r->pending_progress)
+                r->pending_progress = NULL;
+        }
+        r->throttled = false;
+        if (r->head) {
+            route_wake_locked(w, r); /* a continuation: not held by the throttle */
+        } else {
+            r->terminal_queued = false;
+            if (w->throttle_ms > 0)
+                r->next_ns = now + (int64_t)w->throttle_ms * 1000000;
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    dispatch(w, r, list);
+    cqt_worker_unref(w);
+}
+
+static void route_slot(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    route_drain(user_data);
+}
+
+static void shot_fn(void *user_data)
+{
+    shot *s = user_data;
+    s->ran = true;
+    route_drain(s->r);
+}
+
+static void shot_destroy(void *user_data)
+{
+    shot *s = user_data;
+    route *r = s->r;
+    if (!s->ran) {
+        cqt_worker *w = NULL;
+        pthread_mutex_lock(&g_route_mu);
+        if (!r->dead) {
+            r->wakes--;
+            w = r->w;
+        }
+        pthread_mutex_unlock(&g_route_mu);
+        if (w)
+            cqt_worker_unref(w);
+    }
+    route_unref(r);
+    free(s);
+}
+
+/* The route's connection ended (receiver freed, or the worker's core and
+ * so the signal freed): take back the references of wake-ups that will
+ * never run. */
+static void route_conn_destroy(void *user_data)
+{
+    route *r = user_data;
+    pthread_mutex_lock(&g_route_mu);
+    r->dead = true;
+    atomic_store(&r->dead_hint, true);
+    int n = r->wakes;
+    r->wakes = 0;
+    cqt_worker *w = r->w;
+    pthread_mutex_unlock(&g_route_mu);
+    while (n-- > 0)
+        cqt_worker_unref(w);
+    route_unref(r);
+}
+
+/* Finds or makes the route to @receiver (NULL: resolved to @t). Called
+ * with w->mu held. */
+static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *t, int *status)
+{
+    if (!receiver && t == cqt_thread_main())
+        receiver = w->core;
+    for (route *r = w->routes; r; r = r->next) {
+        if (atomic_load(&r->dead_hint))
+            continue;
+        if (receiver ? r->receiver == receiver : (r->implicit && r->thread == t))
+            return r;
+    }
+    route *r = calloc(1, sizeof *r);
+    if (!r) {
+        *status = cqt_set_last_error(CQT_ENOMEM, "cqt_worker_connect: worker '%s': out of memory",
+                                     w->name);
+        return NULL;
+    }
+    r->implicit = receiver == NULL || receiver == w->core;
+    r->thread = t;
+    r->w = w;
+    if (!receiver) {
+        r->owned = cqt_object_new(t);
+        if (!r->owned) {
+            *status = cqt_set_last_error(CQT_ESTATE,
+                                         "cqt_worker_connect: worker '%s': cannot create a "
+                                         "receiver in thread '%s': %s",
+                                         w->name, cqt_thread_name(t), cqt_last_error());
+            free(r);
+            return NULL;
+        }
+        cqt_object_set_name(r->owned, "worker-receiver");
+        receiver = r->owned;
+    }
+    r->receiver = receiver;
+    r->sig = cqt_signal_new(w->core, "worker-route");
+    atomic_store(&r->refs, 2); /* the worker's list and the connection */
+    if (!r->sig || !cqt_connect(r->sig, receiver, route_slot, r, route_conn_destroy, CQT_QUEUED)) {
+        int rc = cqt_set_last_error(CQT_ENOLOOP,
+                                    "cqt_worker_connect: worker '%s': cannot deliver to object "
+                                    "'%s': %s",
+                                    w->name, cqt_object_name(receiver), cqt_last_error());
+        if (r->sig)
+            cqt_signal_free(r->sig);
+        else
+            atomic_fetch_sub(&r->refs, 1); /* no connection was made */
+        if (r->owned)
+            cqt_object_free(r->owned);
+        *status = rc;
+        route_unref(r);
+        return NULL;
+    }
+    r->next = w->routes;
+    w->routes = r;
+    return r;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+/* Makes the connection checked by cqt__worker_connect_closure. */
+static cqt_connection route_connect(cqt_worker *w, int which, cqt_object *receiver,
+                                    cqt_thread *t, cqt_worker_slot_fn fn, closure *cl)
+{
+    static const char f[] = "cqt_worker_connect";
+    int rc;
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        cqt_set_last_error(CQT_ENOMEM, "%s: worker '%s': out of memory", f, w->name);
+        goto fail;
+    }
+    pthread_mutex_lock(&w->mu);
+    if (w->done) {
+        pthread_mutex_unlock(&w->mu);
+        free(c);
+        cqt_set_last_error(CQT_ESTATE,
+                           "%s: worker '%s' has finished; connect before cqt_worker_start", f,
+                           w->name);
+        goto fail;
+    }
+    route *r = route_get_locked(w, receiver, t, &rc);
+    if (!r) {
+        pthread_mutex_unlock(&w->mu);
+        free(c);
+        goto fail;
+    }
+    c->id = atomic_fetch_add(&g_next_conn, 1);
+    c->which = which;
+    c->since = w->seq;
+    c->fn = fn;
+    c->cl = cl;
+    c->next = r->conns;
+    r->conns = c;
+    r->counts[which]++;
+    cqt_connection id = c->id;
+    pthread_mutex_unlock(&w->mu);
+    return id;
+fail:
+    cqt__worker_closure_unref(cl);
+    return 0;
+}
+
+/* Checks the arguments of a connect and resolves a NULL receiver to a
+ * thread with a loop, then connects. */
+cqt_connection cqt__worker_connect_closure(cqt_worker *w, int which, cqt_object *receiver,
+                                           cqt_worker_slot_fn fn, closure *cl)
+{
+    static const char f[] = "cqt_worker_connect";
+    if (!w) {
+        cqt_set_last_error(CQT_EINVAL, "%s: worker is NULL; pass a worker from cqt_worker_new", f);
+        goto fail;
+    }
+    if (cqt__worker_check_app(w, f) != CQT_OK)
+        goto fail;
+    if (!fn) {
+        cqt_set_last_error(CQT_EINVAL, "%s: worker '%s': fn is NULL; pass the handler", f,
+                           w->name);
+        goto fail;
+    }
+    pthread_mutex_lock(&w->mu);
+    int n_sig = CQT_WORKER_N_SIGNALS + w->n_custom;
+    pthread_mutex_unlock(&w->mu);
+    if (which < 0 || which >= n_sig) {
+        cqt_set_last_error(CQT_EINVAL,
+                           "%s: worker '%s': signal id %d is not valid; pass a cqt_worker_signal "
+                           "or an id from cqt_worker_add_signal (0..%d)",
+                           f, w->name, which, n_sig - 1);
+        goto fail;
+    }
+    cqt_thread *t;
+    if (receiver) {
+        t = cqt_object_thread(receiver);
+        if (!t || !cqt_thread_has_loop(t)) {
+            cqt_set_last_error(CQT_ENOLOOP,
+                               "%s: worker '%s': receiver '%s' lives in thread '%s', which runs "
+                               "no event loop, so its handler would never run; use an object in "
+                               "the main thread or a cqt thread, or NULL",
+                               f, w->name, cqt_object_name(receiver), cqt_thread_name(t));
+            goto fail;
+        }
+    } else {
+        t = cqt_thread_current();
+        if (!t || !cqt_thread_has_loop(t))
+            t = cqt_thread_main(); /* pool thread or pthread: see cqt_worker_connect */
+        if (!t) {
+            cqt_set_last_error(CQT_ESTATE, "%s: worker '%s': no application; call cqt_app_init",
+                               f, w->name);
+            goto fail;
+        }
+    }
+    return route_connect(w, which, receiver, t, fn, cl);
+fail:
+    cqt__worker_closure_unref(cl);
+    return 0;
+}
+
+cqt_connection cqt_worker_connect(cqt_worker *w, int which, cqt_object *receiver,
+                                  cqt_worker_slot_fn fn, void *user_data, cqt_destroy_fn destroy)
+{
+    closure *cl = calloc(1, sizeof *cl);
+    if (!cl) {
+        if (destroy)
+            destroy(user_data);
+        cqt_set_last_error(CQT_ENOMEM, "cqt_worker_connect: worker '%s': out of memory",
+                           cqt__worker_name_or_null(w));
+        return 0;
+    }
+    atomic_store(&cl->refs, 1);
+    cl->user_data = user_data;
+    cl->destroy = destroy;
+    return cqt__worker_connect_closure(w, which, receiver, fn, cl);
+}
+
+/* ---- the end of a worker --------------------------------------------------- */
+
+void cqt__worker_routes_free(cqt_worker *w)
+{
+    conn *conns = NULL;
+    for (route *r = w->routes; r; r = r->next) {
+        pthread_mutex_lock(&g_route_mu);
+        r->w = NULL;
+        r->dead = true;
+        atomic_store(&r->dead_hint, true);
+        pthread_mutex_unlock(&g_route_mu);
+        free_items(r->head);
+        r->head = r->tail = NULL;
+        while (r->conns) {
+            conn *c = r->conns;
+            r->conns = c->next;
+            c->next = conns;
+            conns = c;
+        }
+    }
+    /* Frees the route signals: their connections end, each route's
+     * destroy runs (now, or in the receiver's thread). */
+    cqt_object_free(w->core);
+    while (w->routes) {
+        route *r = w->routes;
+        w->routes = r->next;
+        if (r->owned)
+            cqt_object_free(r->owned);
+        route_unref(r);
+    }
+    while (conns) {
+        conn *c = conns;
+        conns = c->next;
+        cqt__worker_closure_unref(c->cl);
+        free(c);
+    }
+}
+
+int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
+{
+    if (!w || c == 0)
+        return cqt_set_last_error(CQT_EINVAL,
+                                  "cqt_worker_disconnect: worker '%s': %s; pass a worker and an "
+                                  "id from cqt_worker_connect",
+                                  cqt__worker_name_or_null(w),
+                                  w ? "connection id 0" : "worker is NULL");
+    conn *dead = NULL;
+    bool found = false;
+    pthread_mutex_lock(&w->mu);
+    for (route *r = w->routes; r && !found; r = r->next) {
+        for (conn **pp = &r->conns; *pp; pp = &(*pp)->next) {
+            conn *c2 = *pp;
+            if (c2->id != c || c2->removed)
+                continue;
+            found = true;
+            c2->removed = true;
+            r->counts[c2->which]--;
+            if (c2->busy == 0) {
+                *pp = c2->next;
+                dead = c2;
+            }
+            break;
+        }
+    }
+    pthread_mutex_unlock(&w->mu);
+    if (!found)
+        return cqt_set_last_error(CQT_EINVAL,
+                                  "cqt_worker_disconnect: worker '%s': %llu is not a live "
+                                  "connection of this worker (disconnected twice?)",
+                                  w->name, (unsigned long long)c);
+    if (dead) {
+        cqt__worker_closure_unref(dead->cl);
+        free(dead);
+    }
+    return CQT_OK;
+}
+
+/* ---- errors nobody handles ------------------------------------------------ */
+
+typedef struct report {
+    cqt_worker *w;
+    char *text;
+} report;
+
+static void report_run(void *user_data)
+{
+    report *rp = user_data;
+    cqt_log(CQT_MSG_WARNING, "worker", "%s", rp->text);
+}
+
+static void report_free(void *user_data)
+{
+    report *rp = user_data;
+    cqt_worker_unref(rp->w);
+    free(rp->text);
+    free(rp);
+}
+
+/* Logs @text in the main thread (queued to the worker's core object, so it
+ * comes before `finished` reaches any handler there). Called with w->mu
+ * held; the caller holds a reference. */
+void cqt__worker_report_locked(cqt_worker *w, const char *text)
+{
+    report *rp = malloc(sizeof *rp);
+    char *copy = strdup(text);
+    if (!rp || !copy) {
+        free(rp);
+        free(copy);
+        cqt_log(CQT_MSG_WARNING, "worker", "%s", text);
+        return;
+    }
+    rp->w = cqt_worker_ref(w);
+    rp->text = copy;
+    if (cqt_invoke_full(w->core, report_run, rp, report_free, CQT_QUEUED) != CQT_OK)
+        cqt_log(CQT_MSG_WARNING, "worker", "%s", text); /* never swallowed */
+}

@@ -1,7 +1,7 @@
 /* cqt-pitfalls — runs the pitfall demonstrations and prints what raw Qt
  * did, what cqt did (both measured) and the fix.
  *
- *   cqt-pitfalls            every pitfall, P1..P13
+ *   cqt-pitfalls            every pitfall, P1..P14
  *   cqt-pitfalls P3 P10     only those
  *
  * Exit status: 0 when every verdict matched (raw Qt broken as documented,
@@ -15,7 +15,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cqt-pitfalls [P1..P13 ...]\n"
+    fprintf(f, "usage: cqt-pitfalls [P1..P14 ...]\n"
                "Runs each Qt threading pitfall twice, in raw Qt and through cqt, and prints\n"
                "what each did. Exit status 0 when every verdict matched.\n");
 }
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
         }
         const pitfall *p = pit_find(argv[i]);
         if (!p) {
-            fprintf(stderr, "cqt-pitfalls: no pitfall '%s' (P1..P13)\n", argv[i]);
+            fprintf(stderr, "cqt-pitfalls: no pitfall '%s' (P1..P14)\n", argv[i]);
             usage(stderr);
             return 2;
         }

@@ -1486,11 +1486,11 @@ static void p14_raw(pit_outcome *o)
 {
     raw_p14 r = raw_p14_socket_notifier_from_other_thread(P14_WRITES, GENEROUS_MS);
     char q[200];
-    measured(o, "setEnabled(true) from another thread: isEnabled() %s, %d activations after a "
-                "write, %d after the owner's own setEnabled(true) and another, %d bytes never "
-                "read; setEnabled(false) from another thread: isEnabled() %s, %d activations "
-                "for %d writes, %d after the owner's own setEnabled(false); Qt (each time): "
-                "\"%s\"",
+    measured(o, "enabled from another thread: isEnabled() %s, yet %d activations after a "
+                "write, %d after the owner's own setEnabled(true) and a write (a no-op now), "
+                "%d bytes never read; disabled from another thread: isEnabled() %s, yet %d "
+                "activations for %d writes, %d after the owner's own setEnabled(false) and a "
+                "write; Qt, each time: \"%s\"",
              r.enable_claimed ? "true" : "false", r.enable_fires, r.enable_owner_fires,
              r.enable_unread, r.disable_claimed ? "false" : "true", r.disable_fires,
              r.disable_writes, r.disable_owner_fires, quote(q, sizeof q, r.warning));

@@ -110,9 +110,11 @@ bool run_in(Scene &s, std::function<void()> fn)
         std::lock_guard<std::mutex> lk(s.mu);
         want = s.ran + 1;
     }
+    RAW_TSAN_RELEASE(&s); // the queued functor's hand-off (see raw-private.h)
     QMetaObject::invokeMethod(
         s.ctx,
         [&s, fn] {
+            RAW_TSAN_ACQUIRE(&s);
             fn();
             std::lock_guard<std::mutex> lk(s.mu);
             s.ran++;

@@ -1641,6 +1641,9 @@ static void p14_cqt_run(pit_outcome *o, p14_state *s, cqt_io_watch *data)
     int rc1 = p14_toggle_from_pthread(data, true, one, s->data[1], &en1);
     bool got1 = p14_expect_bytes(s, strlen(one));
     int calls1 = p14_calls(s);
+    pthread_mutex_lock(&s->mu);
+    size_t len1 = s->got_len;
+    pthread_mutex_unlock(&s->mu);
     /* 2. disabled from a pthread, which then writes; the control round
      * shows the owner's loop saw the data readable, and nothing was called */
     int rc2 = p14_toggle_from_pthread(data, false, two, s->data[1], &en2);
@@ -1663,12 +1666,13 @@ static void p14_cqt_run(pit_outcome *o, p14_state *s, cqt_io_watch *data)
     const char *w = strstr(log_buf, "QSocketNotifier");
     quote(qt_said, sizeof qt_said, w ? w : "");
     pthread_mutex_unlock(&log_mu);
-    measured(o, "from a plain pthread: enable = %s, then \"%s\" (%zu bytes) read in the "
-                "owner's thread '%s'; disable = %s, then %zu bytes written: %d callbacks by "
-                "the owner's next poll round; enable again: %s; Qt warnings: %s",
-             cqt_status_name(rc1), one, strlen(one), cqt_thread_name(s->thread),
-             cqt_status_name(rc2), strlen(two), calls2,
-             got3 ? "those bytes arrived" : "nothing arrived", w ? "some" : "none");
+    measured(o, "from a plain pthread: enable = %s, then %zu of the %zu bytes it wrote read "
+                "in %s; disable = %s, then %zu bytes written: %d callbacks by the owner's next "
+                "poll round; enable again: %s; Qt: %s%s%s",
+             cqt_status_name(rc1), len1, strlen(one),
+             outside ? "another thread" : "the owner's thread 'p14-owner'", cqt_status_name(rc2),
+             strlen(two), calls2, got3 ? "those bytes arrived" : "they did not arrive",
+             w ? "\"" : "no warning", qt_said, w ? "\"" : "");
     expect(o, rc0 == CQT_OK && !en0, "the first disable: %s, enabled %d", cqt_status_name(rc0),
            en0);
     expect(o, rc1 == CQT_OK && en1, "enable from a pthread: %s, enabled %d", cqt_status_name(rc1),

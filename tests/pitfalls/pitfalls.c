@@ -1495,7 +1495,9 @@ static void p14_raw(pit_outcome *o)
              r.enable_unread, r.disable_claimed ? "false" : "true", r.disable_fires,
              r.disable_writes, r.disable_owner_fires, quote(q, sizeof q, r.warning));
     expect(o, r.set_up, "could not set up the pipes, the owner thread or its notifiers");
-    expect(o, r.rounds_completed, "a control round did not come back within %d ms", GENEROUS_MS);
+    expect(o, r.rounds_completed,
+           "a control round (or a call into the owner's thread) did not come back within %d ms",
+           GENEROUS_MS);
     expect(o, strcmp(r.warning, P14_WARNING) == 0, "Qt's warning changed: \"%s\"", r.warning);
     expect(o, r.enable_warnings == 1 && r.disable_warnings == 1,
            "Qt warned %d times for the enable and %d for the disable (once each expected)",
@@ -1507,7 +1509,7 @@ static void p14_raw(pit_outcome *o)
            r.enable_fires);
     expect(o, r.enable_owner_fires == 0,
            "the owner's own setEnabled(true) repaired it (%d activations)", r.enable_owner_fires);
-    expect(o, r.enable_unread == 16, "%d of the 16 bytes written were left unread",
+    expect(o, r.enable_unread == 16, "%d of the 16 bytes written (2 x 8) were left unread",
            r.enable_unread);
     expect(o, r.disable_claimed, "isEnabled() said true after the refused disable");
     expect(o, r.disable_writes == P14_WRITES && r.disable_fires == r.disable_writes,
@@ -1519,6 +1521,12 @@ static void p14_raw(pit_outcome *o)
     expect(o, !r.fired_outside_owner, "an activation ran outside the owner's thread");
 }
 
+/* The cqt half: a watch owned by an object in a cqt thread, enabled and
+ * disabled from plain pthreads. "No callback after the disable" is judged
+ * after a control round, not after a sleep: a control watch on a second
+ * pipe, written after the data, fires in the owner's thread and queues a
+ * marker there; once the marker ran, the owner's loop has polled with the
+ * data readable and run every callback that poll called for. */
 typedef struct {
     cqt_thread *thread;
     cqt_object *owner;

@@ -201,12 +201,12 @@ extern "C" raw_p14 raw_p14_socket_notifier_from_other_thread(int writes, int tim
         // 1. enabled from another thread, then written to
         std::thread([&] { s.w1->setEnabled(true); }).join();
         r.enable_warnings = count_warnings(cap);
-        run_in(s, [&] { r.enable_claimed = s.w1->isEnabled(); });
+        rounds &= run_in(s, [&] { r.enable_claimed = s.w1->isEnabled(); });
         int before = fires(s);
         rounds &= control_round(s, s.one, 8);
         r.enable_fires = fires(s) - before;
         // the owner's own call, as a repair
-        run_in(s, [&] { s.w1->setEnabled(true); });
+        rounds &= run_in(s, [&] { s.w1->setEnabled(true); });
         before = fires(s);
         rounds &= control_round(s, s.one, 8);
         r.enable_owner_fires = fires(s) - before;
@@ -215,13 +215,13 @@ extern "C" raw_p14 raw_p14_socket_notifier_from_other_thread(int writes, int tim
         int warned = count_warnings(cap);
         std::thread([&] { s.w2->setEnabled(false); }).join();
         r.disable_warnings = count_warnings(cap) - warned;
-        run_in(s, [&] { r.disable_claimed = !s.w2->isEnabled(); });
+        rounds &= run_in(s, [&] { r.disable_claimed = !s.w2->isEnabled(); });
         before = fires(s);
         for (int i = 0; i < writes; i++)
             rounds &= control_round(s, s.two, 1);
         r.disable_writes = writes;
         r.disable_fires = fires(s) - before;
-        run_in(s, [&] { s.w2->setEnabled(false); });
+        rounds &= run_in(s, [&] { s.w2->setEnabled(false); });
         before = fires(s);
         rounds &= control_round(s, s.two, 1);
         r.disable_owner_fires = fires(s) - before;

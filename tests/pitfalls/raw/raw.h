@@ -195,7 +195,8 @@ raw_p13 raw_p13_widget_from_worker_thread(void);
  * wait for a round. */
 typedef struct raw_p14 {
     bool set_up;             /* pipes, the owner thread and its notifiers */
-    bool rounds_completed;   /* every control round came back in time */
+    bool rounds_completed;   /* every control round, and every call run in the
+                                owner's thread, came back in time */
     /* 1: created disabled, setEnabled(true) from another thread, written */
     int enable_warnings;     /* Qt's warnings for that call */
     bool enable_claimed;     /* isEnabled() said true afterwards */

@@ -1620,14 +1620,29 @@ static int p14_toggle_from_pthread(cqt_io_watch *w, bool enable, const char *tex
     return c.rc;
 }
 
-/* Waits until @s received @want bytes in all. */
+/* Waits until @s received @want bytes in all. `arrived` is cleared under
+ * the lock, so a set left over from an earlier, smaller want cannot end the
+ * wait early (a stale set is noticed by the loop). */
 static bool p14_expect_bytes(p14_state *s, size_t want)
 {
-    pthread_mutex_lock(&s->mu);
-    s->want = want;
-    bool done = s->got_len >= want;
-    pthread_mutex_unlock(&s->mu);
-    return done || cqt_event_wait(s->arrived, GENEROUS_MS) == CQT_OK;
+    int64_t end = now_ms() + GENEROUS_MS;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        s->want = want;
+        bool done = s->got_len >= want;
+        if (!done)
+            cqt_event_clear(s->arrived);
+        pthread_mutex_unlock(&s->mu);
+        int left = (int)(end - now_ms());
+        if (done)
+            return true;
+        if (left <= 0 || cqt_event_wait(s->arrived, left) != CQT_OK) {
+            pthread_mutex_lock(&s->mu);
+            done = s->got_len >= want;
+            pthread_mutex_unlock(&s->mu);
+            return done;
+        }
+    }
 }
 
 static int p14_calls(p14_state *s)

@@ -1,11 +1,12 @@
 /* cqt-pitfalls — runs the pitfall demonstrations and prints what raw Qt
  * did, what cqt did (both measured) and the fix.
  *
- *   cqt-pitfalls            every pitfall, P1..P13
+ *   cqt-pitfalls            every pitfall, P1..P14
  *   cqt-pitfalls P3 P10     only those
  *
  * Exit status: 0 when every verdict matched (raw Qt broken as documented,
  * cqt correct), 1 when one did not, 2 for a bad argument. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: cqt-pitfalls [P1..P13 ...]\n"
+    fprintf(f, "usage: cqt-pitfalls [P1..P14 ...]\n"
                "Runs each Qt threading pitfall twice, in raw Qt and through cqt, and prints\n"
                "what each did. Exit status 0 when every verdict matched.\n");
 }
@@ -25,28 +26,31 @@ static const char *verdict(const pit_outcome *o)
     return o->skipped ? "skipped" : o->matched ? "as expected" : "MISMATCH";
 }
 
-/* Prints @text after a label, wrapped at about 100 columns. */
+/* Prints @text after a label, wrapped to fit an 80-column terminal (no
+ * trailing blanks; a word longer than a line gets a line of its own). */
 static void wrapped(const char *label, const char *text)
 {
-    const int width = 100, indent = 13;
-    printf("  %-10s %s", label, "");
-    int col = indent;
-    const char *p = text;
-    while (*p) {
-        const char *sp = strchr(p, ' ');
-        int len = sp ? (int)(sp - p) : (int)strlen(p);
-        if (col > indent && col + len > width) {
+    const int width = 79, indent = 13;
+    printf("  %-10s", label);
+    int col = 2 + (int)(strlen(label) > 10 ? strlen(label) : 10);
+    bool first = true;
+    for (const char *p = text; *p;) {
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        int len = (int)strcspn(p, " ");
+        if (first || col + 1 + len <= width) {
+            putchar(' ');
+            col++;
+        } else {
             printf("\n%*s", indent, "");
             col = indent;
         }
         printf("%.*s", len, p);
         col += len;
         p += len;
-        if (*p == ' ') {
-            putchar(' ');
-            col++;
-            p++;
-        }
+        first = false;
     }
     putchar('\n');
 }
@@ -62,7 +66,7 @@ int main(int argc, char **argv)
         }
         const pitfall *p = pit_find(argv[i]);
         if (!p) {
-            fprintf(stderr, "cqt-pitfalls: no pitfall '%s' (P1..P13)\n", argv[i]);
+            fprintf(stderr, "cqt-pitfalls: no pitfall '%s' (P1..P14)\n", argv[i]);
             usage(stderr);
             return 2;
         }
@@ -98,11 +102,11 @@ int main(int argc, char **argv)
         skipped += raw[i].skipped + cqt[i].skipped;
     }
 
-    printf("%-4s  %-40s  %-12s  %-12s\n", "id", "pitfall", "raw Qt", "cqt");
-    printf("%-4s  %-40s  %-12s  %-12s\n", "----", "----------------------------------------",
+    printf("%-4s  %-40s  %-12s  %s\n", "id", "pitfall", "raw Qt", "cqt");
+    printf("%-4s  %-40s  %-12s  %s\n", "----", "----------------------------------------",
            "------------", "------------");
     for (size_t i = 0; i < n; i++)
-        printf("%-4s  %-40.40s  %-12s  %-12s\n", chosen[i]->id, chosen[i]->title,
+        printf("%-4s  %-40.40s  %-12s  %s\n", chosen[i]->id, chosen[i]->title,
                verdict(&raw[i]), verdict(&cqt[i]));
     int judged = (int)(2 * n) - skipped;
     printf("\n%s: %d of %d verdicts matched", mismatches ? "FAIL" : "OK", judged - mismatches,

@@ -1,4 +1,4 @@
-/* pitfalls.c — the demonstrations of P1..P13 (see pitfalls.h): the raw
+/* pitfalls.c — the demonstrations of P1..P14 (see pitfalls.h): the raw
  * halves judge what the C++ in raw/ measured, the cqt halves run the same
  * scenario through the public C API. */
 #include "pitfalls.h"
@@ -10,6 +10,7 @@
 #endif
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "raw/raw.h"
 
@@ -1473,6 +1475,287 @@ static void p13_cqt(pit_outcome *o)
 #endif
 }
 
+/* ======================================================================
+ * P14 — QSocketNotifier enabled or disabled from another thread
+ * ==================================================================== */
+
+#define P14_WARNING "QSocketNotifier: Socket notifiers cannot be enabled or disabled from another thread"
+#define P14_WRITES 3
+
+static void p14_raw(pit_outcome *o)
+{
+    raw_p14 r = raw_p14_socket_notifier_from_other_thread(P14_WRITES, GENEROUS_MS);
+    char q[200];
+    measured(o, "enabled from another thread: isEnabled() %s, yet %d activations after a "
+                "write, %d after the owner's own setEnabled(true) and a write (a no-op now), "
+                "%d bytes never read; disabled from another thread: isEnabled() %s, yet %d "
+                "activations for %d writes, %d after the owner's own setEnabled(false) and a "
+                "write; Qt, each time: \"%s\"",
+             r.enable_claimed ? "true" : "false", r.enable_fires, r.enable_owner_fires,
+             r.enable_unread, r.disable_claimed ? "false" : "true", r.disable_fires,
+             r.disable_writes, r.disable_owner_fires, quote(q, sizeof q, r.warning));
+    expect(o, r.set_up, "could not set up the pipes, the owner thread or its notifiers");
+    expect(o, r.rounds_completed,
+           "a control round (or a call into the owner's thread) did not come back within %d ms",
+           GENEROUS_MS);
+    expect(o, strcmp(r.warning, P14_WARNING) == 0, "Qt's warning changed: \"%s\"", r.warning);
+    expect(o, r.enable_warnings == 1 && r.disable_warnings == 1,
+           "Qt warned %d times for the enable and %d for the disable (once each expected)",
+           r.enable_warnings, r.disable_warnings);
+    expect(o, r.other_messages == 0, "Qt printed %d other messages", r.other_messages);
+    /* the refused call has stored the new state anyway */
+    expect(o, r.enable_claimed, "isEnabled() said false after the refused enable");
+    expect(o, r.enable_fires == 0, "the notifier enabled from another thread fired %d times",
+           r.enable_fires);
+    expect(o, r.enable_owner_fires == 0,
+           "the owner's own setEnabled(true) repaired it (%d activations)", r.enable_owner_fires);
+    expect(o, r.enable_unread == 16, "%d of the 16 bytes written (2 x 8) were left unread",
+           r.enable_unread);
+    expect(o, r.disable_claimed, "isEnabled() said true after the refused disable");
+    expect(o, r.disable_writes == P14_WRITES && r.disable_fires == r.disable_writes,
+           "the notifier disabled from another thread fired %d times for %d writes",
+           r.disable_fires, r.disable_writes);
+    expect(o, r.disable_owner_fires == 1,
+           "after the owner's own setEnabled(false) it fired %d times for one write",
+           r.disable_owner_fires);
+    expect(o, !r.fired_outside_owner, "an activation ran outside the owner's thread");
+}
+
+/* The cqt half: a watch owned by an object in a cqt thread, enabled and
+ * disabled from plain pthreads. "No callback after the disable" is judged
+ * after a control round, not after a sleep: a control watch on a second
+ * pipe, written after the data, fires in the owner's thread and queues a
+ * marker there; once the marker ran, the owner's loop has polled with the
+ * data readable and run every callback that poll called for. */
+typedef struct {
+    cqt_thread *thread;
+    cqt_object *owner;
+    int data[2], ctl[2]; /* pipes: read end, write end */
+    cqt_event *arrived;  /* got_len reached want */
+    cqt_event *round;    /* the marker queued by the control watch ran */
+    pthread_mutex_t mu;  /* guards what follows */
+    char got[128];
+    size_t got_len, want;
+    int calls;           /* data callbacks */
+    bool outside;        /* one ran outside the owner's thread */
+    int destroyed;       /* destroy calls, both watches */
+} p14_state;
+
+static void p14_on_data(void *user_data, cqt_io_watch *w, int fd, unsigned revents)
+{
+    (void)w;
+    (void)revents;
+    p14_state *s = user_data;
+    char buf[64];
+    ssize_t n;
+    pthread_mutex_lock(&s->mu);
+    s->calls++;
+    s->outside |= cqt_thread_current() != s->thread;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        size_t room = sizeof s->got - s->got_len;
+        size_t k = (size_t)n < room ? (size_t)n : room;
+        memcpy(s->got + s->got_len, buf, k);
+        s->got_len += k;
+    }
+    bool done = s->got_len >= s->want;
+    pthread_mutex_unlock(&s->mu);
+    if (done)
+        cqt_event_set(s->arrived);
+}
+
+static void p14_marker(void *arg)
+{
+    cqt_event_set(((p14_state *)arg)->round);
+}
+
+static void p14_on_control(void *user_data, cqt_io_watch *w, int fd, unsigned revents)
+{
+    (void)w;
+    (void)revents;
+    p14_state *s = user_data;
+    char buf[16];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    /* queued from here, it runs after every callback of this poll round */
+    cqt_invoke(s->owner, p14_marker, s, CQT_QUEUED);
+}
+
+static void p14_destroy(void *user_data)
+{
+    p14_state *s = user_data;
+    pthread_mutex_lock(&s->mu);
+    s->destroyed++;
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A plain pthread enables or disables the watch, then writes @text. */
+typedef struct {
+    cqt_io_watch *w;
+    bool enable;
+    int rc;
+    bool enabled_after;
+    const char *text;
+    int fd;
+} p14_call;
+
+static void *p14_toggle(void *arg)
+{
+    p14_call *c = arg;
+    c->rc = c->enable ? cqt_io_watch_enable(c->w) : cqt_io_watch_disable(c->w);
+    c->enabled_after = cqt_io_watch_is_enabled(c->w);
+    if (c->text) {
+        ssize_t len = (ssize_t)strlen(c->text);
+        if (write(c->fd, c->text, (size_t)len) != len)
+            c->rc = CQT_EFAULT;
+    }
+    return NULL;
+}
+
+static int p14_toggle_from_pthread(cqt_io_watch *w, bool enable, const char *text, int fd,
+                                   bool *enabled_after)
+{
+    p14_call c = {w, enable, CQT_EINTERNAL, !enable, text, fd};
+    in_pthread(p14_toggle, &c);
+    *enabled_after = c.enabled_after;
+    return c.rc;
+}
+
+/* Waits until @s received @want bytes in all. `arrived` is cleared under
+ * the lock, so a set left over from an earlier, smaller want cannot end the
+ * wait early (a stale set is noticed by the loop). */
+static bool p14_expect_bytes(p14_state *s, size_t want)
+{
+    int64_t end = now_ms() + GENEROUS_MS;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        s->want = want;
+        bool done = s->got_len >= want;
+        if (!done)
+            cqt_event_clear(s->arrived);
+        pthread_mutex_unlock(&s->mu);
+        int left = (int)(end - now_ms());
+        if (done)
+            return true;
+        if (left <= 0 || cqt_event_wait(s->arrived, left) != CQT_OK) {
+            pthread_mutex_lock(&s->mu);
+            done = s->got_len >= want;
+            pthread_mutex_unlock(&s->mu);
+            return done;
+        }
+    }
+}
+
+static int p14_calls(p14_state *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = s->calls;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+/* The scenario, once the watches exist. */
+static void p14_cqt_run(pit_outcome *o, p14_state *s, cqt_io_watch *data)
+{
+    static const char one[] = "enabled from a pthread", two[] = "while disabled";
+    bool en0 = true, en1 = false, en2 = true, en3 = false;
+    /* 0. disabled from a pthread before anything is written */
+    int rc0 = p14_toggle_from_pthread(data, false, NULL, -1, &en0);
+    /* 1. enabled from a pthread, which then writes */
+    int rc1 = p14_toggle_from_pthread(data, true, one, s->data[1], &en1);
+    bool got1 = p14_expect_bytes(s, strlen(one));
+    int calls1 = p14_calls(s);
+    pthread_mutex_lock(&s->mu);
+    size_t len1 = s->got_len;
+    pthread_mutex_unlock(&s->mu);
+    /* 2. disabled from a pthread, which then writes; the control round
+     * shows the owner's loop saw the data readable, and nothing was called */
+    int rc2 = p14_toggle_from_pthread(data, false, two, s->data[1], &en2);
+    cqt_event_clear(s->round);
+    bool came_back =
+        write(s->ctl[1], "m", 1) == 1 && cqt_event_wait(s->round, GENEROUS_MS) == CQT_OK;
+    int calls2 = p14_calls(s) - calls1;
+    /* 3. enabled again from a pthread: what waited in the pipe arrives */
+    int rc3 = p14_toggle_from_pthread(data, true, NULL, -1, &en3);
+    bool got3 = p14_expect_bytes(s, strlen(one) + strlen(two));
+
+    pthread_mutex_lock(&s->mu);
+    char got[sizeof s->got + 1];
+    memcpy(got, s->got, s->got_len);
+    got[s->got_len] = '\0';
+    bool outside = s->outside;
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_lock(&log_mu);
+    char qt_said[200];
+    const char *w = strstr(log_buf, "QSocketNotifier");
+    quote(qt_said, sizeof qt_said, w ? w : "");
+    pthread_mutex_unlock(&log_mu);
+    measured(o, "from a plain pthread: enable = %s, then %zu of the %zu bytes it wrote read "
+                "in %s; disable = %s, then %zu bytes written: %d callbacks by the owner's next "
+                "poll round; enable again: %s; Qt: %s%s%s",
+             cqt_status_name(rc1), len1, strlen(one),
+             outside ? "another thread" : "the owner's thread 'p14-owner'", cqt_status_name(rc2),
+             strlen(two), calls2, got3 ? "those bytes arrived" : "they did not arrive",
+             w ? "\"" : "no warning", qt_said, w ? "\"" : "");
+    expect(o, rc0 == CQT_OK && !en0, "the first disable: %s, enabled %d", cqt_status_name(rc0),
+           en0);
+    expect(o, rc1 == CQT_OK && en1, "enable from a pthread: %s, enabled %d", cqt_status_name(rc1),
+           en1);
+    expect(o, got1 && calls1 >= 1, "no callback within %d ms after the enable", GENEROUS_MS);
+    expect(o, !outside, "a callback ran outside the owner's thread");
+    expect(o, rc2 == CQT_OK && !en2, "disable from a pthread: %s, enabled %d",
+           cqt_status_name(rc2), en2);
+    expect(o, came_back, "the control round did not come back within %d ms", GENEROUS_MS);
+    expect(o, calls2 == 0, "%d callbacks after the disable", calls2);
+    expect(o, rc3 == CQT_OK && en3 && got3, "enable again: %s, enabled %d, bytes %s",
+           cqt_status_name(rc3), en3, got3 ? "arrived" : "missing");
+    expect(o, strncmp(got, one, strlen(one)) == 0 && strcmp(got + strlen(one), two) == 0,
+           "read \"%s\", not \"%s%s\"", got, one, two);
+    expect(o, !w, "Qt warned: \"%s\"", qt_said);
+}
+
+static void p14_cqt(pit_outcome *o)
+{
+    p14_state s = {.data = {-1, -1}, .ctl = {-1, -1}};
+    pthread_mutex_init(&s.mu, NULL);
+    if (!app_begin(o, CQT_APP_CORE)) {
+        pthread_mutex_destroy(&s.mu);
+        return;
+    }
+    bool pipes = pipe2(s.data, O_NONBLOCK | O_CLOEXEC) == 0 &&
+                 pipe2(s.ctl, O_NONBLOCK | O_CLOEXEC) == 0;
+    s.arrived = cqt_event_new("p14-arrived");
+    s.round = cqt_event_new("p14-round");
+    s.thread = cqt_thread_new("p14-owner");
+    cqt_thread_start(s.thread);
+    s.owner = cqt_object_new(s.thread);
+    cqt_io_watch *data = NULL, *ctl = NULL;
+    if (pipes) {
+        data = cqt_io_watch_new(s.owner, s.data[0], CQT_IO_READ, p14_on_data, &s, p14_destroy);
+        ctl = cqt_io_watch_new(s.owner, s.ctl[0], CQT_IO_READ, p14_on_control, &s, p14_destroy);
+    }
+    if (expect(o, data && ctl, "could not set up the pipes or the watches: %s", cqt_last_error()))
+        p14_cqt_run(o, &s, data);
+    cqt_io_watch_free(data); /* from main: no callback runs after these return */
+    cqt_io_watch_free(ctl);
+    pthread_mutex_lock(&s.mu);
+    int destroyed = s.destroyed;
+    pthread_mutex_unlock(&s.mu);
+    int watches = (data != NULL) + (ctl != NULL);
+    expect(o, destroyed == watches, "destroy ran %d times for %d watches", destroyed, watches);
+    for (int i = 0; i < 2; i++) {
+        if (s.data[i] >= 0)
+            close(s.data[i]);
+        if (s.ctl[i] >= 0)
+            close(s.ctl[i]);
+    }
+    cqt_object_free(s.owner);
+    cqt_thread_free(s.thread);
+    cqt_event_free(s.arrived);
+    cqt_event_free(s.round);
+    app_end(o);
+    pthread_mutex_destroy(&s.mu);
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 const pitfall pit_all[] = {
@@ -1528,6 +1811,10 @@ const pitfall pit_all[] = {
      "cqt widget calls off the GUI thread say CQT_EWRONGTHREAD",
      "test_p13_raw_widget_from_worker_unchecked", "test_p13_cqt_widget_from_worker_is_ewrongthread",
      p13_raw, p13_cqt},
+    {"P14", "QSocketNotifier toggled by a non-owner",
+     "cqt_io_watch_enable/disable() from any thread (marshalled to the owner's)",
+     "test_p14_raw_socket_notifier_other_thread_ignored",
+     "test_p14_cqt_io_watch_enable_disable_from_any_thread", p14_raw, p14_cqt},
 };
 const size_t pit_count = sizeof pit_all / sizeof pit_all[0];
 

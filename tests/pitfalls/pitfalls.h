@@ -1,4 +1,4 @@
-/* pitfalls.h — the thirteen Qt threading pitfalls (P1..P13), each as two
+/* pitfalls.h — the fourteen Qt threading pitfalls (P1..P14), each as two
  * demonstrations: the raw-Qt reproduction and the cqt counterpart.
  *
  * A demonstration runs its scenario, measures, and checks the numbers
@@ -31,7 +31,7 @@ typedef struct pit_outcome {
 typedef void (*pit_demo_fn)(pit_outcome *out);
 
 typedef struct pitfall {
-    const char *id;    /* "P1" .. "P13" */
+    const char *id;    /* "P1" .. "P14" */
     const char *title; /* the pitfall, short */
     const char *fix;   /* the cqt call that removes it, one line */
     const char *raw_test; /* names of the Check tests of each half */
@@ -40,7 +40,7 @@ typedef struct pitfall {
     pit_demo_fn cqt;
 } pitfall;
 
-/* The thirteen, in order. */
+/* The fourteen, in order. */
 extern const pitfall pit_all[];
 extern const size_t pit_count;
 

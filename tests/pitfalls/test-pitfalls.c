@@ -1,4 +1,4 @@
-/* test-pitfalls.c — P1..P13, each as a pair of Check tests: the raw-Qt
+/* test-pitfalls.c — P1..P14, each as a pair of Check tests: the raw-Qt
  * half asserts the broken behaviour Qt really has, the cqt half the
  * correct one. One test case per pitfall: CK_RUN_CASE=P3 runs one pair.
  *
@@ -44,6 +44,10 @@ PIT_PAIR(12, test_p12_raw_blocking_queued_self_deadlocks,
          test_p12_cqt_blocking_queued_self_is_edeadlk)
 PIT_PAIR(13, test_p13_raw_widget_from_worker_unchecked,
          test_p13_cqt_widget_from_worker_is_ewrongthread)
+/* P14: Qt ignores setEnabled() on a notifier from another thread (warns,
+ * isEnabled() lies); cqt_io_watch_enable/disable from a pthread take effect. */
+PIT_PAIR(14, test_p14_raw_socket_notifier_other_thread_ignored,
+         test_p14_cqt_io_watch_enable_disable_from_any_thread)
 
 static TCase *pair(const char *id, const TTest *raw, const TTest *cqt)
 {
@@ -77,5 +81,7 @@ CQT_TEST_SUITE(pitfalls_suite)
          test_p12_cqt_blocking_queued_self_is_edeadlk);
     PAIR("P13", test_p13_raw_widget_from_worker_unchecked,
          test_p13_cqt_widget_from_worker_is_ewrongthread);
+    PAIR("P14", test_p14_raw_socket_notifier_other_thread_ignored,
+         test_p14_cqt_io_watch_enable_disable_from_any_thread);
     return s;
 }

@@ -186,6 +186,35 @@ typedef struct raw_p13 {
 } raw_p13;
 raw_p13 raw_p13_widget_from_worker_thread(void);
 
+/* P14: QSocketNotifiers on pipes, living in a QThread that runs its loop,
+ * enabled and disabled with setEnabled() from another thread. Every count
+ * "after a write" is taken once a control round came back: a second pipe,
+ * written after the data, woke a control notifier in the owner's thread,
+ * whose queued marker then ran (so the owner's loop polled with the data
+ * readable and handled what that poll reported). @timeout_ms bounds each
+ * wait for a round. */
+typedef struct raw_p14 {
+    bool set_up;             /* pipes, the owner thread and its notifiers */
+    bool rounds_completed;   /* every control round, and every call run in the
+                                owner's thread, came back in time */
+    /* 1: created disabled, setEnabled(true) from another thread, written */
+    int enable_warnings;     /* Qt's warnings for that call */
+    bool enable_claimed;     /* isEnabled() said true afterwards */
+    int enable_fires;        /* activations after the write */
+    int enable_owner_fires;  /* ... after the owner's own setEnabled(true) and a write */
+    int enable_unread;       /* bytes left in the pipe at the end */
+    /* 2: created enabled, setEnabled(false) from another thread */
+    int disable_warnings;
+    bool disable_claimed;    /* isEnabled() said false afterwards */
+    int disable_writes;      /* writes after it, each followed by a round */
+    int disable_fires;       /* activations they caused */
+    int disable_owner_fires; /* after the owner's own setEnabled(false) and a write */
+    bool fired_outside_owner;/* an activation outside the owner's thread */
+    int other_messages;      /* Qt messages other than that warning */
+    char warning[RAW_TEXT];  /* the first such warning, as Qt printed it */
+} raw_p14;
+raw_p14 raw_p14_socket_notifier_from_other_thread(int writes, int timeout_ms);
+
 /* raw_pin_qt_screens:
  * Works around a Qt 5.15 leak, not a pitfall: the offscreen platform
  * plugin never frees its screens when the QGuiApplication is destroyed (a

@@ -54,7 +54,7 @@ static void *wd_main(void *arg)
     (void)arg;
     pthread_mutex_lock(&g_wd_mu);
     while (!g_wd_stop) {
-        int64_t now = cqt__now_ns();
+        int64_t now = cqt_now_ns();
         int64_t next = INT64_MAX;
         cqt_worker *expired = NULL;
         for (cqt_worker **pp = &g_wd_head; *pp;) {
@@ -106,7 +106,7 @@ void cqt__worker_deadline_arm(cqt_worker *w)
         }
         g_wd_running = true;
     }
-    w->deadline_ns = cqt__now_ns() + (int64_t)w->deadline_ms * 1000000;
+    w->deadline_ns = cqt_now_ns() + (int64_t)w->deadline_ms * 1000000;
     w->wd_armed = true;
     w->wd_next = g_wd_head;
     g_wd_head = cqt_worker_ref(w);

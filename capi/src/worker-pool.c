@@ -23,7 +23,7 @@ static int snapshot_begin(void *ctx, int n)
     s->list = calloc((size_t)n, sizeof *s->list);
     if (!s->list)
         return cqt_set_last_error(CQT_ENOMEM, "cqt_pool_list: out of memory");
-    s->now = cqt__now_ns();
+    s->now = cqt_now_ns();
     return CQT_OK;
 }
 

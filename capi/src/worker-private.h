@@ -20,7 +20,7 @@
 #include <cqt/value.h>
 #include <cqt/worker.h>
 
-#include "cqt-private.h"
+#include "cqt-internal.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -55,7 +55,7 @@ struct cqt_worker {
     cqt_object *core; /* lives in the main thread: route signals, reports */
 
     /* settings (fixed once started) */
-    uint64_t gen; /* the application that made it (cqt__app_generation) */
+    uint64_t gen; /* the application that made it (cqt_app_generation) */
     unsigned flags;
     cqt_yield_mode mode;
     int throttle_ms;
@@ -104,7 +104,7 @@ static inline const char *cqt__worker_name_or_null(const cqt_worker *w)
     return w ? w->name : "(null)";
 }
 
-/* Absolute CLOCK_MONOTONIC time @t (cqt__now_ns), for
+/* Absolute CLOCK_MONOTONIC time @t (cqt_now_ns), for
  * pthread_cond_timedwait on a condition made by cqt__worker_cond_init. */
 static inline struct timespec cqt__worker_abs_ns(int64_t t)
 {

@@ -69,7 +69,7 @@ static void register_hook(void)
 static int shutdown_hook(void *user_data, int timeout_ms)
 {
     (void)user_data;
-    int64_t deadline = timeout_ms == CQT_FOREVER ? -1 : cqt__now_ns() + (int64_t)timeout_ms * 1000000;
+    int64_t deadline = timeout_ms == CQT_FOREVER ? -1 : cqt_now_ns() + (int64_t)timeout_ms * 1000000;
     pthread_mutex_lock(&g_reg_mu);
     g_shutting_down = true;
     g_hook_ran = true;

@@ -281,7 +281,7 @@ static void route_drain(route *r)
     r->scheduled = false;
     item *list = NULL;
     if (r->head) {
-        int64_t now = cqt__now_ns();
+        int64_t now = cqt_now_ns();
         if (w->throttle_ms > 0 && !r->terminal_queued && now < r->next_ns) {
             shot *s = malloc(sizeof *s);
             if (s) {

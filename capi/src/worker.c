@@ -69,7 +69,7 @@ static _Thread_local cqt_worker *tls_current;
 /* Absolute CLOCK_MONOTONIC time @ns from now, for pthread_cond_timedwait. */
 static struct timespec abs_after_ns(int64_t ns)
 {
-    return cqt__worker_abs_ns(cqt__now_ns() + ns);
+    return cqt__worker_abs_ns(cqt_now_ns() + ns);
 }
 
 static bool bad_timeout(int ms)
@@ -591,7 +591,7 @@ static void emit_outcome_locked(cqt_worker *w, int rc, cqt_value *result)
     }
     cqt__worker_emit_locked(w, CQT_WORKER_FINISHED, NULL);
     w->done = true;
-    w->end_ns = cqt__now_ns();
+    w->end_ns = cqt_now_ns();
     pthread_cond_broadcast(&w->cond);
 }
 
@@ -603,7 +603,7 @@ static void run_task(void *user_data)
     tls_current = w;
     pthread_mutex_lock(&w->mu);
     w->ran = true;
-    w->run_ns = cqt__now_ns();
+    w->run_ns = cqt_now_ns();
     cqt__worker_emit_locked(w, CQT_WORKER_STARTED, NULL);
     bool skip = w->quit;
     pthread_mutex_unlock(&w->mu);
@@ -627,7 +627,7 @@ static void run_task(void *user_data)
     if (!w->abandoned) {
         emit_outcome_locked(w, rc, &result);
     } else {
-        w->end_ns = cqt__now_ns();
+        w->end_ns = cqt_now_ns();
     }
     pthread_mutex_unlock(&w->mu);
     /* Emits copied it; with return-on-cancel it is discarded here, in the
@@ -644,7 +644,7 @@ static void run_dropped(cqt_worker *w)
 {
     pthread_mutex_lock(&w->mu);
     w->ran = true;
-    w->run_ns = cqt__now_ns();
+    w->run_ns = cqt_now_ns();
     w->quit = true;
     cqt__worker_emit_locked(w, CQT_WORKER_STARTED, NULL);
     w->body_returned = true;
@@ -774,7 +774,7 @@ bool cqt__worker_quit_locked(cqt_worker *w)
         cqt__worker_emit_locked(w, CQT_WORKER_ABORTED, NULL);
         cqt__worker_emit_locked(w, CQT_WORKER_FINISHED, NULL);
         w->done = true;
-        w->end_ns = cqt__now_ns();
+        w->end_ns = cqt_now_ns();
         pthread_cond_broadcast(&w->cond);
     }
     return first && w->ran && w->klass && w->klass->interrupt;

@@ -4,7 +4,7 @@
  * declares them. It points down only: public headers and libc.
  *
  * A module in capi/src may call the floor services (live counts, handle
- * names, the clock) and nothing else from here; everything else it needs
+ * names) and nothing else from here; everything else it needs
  * from the core is public (tests/headers/check-includes.sh keeps both
  * true). */
 #ifndef CQT_INTERNAL_H
@@ -42,9 +42,6 @@ void cqt__live_add(int kind, int64_t delta);
  * snprintf: names are made for every object, signal, timer and worker.
  * Thread: any. */
 void cqt__make_name(char *dst, size_t cap, const char *src, const char *prefix, uint64_t n);
-
-/* Monotonic clock in nanoseconds. Thread: any. */
-int64_t cqt__now_ns(void);
 
 /* ---- for libcqt-widgets (app.cpp) ------------------------------------ */
 

@@ -128,10 +128,6 @@ int64_t cqt_now_ns(void)
     return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-int64_t cqt__now_ns(void)
-{
-    return cqt_now_ns();
-}
 
 const char *cqt_strerror(int status)
 {

@@ -1,5 +1,6 @@
 /* cqt-test.c — fixture and helpers shared by the suites (see cqt-test.h). */
 #include "cqt-test.h"
+#include "proc-threads.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -55,16 +56,7 @@ bool cqt_test_run_until(bool (*pred)(void *arg), void *arg, int timeout_ms)
 
 int cqt_test_thread_count(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return proc_thread_count();
 }
 
 static void *baseline_nop(void *arg)

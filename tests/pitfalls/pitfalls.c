@@ -2,6 +2,7 @@
  * halves judge what the C++ in raw/ measured, the cqt halves run the same
  * scenario through the public C API. */
 #include "pitfalls.h"
+#include "proc-threads.h"
 
 #include <cqt/cqt.h>
 #include <cqt/worker.h>
@@ -9,7 +10,6 @@
 #include <cqt/widgets.h>
 #endif
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -154,16 +154,7 @@ static int settled_thread_count(void)
 
 static int thread_count(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return proc_thread_count();
 }
 
 /* Copies a message, cut at the first newline, into a short quote. */

@@ -5,8 +5,8 @@
  * only fixed pauses pace the "chaos" threads so that they interleave with
  * the load instead of finishing before it starts. */
 #include "stress-mix.h"
+#include "proc-threads.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -207,16 +207,7 @@ long stress_rss_kb(void)
 
 int stress_thread_count(void)
 {
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return proc_thread_count();
 }
 
 static struct {

@@ -2,12 +2,12 @@
 // application scope, message capture, a main-loop heartbeat, and child
 // processes for scenarios that deadlock, abort or are undefined.
 #include "raw-private.h"
+#include "../../proc-threads.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
 #include <QtCore/QTimer>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -158,15 +158,7 @@ int64_t busy_work(int ms)
 
 int process_thread_count()
 {
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    while (struct dirent *e = readdir(d))
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
+    return proc_thread_count();
 }
 
 int settled_thread_count()

@@ -27,6 +27,7 @@ extern "C" {
 #include <cqt/cqt.h>
 #include "cqt-internal.h"
 }
+#include "../common/guard.h"
 
 class QThreadPool;
 
@@ -59,36 +60,10 @@ int vfail(int status, const char *fmt, va_list ap);
 void copy_name(char (&dst)[kNameMax], const char *src, const char *prefix, uint64_t n);
 void log_message(cqt_msg_type type, const char *category, const char *message);
 
-// Runs f(); turns any C++ exception into a status (no exception may cross
-// into C). R is the function's return type; on_fail is returned then.
-template <class R, class F>
-R guard(const char *fn, R on_fail, F &&f) noexcept
-{
-    try {
-        return f();
-    } catch (const std::bad_alloc &) {
-        fail(CQT_ENOMEM, "%s: out of memory", fn);
-    } catch (const std::exception &e) {
-        fail(CQT_EINTERNAL, "%s: internal error: %s", fn, e.what());
-    } catch (...) {
-        fail(CQT_EINTERNAL, "%s: internal error (unknown exception)", fn);
-    }
-    return on_fail;
-}
-
-template <class F>
-void guard_void(const char *fn, F &&f) noexcept
-{
-    try {
-        f();
-    } catch (const std::bad_alloc &) {
-        fail(CQT_ENOMEM, "%s: out of memory", fn);
-    } catch (const std::exception &e) {
-        fail(CQT_EINTERNAL, "%s: internal error: %s", fn, e.what());
-    } catch (...) {
-        fail(CQT_EINTERNAL, "%s: internal error (unknown exception)", fn);
-    }
-}
+// The exception barrier of every entry point (shim/common/guard.h, shared
+// with libcqt-widgets).
+using cqt_shim::guard;
+using cqt_shim::guard_void;
 
 // A C caller may pass any int where an enum parameter is declared; in C++
 // loading an out-of-range enum is undefined, so the shim reads such

@@ -75,7 +75,7 @@ static void record_fire(void *user_data, cqt_object *o, int id)
         cqt_test_counter_add(&f->elsewhere, 1);
 }
 
-/* Issue test 5 (P4, P7): a pull from a non-owner is CQT_EWRONGTHREAD; a push
+/* P4, P7: a pull from a non-owner is CQT_EWRONGTHREAD; a push
  * from the owner moves the running timer, which keeps firing in the new
  * thread. */
 START_TEST(test_object_move_pull_refused_push_moves_timers)
@@ -203,7 +203,7 @@ START_TEST(test_object_move_carries_pending_calls_in_order)
 }
 END_TEST
 
-/* Issue test 6 (P8): free a receiver from another thread while 10,000
+/* P8: free a receiver from another thread while 10,000
  * queued deliveries carrying payloads are pending: no slot runs after the
  * free, every payload is freed exactly once. */
 typedef struct {
@@ -276,7 +276,7 @@ static void call_back_into_main(void *arg)
     strncpy(j->msg, cqt_last_error(), sizeof j->msg - 1);
 }
 
-/* Issue test 7 (P12): BLOCKING_QUEUED into the own thread is CQT_EDEADLK;
+/* P12: BLOCKING_QUEUED into the own thread is CQT_EDEADLK;
  * into another thread it returns after the call ran; a cycle of blocking
  * calls is refused instead of hanging. */
 START_TEST(test_object_blocking_queued)

@@ -40,7 +40,7 @@ static void emit_in_thread(void *arg)
     j->rc = cqt_emit(j->sig, NULL);
 }
 
-/* Issue test 1: AUTO runs in the receiver's thread from main, another cqt
+/* AUTO runs in the receiver's thread from main, another cqt
  * thread and a plain pthread; DIRECT runs in the emitter. */
 START_TEST(test_signal_auto_runs_in_receiver_thread)
 {
@@ -97,7 +97,7 @@ START_TEST(test_signal_auto_runs_in_receiver_thread)
 }
 END_TEST
 
-/* Issue test 2: 1,000,000 queued int64 emits from 4 producers to one
+/* 1,000,000 queued int64 emits from 4 producers to one
  * receiver: all arrive, each producer's order kept. */
 #define PRODUCERS 4
 #define PER_PRODUCER 250000

@@ -133,7 +133,7 @@ START_TEST(test_thread_free_from_inside)
 }
 END_TEST
 
-/* Issue test 11: shutdown joins running threads; a thread stuck in a
+/* shutdown joins running threads; a thread stuck in a
  * callback is named as a straggler with CQT_ETIMEDOUT. */
 static void stuck(void *arg)
 {

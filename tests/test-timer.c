@@ -50,7 +50,7 @@ static void *stop_from_pthread(void *arg)
     return NULL;
 }
 
-/* Issue test 3 (P1): started from a plain pthread, a timer owned by a
+/* P1: started from a plain pthread, a timer owned by a
  * started cqt thread fires in that thread; a stop from another thread
  * stops it. */
 START_TEST(test_timer_start_from_foreign_thread)
@@ -108,7 +108,7 @@ static void *timer_in_adopted_thread(void *arg)
     return NULL;
 }
 
-/* Issue test 4 (P2): a timer owned by an adopted thread: CQT_ENOLOOP, and
+/* P2: a timer owned by an adopted thread: CQT_ENOLOOP, and
  * the message names the thread and the fix. */
 START_TEST(test_timer_in_adopted_thread_is_enoloop)
 {
@@ -364,6 +364,181 @@ START_TEST(test_timer_very_coarse_rounds_up_to_seconds)
 }
 END_TEST
 
+/* ---- each function's edges ----------------------------------------------- */
+
+/* The getters follow the state: a new timer is inactive with interval 0 and
+ * no remaining time; a start makes it active with its interval and at most
+ * that long to go; a stop makes it inactive again. NULL answers too. */
+START_TEST(test_timer_getters_follow_start_and_stop)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(owner, "getters");
+    ck_assert(!cqt_timer_is_active(t));
+    ck_assert_int_eq(cqt_timer_remaining_ms(t), -1);
+    ck_assert_int_eq(cqt_timer_interval_ms(t), 0);
+    ck_assert_int_eq(cqt_timer_start(t, 100000), CQT_OK);
+    ck_assert(cqt_timer_is_active(t));
+    ck_assert_int_eq(cqt_timer_interval_ms(t), 100000);
+    int left = cqt_timer_remaining_ms(t);
+    ck_assert_int_ge(left, 0);
+    ck_assert_int_le(left, 100000);
+    ck_assert_int_eq(cqt_timer_stop(t), CQT_OK);
+    ck_assert(!cqt_timer_is_active(t));
+    ck_assert_int_eq(cqt_timer_remaining_ms(t), -1);
+    ck_assert_int_eq(cqt_timer_interval_ms(t), 100000); /* the last start's */
+    ck_assert_int_eq(cqt_timer_stop(t), CQT_OK);         /* stopping a stopped one */
+    ck_assert(!cqt_timer_is_active(NULL));
+    ck_assert_int_eq(cqt_timer_remaining_ms(NULL), -1);
+    ck_assert_int_eq(cqt_timer_interval_ms(NULL), -1);
+    cqt_object_free(owner);
+}
+END_TEST
+
+/* A start on an active timer restarts its period: a timer started for 100 s
+ * and restarted for 1 ms fires (within the test's generous deadline). */
+START_TEST(test_timer_restart_restarts_period)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(owner, "restart");
+    tick_log l = {.fired = cqt_event_new("fired"), .want = 1};
+    ck_assert(cqt_connect(cqt_timer_timeout(t), owner, on_tick, &l, NULL, CQT_AUTO) != 0);
+    ck_assert_int_eq(cqt_timer_start(t, 100000), CQT_OK);
+    ck_assert_int_eq(cqt_timer_start(t, 1), CQT_OK);
+    ck_assert_int_eq(cqt_timer_interval_ms(t), 1);
+    ck_assert(cqt_test_run_until(counter_reached, &l, CQT_TEST_TIMEOUT_MS));
+    cqt_object_free(owner);
+    cqt_event_free(l.fired);
+}
+END_TEST
+
+/* A zero interval fires at every pass of the loop, as Qt's zero timers do. */
+START_TEST(test_timer_zero_interval_fires_repeatedly)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(owner, "zero");
+    tick_log l = {.fired = cqt_event_new("fired"), .want = 5};
+    ck_assert(cqt_connect(cqt_timer_timeout(t), owner, on_tick, &l, NULL, CQT_AUTO) != 0);
+    ck_assert_int_eq(cqt_timer_start(t, 0), CQT_OK);
+    ck_assert(cqt_test_run_until(counter_reached, &l, CQT_TEST_TIMEOUT_MS));
+    ck_assert(cqt_timer_is_active(t));
+    cqt_object_free(owner);
+    cqt_event_free(l.fired);
+}
+END_TEST
+
+/* Stopped, or freed, from its own timeout: no timeout after that, though
+ * the loop runs on (a second timer ticks 10 times to show it); a free from
+ * the callback runs the connection's destroy once. */
+typedef struct {
+    cqt_timer *t;
+    cqt_test_counter fires, destroys;
+    int at;
+    bool free_it;
+} self_stop;
+
+static void self_stop_tick(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    self_stop *s = user_data;
+    cqt_test_counter_add(&s->fires, 1);
+    if (cqt_test_counter_get(&s->fires) == s->at) {
+        if (s->free_it)
+            cqt_timer_free(s->t);
+        else
+            ck_assert_int_eq(cqt_timer_stop(s->t), CQT_OK);
+    }
+}
+
+static void self_stop_destroy(void *user_data)
+{
+    cqt_test_counter_add(&((self_stop *)user_data)->destroys, 1);
+}
+
+static bool self_stop_reached(void *arg)
+{
+    self_stop *s = arg;
+    return cqt_test_counter_get(&s->fires) >= s->at;
+}
+
+static void check_stop_from_own_timeout(bool free_it)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    self_stop s = {.t = cqt_timer_new(owner, "self"), .at = 3, .free_it = free_it};
+    ck_assert(cqt_connect(cqt_timer_timeout(s.t), owner, self_stop_tick, &s, self_stop_destroy,
+                          CQT_AUTO) != 0);
+    ck_assert_int_eq(cqt_timer_start(s.t, 1), CQT_OK);
+    ck_assert(cqt_test_run_until(self_stop_reached, &s, CQT_TEST_TIMEOUT_MS));
+    if (free_it)
+        ck_assert_int_eq(cqt_test_counter_get(&s.destroys), 1);
+    else
+        ck_assert(!cqt_timer_is_active(s.t));
+    cqt_timer *clock = cqt_timer_new(owner, "clock");
+    tick_log c = {.fired = cqt_event_new("clock"), .want = 10};
+    ck_assert(cqt_connect(cqt_timer_timeout(clock), owner, on_tick, &c, NULL, CQT_AUTO) != 0);
+    ck_assert_int_eq(cqt_timer_start(clock, 2), CQT_OK);
+    ck_assert(cqt_test_run_until(counter_reached, &c, CQT_TEST_TIMEOUT_MS));
+    ck_assert_int_eq(cqt_test_counter_get(&s.fires), 3);
+    cqt_object_free(owner);
+    ck_assert_int_eq(cqt_test_counter_get(&s.destroys), 1);
+    cqt_event_free(c.fired);
+}
+
+START_TEST(test_timer_stop_from_own_timeout)
+{
+    check_stop_from_own_timeout(false);
+}
+END_TEST
+
+START_TEST(test_timer_free_from_own_timeout)
+{
+    check_stop_from_own_timeout(true);
+}
+END_TEST
+
+static void never_called(void *user_data)
+{
+    (void)user_data;
+    ck_abort_msg("a refused single shot ran");
+}
+
+static void count_destroy(void *user_data)
+{
+    cqt_test_counter_add(user_data, 1);
+}
+
+/* Bad arguments: a status and a message naming the argument; a refused
+ * cqt_single_shot_full() runs its destroy at once, in the caller. */
+START_TEST(test_timer_bad_arguments)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *t = cqt_timer_new(owner, "bad");
+    ck_assert_ptr_null(cqt_timer_new(NULL, "no owner"));
+    ck_assert_int_eq(cqt_timer_start(NULL, 1), CQT_EINVAL);
+    ck_assert_int_eq(cqt_timer_start(t, -1), CQT_EINVAL);
+    ck_assert_msg(strstr(cqt_last_error(), "-1") != NULL, "message: %s", cqt_last_error());
+    ck_assert(!cqt_timer_is_active(t));
+    ck_assert_int_eq(cqt_timer_stop(NULL), CQT_EINVAL);
+    ck_assert_int_eq(cqt_timer_set_single_shot(NULL, true), CQT_EINVAL);
+    ck_assert_int_eq(cqt_timer_set_type(NULL, CQT_TIMER_PRECISE), CQT_EINVAL);
+    ck_assert_int_eq(cqt_timer_set_type(t, 99), CQT_EINVAL);
+    ck_assert_int_eq(cqt_timer_set_type(t, -1), CQT_EINVAL);
+    ck_assert_ptr_null(cqt_timer_timeout(NULL));
+    cqt_timer_free(NULL); /* ignored */
+
+    cqt_test_counter destroyed = {0};
+    ck_assert_int_eq(cqt_single_shot(-1, owner, never_called, NULL), CQT_EINVAL);
+    ck_assert_int_eq(cqt_single_shot(1, NULL, never_called, NULL), CQT_EINVAL);
+    ck_assert_int_eq(cqt_single_shot(1, owner, NULL, NULL), CQT_EINVAL);
+    ck_assert_int_eq(cqt_single_shot_full(-5, owner, never_called, &destroyed, count_destroy),
+                     CQT_EINVAL);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 1);
+    ck_assert_int_eq(cqt_single_shot_full(1, NULL, never_called, &destroyed, count_destroy),
+                     CQT_EINVAL);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 2);
+    cqt_object_free(owner);
+}
+END_TEST
+
 CQT_TEST_SUITE(timer_suite)
 {
     Suite *s = suite_create("timer");
@@ -377,6 +552,12 @@ CQT_TEST_SUITE(timer_suite)
     tcase_add_test(tc, test_single_shot_in_receiver_thread);
     tcase_add_test(tc, test_timer_set_single_shot_while_running_keeps_arming);
     tcase_add_test(tc, test_timer_very_coarse_rounds_up_to_seconds);
+    tcase_add_test(tc, test_timer_getters_follow_start_and_stop);
+    tcase_add_test(tc, test_timer_restart_restarts_period);
+    tcase_add_test(tc, test_timer_zero_interval_fires_repeatedly);
+    tcase_add_test(tc, test_timer_stop_from_own_timeout);
+    tcase_add_test(tc, test_timer_free_from_own_timeout);
+    tcase_add_test(tc, test_timer_bad_arguments);
     suite_add_tcase(s, tc);
     return s;
 }

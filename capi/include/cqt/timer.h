@@ -59,8 +59,7 @@ CQT_API int cqt_timer_stop(cqt_timer *t);
 /* cqt_timer_set_single_shot:
  * Takes effect at the next start: a running timer keeps the mode and type
  * it was started with (a periodic one stays periodic and active until
- * stopped). Returns CQT_OK; CQT_EINVAL for NULL or an unknown type.
- * Thread: any. */
+ * stopped). Returns CQT_OK; CQT_EINVAL for NULL. Thread: any. */
 CQT_API int cqt_timer_set_single_shot(cqt_timer *t, bool single);
 
 /* cqt_timer_set_type:

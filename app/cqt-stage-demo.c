@@ -25,8 +25,8 @@
  * process at once.
  */
 #include "cqt-stage-demo.h"
+#include "proc-threads.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -945,59 +945,15 @@ static int build_stage(demo *d)
 /* Qt's D-Bus connection manager (started by the xcb platform for its theme
  * and accessibility) keeps one thread for the life of the process by
  * design and ends it in exit(); it is not an application thread. */
-static bool qt_process_thread(const char *tid)
-{
-    char path[300], comm[64] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%s/comm", tid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    if (fgets(comm, sizeof comm, f))
-        comm[strcspn(comm, "\n")] = '\0';
-    fclose(f);
-    return strcmp(comm, "QDBusConnection") == 0;
-}
-
 static int thread_count(void)
 {
-    DIR *dir = opendir("/proc/self/task");
-    int n = 0;
-    struct dirent *e;
-    if (!dir)
-        return -1;
-    while ((e = readdir(dir)) != NULL)
-        if (e->d_name[0] != '.' && !qt_process_thread(e->d_name))
-            n++;
-    closedir(dir);
-    return n;
+    return proc_thread_count("QDBusConnection");
 }
 
 /* The names of this process' threads, for messages. */
 static void thread_names(char *out, size_t size)
 {
-    DIR *dir = opendir("/proc/self/task");
-    struct dirent *e;
-    size_t len = 0;
-    out[0] = '\0';
-    if (!dir)
-        return;
-    while ((e = readdir(dir)) != NULL) {
-        char path[300], comm[64] = "";
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (fgets(comm, sizeof comm, f))
-                comm[strcspn(comm, "\n")] = '\0';
-            fclose(f);
-        }
-        int n = snprintf(out + len, size - len, "%s'%s'", len ? " " : "", comm);
-        if (n < 0 || (size_t)n >= size - len)
-            break;
-        len += (size_t)n;
-    }
-    closedir(dir);
+    proc_thread_names(out, size, true);
 }
 
 static void *nop_thread(void *arg)

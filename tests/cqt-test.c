@@ -2,7 +2,6 @@
 #include "cqt-test.h"
 #include "proc-threads.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +55,7 @@ bool cqt_test_run_until(bool (*pred)(void *arg), void *arg, int timeout_ms)
 
 int cqt_test_thread_count(void)
 {
-    return proc_thread_count();
+    return proc_thread_count(NULL);
 }
 
 static void *baseline_nop(void *arg)
@@ -87,30 +86,8 @@ int cqt_test_wait_thread_count(int max, int timeout_ms)
 const char *cqt_test_thread_names(void)
 {
     static char names[2048];
-    size_t len = 0;
-    names[0] = '\0';
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return "?";
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[300], comm[64] = "";
-        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f) {
-            if (fgets(comm, sizeof comm, f))
-                comm[strcspn(comm, "\n")] = '\0';
-            fclose(f);
-        }
-        int n = snprintf(names + len, sizeof names - len, "%s%s", len ? " " : "", comm);
-        if (n < 0 || (size_t)n >= sizeof names - len)
-            break;
-        len += (size_t)n;
-    }
-    closedir(d);
-    return names;
+    proc_thread_names(names, sizeof names, false);
+    return names[0] ? names : "?";
 }
 
 static pthread_mutex_t capture_mu = PTHREAD_MUTEX_INITIALIZER;

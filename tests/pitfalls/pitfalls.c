@@ -154,7 +154,7 @@ static int settled_thread_count(void)
 
 static int thread_count(void)
 {
-    return proc_thread_count();
+    return proc_thread_count(NULL);
 }
 
 /* Copies a message, cut at the first newline, into a short quote. */

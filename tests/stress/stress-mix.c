@@ -207,7 +207,7 @@ long stress_rss_kb(void)
 
 int stress_thread_count(void)
 {
-    return proc_thread_count();
+    return proc_thread_count(NULL);
 }
 
 static struct {

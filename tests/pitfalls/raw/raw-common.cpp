@@ -2,7 +2,7 @@
 // application scope, message capture, a main-loop heartbeat, and child
 // processes for scenarios that deadlock, abort or are undefined.
 #include "raw-private.h"
-#include "../../proc-threads.h"
+#include "proc-threads.h"
 
 #include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
@@ -158,7 +158,7 @@ int64_t busy_work(int ms)
 
 int process_thread_count()
 {
-    return proc_thread_count();
+    return proc_thread_count(NULL);
 }
 
 int settled_thread_count()

@@ -2,8 +2,10 @@
 #include "proc-threads.h"
 
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* The name of thread @tid ("" when it is gone). */
 static void thread_name(const char *tid, char *comm, size_t size)
@@ -64,4 +66,25 @@ void proc_thread_names(char *out, size_t size, bool quoted)
         len += (size_t)n;
     }
     closedir(d);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int proc_thread_count_settled(int max_ms)
+{
+    int n = proc_thread_count(NULL), stable = 0;
+    int64_t end = now_ms() + max_ms;
+    while (stable < 3 && now_ms() < end) {
+        struct timespec ts = {0, 15000000};
+        nanosleep(&ts, NULL);
+        int m = proc_thread_count(NULL);
+        stable = m == n ? stable + 1 : 0;
+        n = m;
+    }
+    return n;
 }

@@ -17,6 +17,12 @@ extern "C" {
  * /proc/self/task cannot be read. Thread: any. */
 int proc_thread_count(const char *skip_name);
 
+/* Returns: the count once it stopped changing (the same on 3 reads 15 ms
+ * apart), or after @max_ms: threads that were joined may still be leaving
+ * (Qt's threads are detached; QThread::wait returns first). Polls: the
+ * kernel sends no event when a thread is gone. Thread: any. */
+int proc_thread_count_settled(int max_ms);
+
 /* Writes the names of this process' threads into @out (@size bytes, always
  * terminated, cut at a name that does not fit), separated by blanks and
  * each in single quotes when @quoted. Thread: any. */

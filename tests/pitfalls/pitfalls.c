@@ -136,20 +136,10 @@ static int64_t busy_work(int ms)
 
 static int thread_count(void);
 
-/* The count once it stopped changing: threads of an earlier scenario may
- * still be exiting (Qt's threads are detached). At most 2 s. */
+/* The count once threads of an earlier scenario have left. At most 2 s. */
 static int settled_thread_count(void)
 {
-    int n = thread_count(), stable = 0;
-    int64_t end = now_ms() + 2000;
-    while (stable < 3 && now_ms() < end) {
-        struct timespec ts = {0, 15000000};
-        nanosleep(&ts, NULL);
-        int m = thread_count();
-        stable = m == n ? stable + 1 : 0;
-        n = m;
-    }
-    return n;
+    return proc_thread_count_settled(2000);
 }
 
 static int thread_count(void)

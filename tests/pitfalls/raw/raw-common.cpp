@@ -163,17 +163,7 @@ int process_thread_count()
 
 int settled_thread_count()
 {
-    int n = process_thread_count();
-    int64_t end = now_ms() + 2000;
-    int stable = 0;
-    while (stable < 3 && now_ms() < end) {
-        struct timespec ts = {0, 15000000};
-        nanosleep(&ts, nullptr);
-        int m = process_thread_count();
-        stable = m == n ? stable + 1 : 0;
-        n = m;
-    }
-    return n;
+    return proc_thread_count_settled(2000);
 }
 
 void copy_text(char *dst, size_t n, const std::string &s)

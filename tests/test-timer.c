@@ -539,6 +539,68 @@ START_TEST(test_timer_bad_arguments)
 }
 END_TEST
 
+/* A periodic timer is not re-entered from a nested loop its own callback
+ * runs (Qt's rule; its tst_qtimer timerInfiniteRecursion calls a re-entry a
+ * bug): whatever the type, the callback runs at depth 1 only, and the timer
+ * keeps firing after the nested loop returned. */
+typedef struct {
+    cqt_timer *t;
+    int depth, max_depth, calls, nested_done;
+} recursion;
+
+static bool nested_over(void *arg)
+{
+    return __atomic_load_n(&((recursion *)arg)->nested_done, __ATOMIC_SEQ_CST) != 0;
+}
+
+static void set_nested_done(void *arg)
+{
+    __atomic_store_n(&((recursion *)arg)->nested_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void recursing_tick(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    recursion *r = user_data;
+    r->calls++;
+    if (++r->depth > r->max_depth)
+        r->max_depth = r->depth;
+    if (r->calls == 1) {
+        /* a nested loop of ~100 ms, ended by a single shot, not a clock:
+         * 100 periods of the 1 ms timer fall due inside it */
+        cqt_object *here = cqt_object_new(NULL);
+        ck_assert_int_eq(cqt_single_shot(100, here, set_nested_done, r), CQT_OK);
+        ck_assert(cqt_test_run_until(nested_over, r, CQT_TEST_TIMEOUT_MS));
+        cqt_object_free(here);
+    }
+    r->depth--;
+}
+
+static bool called_thrice(void *arg)
+{
+    return ((recursion *)arg)->calls >= 3;
+}
+
+static void check_no_recursion(int type)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    recursion r = {.t = cqt_timer_new(owner, "recursion")};
+    ck_assert_int_eq(cqt_timer_set_type(r.t, type), CQT_OK);
+    ck_assert(cqt_connect(cqt_timer_timeout(r.t), owner, recursing_tick, &r, NULL, CQT_AUTO) != 0);
+    ck_assert_int_eq(cqt_timer_start(r.t, 1), CQT_OK);
+    ck_assert(cqt_test_run_until(called_thrice, &r, CQT_TEST_TIMEOUT_MS));
+    ck_assert_msg(r.max_depth == 1, "type %d: the callback was re-entered (depth %d, %d calls)",
+                  type, r.max_depth, r.calls);
+    cqt_object_free(owner);
+}
+
+START_TEST(test_timer_not_reentered_from_nested_loop)
+{
+    check_no_recursion(CQT_TIMER_PRECISE);
+    check_no_recursion(CQT_TIMER_COARSE);
+}
+END_TEST
+
 CQT_TEST_SUITE(timer_suite)
 {
     Suite *s = suite_create("timer");
@@ -558,6 +620,7 @@ CQT_TEST_SUITE(timer_suite)
     tcase_add_test(tc, test_timer_stop_from_own_timeout);
     tcase_add_test(tc, test_timer_free_from_own_timeout);
     tcase_add_test(tc, test_timer_bad_arguments);
+    tcase_add_test(tc, test_timer_not_reentered_from_nested_loop);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -36,6 +36,7 @@
 
 #include <QAbstractEventDispatcher>
 
+#include <QtCore/QPointer>
 #include <QtCore/QSocketNotifier>
 
 #include <climits>
@@ -126,9 +127,18 @@ protected:
         CQT_TSAN_ACQUIRE(q);
         uint64_t expirations;
         // Missed periods are coalesced into one call, as Qt does; the
-        // schedule itself stays on start + k * interval.
-        if (read(fd_, &expirations, sizeof expirations) == sizeof expirations && q->owner)
+        // schedule itself stays on start + k * interval. Periods that fall
+        // due while the callback runs a nested loop are read (the timerfd
+        // would stay readable and spin that loop) and dropped: a timer is
+        // not re-entered from its own callback, Qt's rule for its timer
+        // list (tst_qtimer's timerInfiniteRecursion).
+        if (read(fd_, &expirations, sizeof expirations) == sizeof expirations && q->owner &&
+            !in_callback_.exchange(true, std::memory_order_acq_rel)) {
+            QPointer<Ticker> self(this); // a stop in a nested loop may delete it there
             cqt::guard_void("cqt timer", [&] { cqt::dispatch_timer(q->owner, key_); });
+            if (self)
+                in_callback_.store(false, std::memory_order_release);
+        }
         CQT_TSAN_RELEASE(this); // for whichever thread it runs in next (moves)
         return true;
     }
@@ -136,6 +146,10 @@ protected:
 private:
     int fd_;
     int key_;
+    // Atomic: an owner moved from inside the callback takes the ticker to
+    // its new thread while the callback still returns in the old one; the
+    // new thread drops the ticks until then (no overlap, as for io watches).
+    std::atomic<bool> in_callback_{false};
 };
 
 // Arms @r as a timerfd ticker; false when no fd is available (the caller

@@ -8,6 +8,10 @@
  * thread that has not started yet is accepted and fires once that thread
  * runs. When the owner's thread quits, its timers stop.
  *
+ * A timer's callback is never re-entered: periods that fall due while it
+ * runs a nested loop (cqt_app_process_events) are skipped, as in Qt, and
+ * the timer fires again at its next period after the callback returned.
+ *
  * "Thread: any" below means any thread that knows @t is not being freed:
  * a call on @t while or after another thread frees it (or its owner) is a
  * use-after-free.

@@ -95,6 +95,7 @@ static void on_signal(void *user_data, int signo, unsigned count)
     }
     t->signo = signo;
     fprintf(stderr, "cqt-stage: %s: stopping every axis\n", name);
+    t->drawn = false; /* the live block goes on below this line, not over it */
     if (cqt_stage_stop(t->stage) != CQT_OK)
         fprintf(stderr, "cqt-stage: stop: %s\n", cqt_last_error());
     /* The stopped axes complete the move: on_report() ends the loop. */

@@ -151,23 +151,79 @@ static double maximum(const double *v, int n)
     return m;
 }
 
-/* Runs variant @idx once in a child; parses its METRIC lines into @r. */
-static void run_child(const char *self, const bench_scenario *s, size_t idx, result *r)
+/* A variant's repetition may fail for a reason outside the code measured
+ * (superqt's generator peer once died on its own "wrapped C/C++ object has
+ * been deleted"). Such a repetition is recorded with its reason and run
+ * again, up to BENCH_ATTEMPTS times, so one crash cannot hide a figure;
+ * the table's notes list every failed attempt. A variant whose attempts
+ * all fail in one repetition is FAILED. */
+#define BENCH_ATTEMPTS 3
+#define MAX_NOTES 8
+
+typedef struct {
+    char text[200];
+} note;
+
+static note notes[MAX_NOTES];
+static int n_notes, n_notes_dropped;
+
+static void add_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void add_note(const char *fmt, ...)
+{
+    if (n_notes == MAX_NOTES) {
+        n_notes_dropped++;
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(notes[n_notes++].text, sizeof notes[0].text, fmt, ap);
+    va_end(ap);
+}
+
+/* The last non-empty line of the child's stderr, copied on to ours (the
+ * log) as it is read. */
+static void last_line_of(FILE *err, char *out, size_t n)
+{
+    char line[512];
+    snprintf(out, n, "no message");
+    rewind(err);
+    while (fgets(line, sizeof line, err)) {
+        fputs(line, stderr);
+        size_t len = strcspn(line, "\n");
+        line[len] = 0;
+        if (len)
+            snprintf(out, n, "%s", line);
+    }
+}
+
+/* Runs variant @idx once in a child. Its METRIC lines go to @r only when
+ * the child exited with status 0; otherwise @why says what happened.
+ * Returns: true when it ran. */
+static bool run_child_once(const char *self, const bench_scenario *s, size_t idx, int rep,
+                           int attempt, result *r, char *why, size_t why_len)
 {
     const bench_variant *v = &s->variants[idx];
     int fds[2];
-    if (pipe(fds) != 0) {
-        perror("pipe");
-        r->failed = true;
-        return;
+    FILE *err = tmpfile();
+    if (!err || pipe(fds) != 0) {
+        snprintf(why, why_len, "pipe/tmpfile: %s", strerror(errno));
+        if (err)
+            fclose(err);
+        return false;
     }
+    fflush(stderr);
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
         dup2(fds[1], 1);
         close(fds[1]);
-        char arg[32];
+        dup2(fileno(err), 2);
+        char arg[32], rep_s[16], attempt_s[16];
         snprintf(arg, sizeof arg, "%zu", idx);
+        snprintf(rep_s, sizeof rep_s, "%d", rep);
+        snprintf(attempt_s, sizeof attempt_s, "%d", attempt);
+        setenv("BENCH_REP", rep_s, 1);
+        setenv("BENCH_ATTEMPT", attempt_s, 1);
         if (v->flags & BENCH_NOGLIB)
             setenv("QT_NO_GLIB", "1", 1);
         else
@@ -178,29 +234,90 @@ static void run_child(const char *self, const bench_scenario *s, size_t idx, res
         _exit(127);
     }
     close(fds[1]);
+    if (pid < 0) {
+        snprintf(why, why_len, "fork: %s", strerror(errno));
+        close(fds[0]);
+        fclose(err);
+        return false;
+    }
+    /* Collected aside: a child that fails half way must not leave half a
+     * run's samples in the table. */
+    result got;
+    memset(&got, 0, sizeof got);
     FILE *f = fdopen(fds[0], "r");
     char line[512];
     while (f && fgets(line, sizeof line, f)) {
         char key[64];
         double val;
         if (sscanf(line, "METRIC %63s %lf", key, &val) == 2) {
-            series *se = series_for(r, key);
+            series *se = series_for(&got, key);
             if (se && se->n < MAX_SAMPLES)
                 se->v[se->n++] = val;
         }
     }
     if (f)
         fclose(f);
+    else
+        close(fds[0]);
     int status = 0;
     struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench %s: variant '%s' failed (status %d)\n", s->name, v->name, status);
-        r->failed = true;
-        return;
+    pid_t w = wait4(pid, &status, 0, &ru);
+    char last[256];
+    last_line_of(err, last, sizeof last);
+    fclose(err);
+    if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (w >= 0 && WIFSIGNALED(status))
+            snprintf(why, why_len, "killed by signal %d; last message: %s", WTERMSIG(status), last);
+        else
+            snprintf(why, why_len, "exit status %d; last message: %s",
+                     w >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1, last);
+        return false;
+    }
+    for (int k = 0; k < got.nkeys; k++) {
+        series *se = series_for(r, got.s[k].key);
+        for (int j = 0; se && j < got.s[k].n && se->n < MAX_SAMPLES; j++)
+            se->v[se->n++] = got.s[k].v[j];
     }
     r->ran = true;
     if (r->nrss < MAX_SAMPLES)
         r->rss[r->nrss++] = (double)ru.ru_maxrss / 1024.0; /* MiB */
+    return true;
+}
+
+/* One repetition of variant @idx, attempted up to BENCH_ATTEMPTS times. */
+static void run_child(const char *self, const bench_scenario *s, size_t idx, int rep, result *r)
+{
+    const bench_variant *v = &s->variants[idx];
+    for (int attempt = 1; attempt <= BENCH_ATTEMPTS; attempt++) {
+        char why[256];
+        if (run_child_once(self, s, idx, rep, attempt, r, why, sizeof why))
+            return;
+        fprintf(stderr, "bench %s: variant '%s' repetition %d attempt %d failed: %s\n", s->name,
+                v->name, rep + 1, attempt, why);
+        add_note("'%s', repetition %d, attempt %d of %d: %s%s", v->name, rep + 1, attempt,
+                 BENCH_ATTEMPTS, why, attempt < BENCH_ATTEMPTS ? " (run again)" : "");
+    }
+    r->failed = true;
+}
+
+/* A debugging knob for the harness itself: BENCH_INJECT_FAIL=NAME:REP
+ * makes variant NAME's child fail in repetition REP (1-based) on its
+ * first attempt only, to check that the rerun and the note work. */
+static int injected_failure(const bench_variant *v)
+{
+    const char *spec = getenv("BENCH_INJECT_FAIL");
+    const char *rep = getenv("BENCH_REP");
+    if (!spec || !rep)
+        return 0;
+    const char *colon = strrchr(spec, ':');
+    if (!colon || (size_t)(colon - spec) != strlen(v->name) ||
+        strncmp(spec, v->name, (size_t)(colon - spec)) != 0 || atoi(colon + 1) != atoi(rep) + 1)
+        return 0;
+    const char *attempt = getenv("BENCH_ATTEMPT");
+    if (!attempt || atoi(attempt) != 1)
+        return 0; /* the rerun: succeed */
+    fprintf(stderr, "bench: injected failure (BENCH_INJECT_FAIL=%s)\n", spec);
+    return 3;
 }
 
 static void fmt_value(char *buf, size_t n, double v)
@@ -224,6 +341,9 @@ static int child_main(const bench_scenario *s, const char *arg)
     if (idx >= s->n_variants)
         return 2;
     const bench_variant *v = &s->variants[idx];
+    int injected = injected_failure(v);
+    if (injected)
+        return injected;
     if (v->flags & BENCH_PIN) {
         cpu_set_t set;
         CPU_ZERO(&set);
@@ -265,7 +385,7 @@ int bench_main(int argc, char **argv, const bench_scenario *s)
                 continue;
             if (res[i].failed)
                 continue;
-            run_child(self, s, i, &res[i]);
+            run_child(self, s, i, rep, &res[i]);
         }
         fprintf(stderr, "bench %s: repetition %d/%d done\n", s->name, rep + 1, reps);
     }
@@ -341,6 +461,13 @@ int bench_main(int argc, char **argv, const bench_scenario *s)
             fmt_value(d, sizeof d, res[i].nrss ? median(res[i].rss, res[i].nrss) : NAN);
             printf("| %s | %s | %s | %s | %d | %s |\n", s->variants[i].name, a, b, c, se->n, d);
         }
+    }
+    if (n_notes) {
+        printf("\nFailed attempts (each repetition is run again, up to %d times):\n\n", BENCH_ATTEMPTS);
+        for (int i = 0; i < n_notes; i++)
+            printf("- %s\n", notes[i].text);
+        if (n_notes_dropped)
+            printf("- and %d more (see the log)\n", n_notes_dropped);
     }
     printf("\n");
     fflush(stdout);

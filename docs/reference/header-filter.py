@@ -43,17 +43,28 @@ def comments(text):
             i += 1
 
 
-# Doxygen's special characters, escaped outside `code spans`.
+# Doxygen's special characters, escaped in prose. Doxygen takes `code
+# spans` and "quoted text" literally, so those are left as they are.
 SPECIAL = re.compile(r'([\\%#<>&$])')
+LITERAL = re.compile(r'`[^`]*`|"[^"]*"')
+QUOTED = re.compile(r'"[^"]*"')
 
 
-def escape_prose(s):
-    parts = s.split('`')
-    if len(parts) % 2 == 0:  # an unpaired backtick: no code spans
-        parts = [s]
-    for k in range(0, len(parts), 2):
-        parts[k] = SPECIAL.sub(r'\\\1', parts[k])
-    return '`'.join(parts)
+def escape_prose(s, code=True):
+    if (code and s.count('`') % 2) or s.count('"') % 2:  # unpaired: no literal spans
+        return SPECIAL.sub(r'\\\1', s)
+    out, last = [], 0
+    for m in (LITERAL if code else QUOTED).finditer(s):
+        out.append(SPECIAL.sub(r'\\\1', s[last:m.start()]))
+        span = m.group(0)
+        if span.startswith('`') and "'" in span:
+            # Doxygen reads `text' as a quotation, so a code span holding a
+            # ' would come out as quotes: an HTML code element instead.
+            span = '<code>' + escape_prose(span[1:-1], code=False) + '</code>'
+        out.append(span)
+        last = m.end()
+    out.append(SPECIAL.sub(r'\\\1', s[last:]))
+    return ''.join(out)
 
 
 def doc_body(body, kind):
@@ -61,7 +72,8 @@ def doc_body(body, kind):
     body = escape_prose(body)
     if kind == 'file':
         # "cqt/timer.h — timers that ..." : the page's brief is the rest.
-        body = re.sub(r'^\s*cqt/[\w.-]+\s+—\s*', r'\\file\n * \\brief ', body, count=1)
+        body = re.sub(r'^\s*cqt/[\w.-]+\s+—\s*(\w)', lambda m: '\\file\n * \\brief ' + m.group(1).upper(),
+                      body, count=1)
         return re.sub(r'@(\w+)', r'\\p \1', body)
     if kind == 'function':
         body = re.sub(r'^\s*cqt_\w+:[ \t]*', '', body, count=1)

@@ -43,6 +43,7 @@
 extern "C" {
 #endif
 
+/* A simulated motor axis (opaque): cqt_axis_new(), cqt_axis_free(). */
 typedef struct cqt_axis cqt_axis;
 
 /* What cqt_axis_new() builds. Fill it with cqt_axis_config_init() and
@@ -86,7 +87,7 @@ typedef struct cqt_axis_status {
     double position;        /* at the last update */
     double velocity;        /* units per simulated second, signed */
     double target;          /* last commanded target (the halt point after a stop) */
-    cqt_axis_state state;
+    cqt_axis_state state;   /* what it is doing */
     cqt_axis_fault fault;   /* the armed fault */
     uint64_t command_id;    /* counts accepted move/stop commands; 0: none yet */
     int64_t command_ns;     /* when the last command was accepted */

@@ -56,6 +56,8 @@ extern "C" {
     X(EFAULT, -10, "the device reported a fault")                             \
     X(EINTERNAL, -11, "internal error")
 
+/* What a fallible call returns: CQT_OK (0) or a negative code;
+ * cqt_strerror() and cqt_status_name() name it. */
 typedef enum cqt_status {
 #define CQT__STATUS_ENUM(name, value, text) CQT_##name = value,
     CQT_STATUS_MAP(CQT__STATUS_ENUM)

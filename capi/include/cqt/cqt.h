@@ -24,6 +24,7 @@
 #include "unix.h"
 #include "process.h"
 
+/* The version of cqt these headers belong to. */
 #define CQT_VERSION_MAJOR 0
 #define CQT_VERSION_MINOR 1
 #define CQT_VERSION_MICRO 0

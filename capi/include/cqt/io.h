@@ -43,6 +43,7 @@
 extern "C" {
 #endif
 
+/* A watched file descriptor (opaque): cqt_io_watch_new(), cqt_io_watch_free(). */
 typedef struct cqt_io_watch cqt_io_watch;
 
 /* What to watch (events) and what happened (revents); a bit mask. */

@@ -23,6 +23,7 @@
 extern "C" {
 #endif
 
+/* A child process and its pipes (opaque). */
 typedef struct cqt_process cqt_process;
 
 /* Which stream an output chunk came from. */

@@ -32,13 +32,16 @@ extern "C" {
 /* Most axes one stage can hold (the report is a fixed-size struct). */
 #define CQT_STAGE_MAX_AXES 16
 
+/* A set of axes moved together (opaque): cqt_stage_new(), cqt_stage_free(). */
 typedef struct cqt_stage cqt_stage;
 
+/* How a stage moves its axes. */
 typedef enum cqt_stage_mode {
-    CQT_STAGE_SEQUENTIAL = 0,
-    CQT_STAGE_PARALLEL = 1
+    CQT_STAGE_SEQUENTIAL = 0, /* one after the other, in the stage's order */
+    CQT_STAGE_PARALLEL = 1    /* all started at once */
 } cqt_stage_mode;
 
+/* What became of one axis of a stage move. */
 typedef enum cqt_stage_outcome {
     CQT_STAGE_NOT_STARTED = 0,  /* never sent (an earlier axis failed, or the time ran out) */
     CQT_STAGE_REACHED = 1,      /* arrived and said so */
@@ -50,10 +53,10 @@ typedef enum cqt_stage_outcome {
 
 /* Per axis. Times are CLOCK_MONOTONIC nanoseconds. */
 typedef struct cqt_stage_axis_report {
-    char name[32];
-    cqt_stage_outcome outcome;
+    char name[32];        /* the axis' name */
+    cqt_stage_outcome outcome; /* what became of its move */
     int status;           /* CQT_OK, or why this axis failed */
-    double target;
+    double target;        /* where it was sent */
     double position;      /* where it was when the report was made */
     cqt_axis_state state; /* its state then */
     int timeout_ms;       /* the limit it had (CQT_FOREVER: none) */
@@ -62,14 +65,17 @@ typedef struct cqt_stage_axis_report {
     char detail[256];     /* "stall", "reached signal lost", a fault message; "" */
 } cqt_stage_axis_report;
 
+/* The outcome of a stage move, for every axis. Times are CLOCK_MONOTONIC
+ * nanoseconds. */
 typedef struct cqt_stage_report {
     int status;           /* CQT_OK, CQT_ETIMEDOUT, CQT_EFAULT, CQT_ERANGE, CQT_EINVAL,
                              CQT_ECANCELED (stopped) or an axis' start failure */
-    cqt_stage_mode mode;
+    cqt_stage_mode mode;  /* as asked */
     size_t n;             /* axes[0..n) are filled */
     int timeout_ms;       /* the overall limit */
-    int64_t start_ns, end_ns;
-    cqt_stage_axis_report axes[CQT_STAGE_MAX_AXES];
+    int64_t start_ns;     /* when the move began */
+    int64_t end_ns;       /* when the report was made */
+    cqt_stage_axis_report axes[CQT_STAGE_MAX_AXES]; /* one per axis, in the stage's order */
     char message[1024];   /* every failed axis; "" when status is CQT_OK */
 } cqt_stage_report;
 

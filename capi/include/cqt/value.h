@@ -16,6 +16,7 @@
 extern "C" {
 #endif
 
+/* The kinds of cqt_value (cqt_value_get_type()). */
 typedef enum cqt_value_type {
     CQT_VALUE_NONE = 0,
     CQT_VALUE_BOOL,
@@ -29,6 +30,8 @@ typedef enum cqt_value_type {
 
 struct cqt__value_box;
 
+/* A value: passed by value, read through the cqt_value_get_* getters,
+ * released with cqt_value_clear(). A zeroed one is a none value. */
 typedef struct cqt_value {
     int32_t type_; /* private: use cqt_value_get_type() */
     int32_t code_; /* private */

@@ -82,6 +82,7 @@ typedef enum cqt_widget_kind {
     CQT_WIDGET_STATUS_BAR = 13
 } cqt_widget_kind;
 
+/* Which way a slider or a box lays out. */
 typedef enum cqt_orientation {
     CQT_HORIZONTAL = 0,
     CQT_VERTICAL = 1
@@ -564,6 +565,7 @@ CQT_WIDGETS_API int cqt_widget_disconnect(cqt_widget *w, cqt_connection c);
  * cqt's axes (cqt_axis_move_to) marshal the start to the axis' thread
  * instead. These functions touch no widget: Thread: any. */
 
+/* The naive axis (opaque). */
 typedef struct cqt_demo_naive_axis cqt_demo_naive_axis;
 
 /* cqt_demo_naive_axis_new:

@@ -87,6 +87,7 @@
 extern "C" {
 #endif
 
+/* A worker (opaque, reference-counted): cqt_worker_new(), cqt_worker_unref(). */
 typedef struct cqt_worker cqt_worker;
 
 /* The built-in signals, valid as @which for cqt_worker_connect(). The
@@ -182,10 +183,11 @@ typedef struct cqt_worker_progress_info {
  * released (the worker freed) or at once if cqt_worker_run() fails. */
 typedef struct cqt_worker_handlers {
     cqt_object *receiver; /* nullable: same rule as cqt_worker_connect() */
+    /* one per signal of that name; NULL: not connected */
     cqt_worker_slot_fn started, yielded, returned, errored, warned, finished, paused,
         resumed, aborted, progress, timed_out;
-    void *user_data;
-    cqt_destroy_fn destroy;
+    void *user_data;        /* given to every handler */
+    cqt_destroy_fn destroy; /* nullable: releases user_data, once */
 } cqt_worker_handlers;
 
 /* ---- creation and lifetime ------------------------------------------- */

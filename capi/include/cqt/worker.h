@@ -558,7 +558,8 @@ CQT_API bool cqt_worker_abort_requested(void);
  * the timeout passed, with cqt_last_error() naming them and their state;
  * CQT_EINVAL for a negative @timeout_ms other than CQT_FOREVER;
  * CQT_ESTATE with no application; CQT_EDEADLK from inside a worker's
- * body (it would wait for itself). Thread: any but a worker's body. */
+ * body (it would wait for itself); CQT_ENOMEM (nothing was quit).
+ * Thread: any but a worker's body. */
 CQT_API int cqt_worker_await_all(int timeout_ms);
 
 /* ---- the pool ---------------------------------------------------------- */

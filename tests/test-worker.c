@@ -10,6 +10,7 @@
 #include <cqt/worker.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1050,6 +1051,181 @@ START_TEST(test_worker_warned_handled_and_unhandled)
 }
 END_TEST
 
+
+/* ---- created with handlers, started later (napari's start_thread=False) ---- */
+
+static void *start_from_pthread(void *arg)
+{
+    return (void *)(intptr_t)cqt_worker_start(arg);
+}
+
+/* cqt_worker_run with CQT_WORKER_NO_START connects but does not start; a
+ * later start from a plain pthread delivers every signal to main, and a
+ * worker never started is freed by its unref, each destroy once. */
+START_TEST(test_worker_run_no_start_connects_then_starts_later)
+{
+    rec r;
+    rec_init(&r);
+    cqt_test_counter body_destroyed = {0};
+    /* rec_slot needs a tag per signal: finished comes with the run, the
+     * others are connected while it is still a created worker */
+    cqt_worker_handlers h = {.finished = rec_slot, .user_data = &r.tags[CQT_WORKER_FINISHED]};
+    cqt_worker *w = cqt_worker_run("later", body_return_42, &body_destroyed, destroy_count,
+                                   CQT_WORKER_NO_START, &h);
+    ck_assert_msg(w != NULL, "%s", cqt_last_error());
+    ck_assert_int_eq(cqt_worker_get_state(w), CQT_WORKER_STATE_CREATED);
+    ck_assert(!cqt_worker_is_running(w));
+    /* still a created worker: settings and more connections are allowed */
+    ck_assert_int_eq(cqt_worker_set_flags(w, CQT_WORKER_IGNORE_ERRORS), CQT_OK);
+    ck_assert_uint_ne(cqt_worker_connect(w, CQT_WORKER_STARTED, NULL, rec_slot,
+                                         &r.tags[CQT_WORKER_STARTED], NULL),
+                      0);
+    ck_assert_uint_ne(cqt_worker_connect(w, CQT_WORKER_RETURNED, NULL, rec_slot,
+                                         &r.tags[CQT_WORKER_RETURNED], NULL),
+                      0);
+    cqt_app_process_events(0);
+    ck_assert_int_eq(r.n, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, start_from_pthread, w);
+    void *rc;
+    pthread_join(t, &rc);
+    ck_assert_int_eq((int)(intptr_t)rc, CQT_OK);
+    wait_finished(&r);
+    ck_assert_int_eq(r.n, 3);
+    ck_assert_int_eq(r.ids[0], CQT_WORKER_STARTED);
+    ck_assert_int_eq(r.ids[1], CQT_WORKER_RETURNED);
+    ck_assert_int_eq(r.ints[1], 42);
+    ck_assert_int_eq(r.ids[2], CQT_WORKER_FINISHED);
+    ck_assert_int_eq(cqt_test_counter_get(&r.wrong_thread), 0);
+    cqt_worker_unref(w);
+    ck_assert(cqt_test_run_until(live_workers_zero, NULL, CQT_TEST_TIMEOUT_MS));
+    ck_assert_int_eq(cqt_test_counter_get(&body_destroyed), 1);
+
+    /* never started: the last unref frees it, no signal, destroys once */
+    rec r2;
+    rec_init(&r2);
+    cqt_test_counter d2 = {0};
+    cqt_worker_handlers h2 = {.finished = rec_slot, .user_data = &r2.tags[CQT_WORKER_FINISHED]};
+    cqt_worker *never = cqt_worker_run("never", body_count, &d2, destroy_count,
+                                       CQT_WORKER_NO_START | CQT_WORKER_GENERATOR, &h2);
+    ck_assert_msg(never != NULL, "%s", cqt_last_error());
+    cqt_worker_unref(never);
+    ck_assert_int_eq(cqt_test_counter_get(&d2), 1);
+    cqt_app_process_events(0);
+    ck_assert_int_eq(r2.n, 0);
+    rec_done(&r);
+    rec_done(&r2);
+}
+END_TEST
+
+/* The handlers' shared destroy runs once when a never-started worker made
+ * by cqt_worker_run(CQT_WORKER_NO_START) is freed. */
+static void never_slot(void *user_data, cqt_worker *w, const cqt_value *arg)
+{
+    (void)w;
+    (void)arg;
+    cqt_test_counter_add(user_data, 1000);
+}
+
+START_TEST(test_worker_run_no_start_unref_runs_handler_destroy_once)
+{
+    cqt_test_counter destroyed = {0}; /* destroy adds 1, a handler call 1000 */
+    static int n = 3;
+    cqt_worker_handlers h = {.started = never_slot, .finished = never_slot,
+                             .user_data = &destroyed, .destroy = destroy_count};
+    cqt_worker *w = cqt_worker_run("never-started", body_count, &n, NULL,
+                                   CQT_WORKER_NO_START | CQT_WORKER_GENERATOR, &h);
+    ck_assert_msg(w != NULL, "%s", cqt_last_error());
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 0);
+    cqt_worker_unref(w);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 1);
+    cqt_app_process_events(0);
+    ck_assert_int_eq(cqt_test_counter_get(&destroyed), 1);
+}
+END_TEST
+
+/* ---- structured errored / warned ------------------------------------------------ */
+
+typedef struct {
+    cqt_test_counter calls;
+    int code[4];
+    char msg[4][128];
+    char worker[4][64];
+    int rc[4];
+    int type[4];
+} issue_rec;
+
+static void issue_slot(void *user_data, cqt_worker *w, const cqt_value *arg)
+{
+    issue_rec *ir = user_data;
+    long i = cqt_test_counter_get(&ir->calls);
+    if (i >= 4)
+        return;
+    cqt_worker_error_info info = {0};
+    ir->rc[i] = cqt_worker_error_read(w, arg, &info);
+    ir->type[i] = cqt_value_get_type(arg);
+    ir->code[i] = info.code;
+    snprintf(ir->msg[i], sizeof ir->msg[i], "%s", info.message ? info.message : "(null)");
+    snprintf(ir->worker[i], sizeof ir->worker[i], "%s", info.worker ? info.worker : "(null)");
+    cqt_test_counter_add(&ir->calls, 1);
+}
+
+static int body_warn_twice(void *user_data, cqt_worker *w, cqt_value *result)
+{
+    (void)user_data;
+    (void)result;
+    cqt_worker_warn(w, "plain %s", "warning");
+    cqt_worker_warn_full(w, 17, "coded %d", 17);
+    return cqt_worker_fail(w, CQT_ERANGE, "row %d is out of range", 7);
+}
+
+/* `warned` and `errored` carry code, message and the worker's name, read
+ * with cqt_worker_error_read(); cqt_value_get_string still gives the
+ * message. */
+START_TEST(test_worker_error_read_gives_code_message_and_name)
+{
+    issue_rec ir;
+    memset(&ir, 0, sizeof ir);
+    rec r;
+    rec_init(&r);
+    cqt_worker *w = cqt_worker_new("reporter", body_warn_twice, NULL, NULL);
+    ck_assert_uint_ne(cqt_worker_connect(w, CQT_WORKER_WARNED, NULL, issue_slot, &ir, NULL), 0);
+    ck_assert_uint_ne(cqt_worker_connect(w, CQT_WORKER_ERRORED, NULL, issue_slot, &ir, NULL), 0);
+    rec_connect_all(&r, w, NULL);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+    wait_finished(&r);
+    ck_assert_int_eq(cqt_test_counter_get(&ir.calls), 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(ir.rc[i], CQT_OK);
+        ck_assert_int_eq(ir.type[i], CQT_VALUE_ERROR);
+        ck_assert_str_eq(ir.worker[i], "reporter");
+    }
+    ck_assert_int_eq(ir.code[0], 0);
+    ck_assert_str_eq(ir.msg[0], "plain warning");
+    ck_assert_int_eq(ir.code[1], 17);
+    ck_assert_str_eq(ir.msg[1], "coded 17");
+    ck_assert_int_eq(ir.code[2], CQT_ERANGE);
+    ck_assert_str_eq(ir.msg[2], "row 7 is out of range");
+    /* the earlier readers still work on the same argument */
+    ck_assert_int_eq(cqt_value_get_error_code(&r.last_errored), CQT_ERANGE);
+    ck_assert_str_eq(r.last_string, "coded 17");
+
+    /* misuse */
+    cqt_worker_error_info info;
+    cqt_value s = cqt_value_string("not an error");
+    ck_assert_int_eq(cqt_worker_error_read(w, &s, &info), CQT_EINVAL);
+    ck_assert_msg(strstr(cqt_last_error(), "cqt_worker_error_read"), "%s", cqt_last_error());
+    cqt_value_clear(&s);
+    ck_assert_int_eq(cqt_worker_error_read(NULL, &r.last_errored, &info), CQT_EINVAL);
+    ck_assert_int_eq(cqt_worker_error_read(w, NULL, &info), CQT_EINVAL);
+    ck_assert_int_eq(cqt_worker_error_read(w, &r.last_errored, NULL), CQT_EINVAL);
+    ck_assert_int_eq(cqt_worker_warn_full(NULL, 1, "x"), CQT_EINVAL);
+    ck_assert_int_eq(cqt_worker_warn_full(w, 1, "x"), CQT_ESTATE); /* finished */
+    cqt_worker_unref(w);
+    rec_done(&r);
+}
+END_TEST
+
 /* ---- shutdown ------------------------------------------------------------------------ */
 
 START_TEST(test_worker_shutdown_names_generator_that_ignores_quit)
@@ -1082,6 +1258,76 @@ START_TEST(test_worker_shutdown_quits_cooperative_workers)
     }
     ck_assert_int_eq(cqt_pool_active_count() > 0, 1);
     /* teardown: cqt_app_shutdown quits them and must return CQT_OK */
+}
+END_TEST
+
+
+/* ---- quit and wait for all, without a shutdown (superqt's await_workers) ---- */
+
+static int body_await_self(void *user_data, cqt_worker *w, cqt_value *result)
+{
+    (void)w;
+    (void)result;
+    *(int *)user_data = cqt_worker_await_all(0);
+    return CQT_OK;
+}
+
+/* cqt_worker_await_all quits every started worker and waits for their
+ * bodies; a body that ignores quit is counted and named; the application
+ * keeps running and accepts new workers afterwards. */
+START_TEST(test_worker_await_all_quits_and_waits_without_shutdown)
+{
+    rec r[3];
+    for (int i = 0; i < 3; i++) {
+        rec_init(&r[i]);
+        cqt_worker *w = cqt_worker_new_generator(NULL, body_forever, NULL, NULL);
+        /* not `yielded`: a generator yielding until quit would fill the log */
+        for (int k = 0; k < CQT_WORKER_N_SIGNALS; k++)
+            if (k != CQT_WORKER_YIELDED)
+                ck_assert_uint_ne(cqt_worker_connect(w, k, NULL, rec_slot, &r[i].tags[k], NULL),
+                                  0);
+        ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+        cqt_worker_unref(w);
+    }
+    ck_assert_int_eq(cqt_worker_await_all(CQT_TEST_TIMEOUT_MS), 0);
+    ck_assert_int_eq(cqt_pool_active_count(), 0);
+    for (int i = 0; i < 3; i++) {
+        wait_finished(&r[i]);
+        ck_assert_int_eq(rec_check_order(&r[i]), CQT_WORKER_ABORTED);
+        rec_done(&r[i]);
+    }
+
+    /* a straggler is counted and named; starts stay allowed */
+    cqt_event *evs[2] = {cqt_event_new("running"), cqt_event_new("release")};
+    cqt_worker *stuck = cqt_worker_new("stuck", body_block_on_event, evs, NULL);
+    ck_assert_int_eq(cqt_worker_start(stuck), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(evs[0], CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_worker_await_all(0), 1);
+    ck_assert_msg(strstr(cqt_last_error(), "'stuck'"), "%s", cqt_last_error());
+    rec r2;
+    rec_init(&r2);
+    cqt_worker *next = cqt_worker_new("next", body_return_42, NULL, NULL);
+    rec_connect_all(&r2, next, NULL);
+    ck_assert_int_eq(cqt_worker_start(next), CQT_OK);
+    wait_finished(&r2);
+    ck_assert_int_eq(rec_check_order(&r2), CQT_WORKER_RETURNED);
+    cqt_event_set(evs[1]);
+    ck_assert_int_eq(cqt_worker_await_all(CQT_FOREVER), 0);
+    ck_assert_int_eq(cqt_worker_get_state(stuck), CQT_WORKER_STATE_DONE);
+
+    /* misuse */
+    ck_assert_int_eq(cqt_worker_await_all(-5), CQT_EINVAL);
+    int inner = 1;
+    cqt_worker *self = cqt_worker_new("self-await", body_await_self, &inner, NULL);
+    ck_assert_int_eq(cqt_worker_start(self), CQT_OK);
+    ck_assert_int_eq(cqt_worker_wait(self, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(inner, CQT_EDEADLK);
+    cqt_worker_unref(self);
+    cqt_worker_unref(next);
+    cqt_worker_unref(stuck);
+    cqt_event_free(evs[0]);
+    cqt_event_free(evs[1]);
+    rec_done(&r2);
 }
 END_TEST
 
@@ -1782,6 +2028,8 @@ CQT_TEST_SUITE(worker_suite)
     tcase_add_test(tc, test_worker_misuse_inside_body);
     tcase_add_test(tc, test_worker_destroys_called_exactly_once);
     tcase_add_test(tc, test_worker_bad_input_returns_status_and_names_the_fix);
+    tcase_add_test(tc, test_worker_run_no_start_connects_then_starts_later);
+    tcase_add_test(tc, test_worker_run_no_start_unref_runs_handler_destroy_once);
 
     TCase *route = app_case(s, "route"); /* worker-route.c */
     tcase_add_test(route, test_worker_generator_yields_in_order_then_returned);
@@ -1793,6 +2041,7 @@ CQT_TEST_SUITE(worker_suite)
     tcase_add_test(route, test_worker_null_receiver_in_cqt_thread_runs_there);
     tcase_add_test(route, test_worker_unhandled_error_reaches_message_handler_in_main);
     tcase_add_test(route, test_worker_warned_handled_and_unhandled);
+    tcase_add_test(route, test_worker_error_read_gives_code_message_and_name);
     tcase_add_test(route, test_worker_unref_right_after_start_still_delivers);
     tcase_add_test(route, test_worker_freed_receiver_drops_deliveries);
     tcase_add_test(route, test_worker_connect_to_loopless_receiver_is_enoloop);
@@ -1805,6 +2054,7 @@ CQT_TEST_SUITE(worker_suite)
     tcase_add_test(reg, test_worker_ten_thousand_on_pool_of_four_each_result_once);
     tcase_add_test(reg, test_worker_shutdown_names_generator_that_ignores_quit);
     tcase_add_test(reg, test_worker_shutdown_quits_cooperative_workers);
+    tcase_add_test(reg, test_worker_await_all_quits_and_waits_without_shutdown);
 
     TCase *bare = tcase_create("worker-no-app");
     tcase_add_test(bare, test_worker_without_app_is_estate);

@@ -1023,20 +1023,18 @@ int cqt_worker_fail(cqt_worker *w, int code, const char *fmt, ...)
     return code;
 }
 
-int cqt_worker_warn(cqt_worker *w, const char *fmt, ...)
+/* `warned` carries an error value (code, message), so that handlers read
+ * warnings and errors alike (cqt_worker_error_read). */
+static int warn_v(cqt_worker *w, const char *f, int code, const char *fmt, va_list ap)
 {
     char buf[512];
     buf[0] = '\0';
-    if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
+    if (fmt)
         vsnprintf(buf, sizeof buf, fmt, ap);
-        va_end(ap);
-    }
-    int rc = emit_lock_begin(w, "cqt_worker_warn");
+    int rc = emit_lock_begin(w, f);
     if (rc != CQT_OK)
         return rc;
-    cqt_value v = cqt_value_string(buf);
+    cqt_value v = cqt_value_error(code, buf);
     cqt__worker_emit_locked(w, CQT_WORKER_WARNED, &v);
     cqt_value_clear(&v);
     if (!(w->flags & CQT_WORKER_IGNORE_ERRORS) &&
@@ -1049,6 +1047,43 @@ int cqt_worker_warn(cqt_worker *w, const char *fmt, ...)
         cqt__worker_report_locked(w, text);
     }
     pthread_mutex_unlock(&w->mu);
+    return CQT_OK;
+}
+
+int cqt_worker_warn(cqt_worker *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = warn_v(w, "cqt_worker_warn", 0, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cqt_worker_warn_full(cqt_worker *w, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = warn_v(w, "cqt_worker_warn_full", code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int cqt_worker_error_read(const cqt_worker *w, const cqt_value *arg, cqt_worker_error_info *out)
+{
+    static const char f[] = "cqt_worker_error_read";
+    if (!w || !arg || !out)
+        return cqt_set_last_error(CQT_EINVAL, "%s: %s is NULL; pass the worker and the argument "
+                                              "of its `errored` or `warned` handler, and "
+                                              "somewhere to store them",
+                                  f, !w ? "w" : !arg ? "arg" : "out");
+    if (cqt_value_get_type(arg) != CQT_VALUE_ERROR)
+        return cqt_set_last_error(CQT_EINVAL,
+                                  "%s: worker '%s': the value is a %s, not an error; pass the "
+                                  "argument of an `errored` or `warned` handler",
+                                  f, w->name, cqt_value_type_name(cqt_value_get_type(arg)));
+    out->code = cqt_value_get_error_code(arg);
+    out->message = cqt_value_get_string(arg);
+    out->worker = w->name;
     return CQT_OK;
 }
 
@@ -1153,7 +1188,8 @@ cqt_worker *cqt_worker_run(const char *name, cqt_worker_fn fn, void *user_data,
                         : cqt_worker_new(name, fn, user_data, destroy);
     if (!w)
         goto fail;
-    if (cqt_worker_set_flags(w, flags & ~(unsigned)CQT_WORKER_GENERATOR) != CQT_OK)
+    if (cqt_worker_set_flags(w, flags & ~(unsigned)(CQT_WORKER_GENERATOR | CQT_WORKER_NO_START)) !=
+        CQT_OK)
         goto fail;
     if (handlers) {
         const cqt_worker_slot_fn fns[CQT_WORKER_N_SIGNALS] = {
@@ -1168,7 +1204,9 @@ cqt_worker *cqt_worker_run(const char *name, cqt_worker_fn fn, void *user_data,
                 goto fail;
         }
     }
-    if (cqt_worker_start(w) != CQT_OK)
+    /* napari's start_thread=False: the caller starts it, or frees it
+     * unstarted (worker_free releases the connections' closure) */
+    if (!(flags & CQT_WORKER_NO_START) && cqt_worker_start(w) != CQT_OK)
         goto fail;
     cqt__worker_closure_unref(cl);
     return w;

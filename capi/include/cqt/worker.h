@@ -41,6 +41,13 @@
  * unless CQT_WORKER_IGNORE_ERRORS is set. Unhandled `warned` messages are
  * logged the same way.
  *
+ * Created, not started (superqt's pattern: create, connect, start later):
+ * every cqt_worker_new*() and cqt_worker_run(CQT_WORKER_NO_START) returns
+ * a worker that does nothing until cqt_worker_start() (once, from any
+ * thread). Until then settings may change and handlers be connected; a
+ * worker never started emits nothing and is freed by its last unref,
+ * each destroy running once.
+ *
  * Lifetime: reference counted. cqt_worker_new*() returns one reference;
  * the pool holds another while the body runs, and every queued delivery
  * holds one until it ran or was dropped, so `cqt_worker_unref()` right
@@ -97,8 +104,8 @@ typedef enum cqt_worker_signal {
     CQT_WORKER_STARTED = 0, /* none; the body is about to run */
     CQT_WORKER_YIELDED,     /* the yielded value (a copy) */
     CQT_WORKER_RETURNED,    /* the result the body stored (none by default) */
-    CQT_WORKER_ERRORED,     /* an error value: cqt_value_get_error_code / _get_string */
-    CQT_WORKER_WARNED,      /* a string: the message of cqt_worker_warn() */
+    CQT_WORKER_ERRORED,     /* an error value: read it with cqt_worker_error_read() */
+    CQT_WORKER_WARNED,      /* an error value (code 0 unless given): cqt_worker_error_read() */
     CQT_WORKER_FINISHED,    /* none; always last */
     CQT_WORKER_PAUSED,      /* none; the generator is now blocked in a yield */
     CQT_WORKER_RESUMED,     /* none; it continues */
@@ -127,7 +134,11 @@ enum {
      * the worker and quits when the body returns. */
     CQT_WORKER_DEDICATED_THREAD = 1u << 2,
     /* Only for cqt_worker_run(): make a generator worker. */
-    CQT_WORKER_GENERATOR = 1u << 3
+    CQT_WORKER_GENERATOR = 1u << 3,
+    /* Only for cqt_worker_run(): connect the handlers but do not start
+     * (napari's start_thread=False); start it later with
+     * cqt_worker_start(), or free it unstarted with cqt_worker_unref(). */
+    CQT_WORKER_NO_START = 1u << 4
 };
 
 /* Yield flow control (cqt_worker_set_yield_mode). */
@@ -177,6 +188,15 @@ typedef struct cqt_worker_progress_info {
     int64_t total;    /* units in all; 0 when unknown */
     const char *desc; /* nullable; transfer none, valid while the value is */
 } cqt_worker_progress_info;
+
+/* What cqt_worker_error_read() reads out of an `errored` or `warned`
+ * argument: the peers' exception and warning objects, in C. */
+typedef struct cqt_worker_error_info {
+    int code;            /* errored: the negative status; warned: the code of
+                          * cqt_worker_warn_full(), 0 for cqt_worker_warn() */
+    const char *message; /* never NULL; transfer none, valid while the value is */
+    const char *worker;  /* the worker's name; transfer none, valid while the worker is */
+} cqt_worker_error_info;
 
 /* Handlers for cqt_worker_run(): every non-NULL one is connected to
  * @receiver with @user_data; @destroy runs once, when the last of them is
@@ -228,11 +248,16 @@ CQT_API cqt_worker *cqt_worker_new_custom(const char *name, const cqt_worker_cla
 /* cqt_worker_run:
  * Creates a worker (a generator with CQT_WORKER_GENERATOR in @flags),
  * applies @flags, connects every handler in @handlers (nullable) and
- * starts it: napari's `connect=` with `start_thread=True`.
+ * starts it: napari's `connect=` with `start_thread=True`. With
+ * CQT_WORKER_NO_START it stops before the start (`start_thread=False`):
+ * the worker is created and connected, settings may still be changed and
+ * more handlers connected; cqt_worker_start() runs it (once, from any
+ * thread), and a worker that is never started is freed by its last
+ * cqt_worker_unref(), running every destroy once, no signal emitted.
  * Returns: transfer full: one reference for you, release it with
- * cqt_worker_unref() (at once if you do not need the handle); NULL on
- * failure, with @destroy and handlers->destroy already run.
- * Thread: any. */
+ * cqt_worker_unref() (at once if you do not need the handle and it was
+ * started); NULL on failure, with @destroy and handlers->destroy already
+ * run. Thread: any. */
 CQT_API cqt_worker *cqt_worker_run(const char *name, cqt_worker_fn fn, void *user_data,
                                    cqt_destroy_fn destroy, unsigned flags,
                                    const cqt_worker_handlers *handlers);
@@ -274,8 +299,8 @@ CQT_API const char *cqt_worker_state_name(cqt_worker_state state);
  * Sets CQT_WORKER_IGNORE_ERRORS, CQT_WORKER_RETURN_ON_CANCEL and
  * CQT_WORKER_DEDICATED_THREAD (replacing earlier flags).
  * Returns: CQT_OK; CQT_EINVAL for NULL or an unknown flag (including
- * CQT_WORKER_GENERATOR, which only cqt_worker_run takes); CQT_ESTATE once
- * started. Thread: any. */
+ * CQT_WORKER_GENERATOR and CQT_WORKER_NO_START, which only cqt_worker_run
+ * takes); CQT_ESTATE once started. Thread: any. */
 CQT_API int cqt_worker_set_flags(cqt_worker *w, unsigned flags);
 
 /* cqt_worker_set_yield_mode:
@@ -466,10 +491,33 @@ CQT_API int cqt_worker_fail(cqt_worker *w, int code, const char *fmt, ...) CQT_P
 
 /* cqt_worker_warn:
  * Emits `warned` with the formatted message (logged in the main thread
- * when no handler is connected, unless CQT_WORKER_IGNORE_ERRORS).
+ * when no handler is connected, unless CQT_WORKER_IGNORE_ERRORS). The
+ * argument is an error value with code 0 and the message (read it with
+ * cqt_worker_error_read(); cqt_value_get_string() gives the message).
+ * (It used to be a string value; code that reads it with
+ * cqt_value_get_string() is unaffected, a check of its type is not.)
  * Returns: CQT_OK; CQT_EINVAL for NULL; CQT_ESTATE before the body started
  * running or once its outcome was emitted. Thread: any. */
 CQT_API int cqt_worker_warn(cqt_worker *w, const char *fmt, ...) CQT_PRINTF(2, 3);
+
+/* cqt_worker_warn_full:
+ * As cqt_worker_warn(), with @code (any int; 0 means none) carried by the
+ * `warned` argument, as a warning's category is in Python.
+ * Returns: as cqt_worker_warn(). Thread: any. */
+CQT_API int cqt_worker_warn_full(cqt_worker *w, int code, const char *fmt, ...)
+    CQT_PRINTF(3, 4);
+
+/* cqt_worker_error_read:
+ * Reads the argument of an `errored` or `warned` handler of @w into @out:
+ * code, message and @w's name. cqt_value_get_error_code() and
+ * cqt_value_get_string() read the first two as well; a value kept after
+ * the handler returned reads the same as long as @w is alive.
+ * Returns: CQT_OK; CQT_EINVAL for a NULL argument or a value that is not
+ * an error value. Thread: any. Ownership: out->message is transfer none,
+ * valid while @arg (or a copy) is; out->worker is transfer none, valid
+ * while @w is. */
+CQT_API int cqt_worker_error_read(const cqt_worker *w, const cqt_value *arg,
+                                  cqt_worker_error_info *out);
 
 /* cqt_worker_progress:
  * Emits `progress` with @done of @total (0: unknown) and @desc (nullable,
@@ -495,6 +543,26 @@ CQT_API cqt_worker *cqt_worker_current(void);
  * worker was asked to quit; false otherwise. Cheap: poll it in loops.
  * Thread: any (answers for the calling thread's body). */
 CQT_API bool cqt_worker_abort_requested(void);
+
+/* ---- all workers ------------------------------------------------------- */
+
+/* cqt_worker_await_all:
+ * Asks every started worker to quit (cqt_worker_quit) and waits up to
+ * @timeout_ms (CQT_FOREVER: no limit; 0: do not wait) for their bodies to
+ * return: superqt's WorkerBase.await_workers(msecs), without shutting the
+ * application down. Workers started while it waits are neither quit nor
+ * waited for, and starts stay allowed. Like cqt_worker_wait(), it does
+ * not run the caller's loop: the handlers of those workers (`aborted`,
+ * `finished`) run later, in their receivers' loops. A worker whose body
+ * never checks for quit (or a return-on-cancel one whose body still
+ * runs) is counted as not finished.
+ * Returns: 0 when every one finished; the number (> 0) that had not when
+ * the timeout passed, with cqt_last_error() naming them and their state;
+ * CQT_EINVAL for a negative @timeout_ms other than CQT_FOREVER;
+ * CQT_ESTATE with no application; CQT_EDEADLK from inside a worker's
+ * body (it would wait for itself); CQT_ENOMEM (nothing was quit).
+ * Thread: any but a worker's body. */
+CQT_API int cqt_worker_await_all(int timeout_ms);
 
 /* ---- the pool ---------------------------------------------------------- */
 

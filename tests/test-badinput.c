@@ -204,11 +204,12 @@ START_TEST(test_bad_input_with_app)
     BAD("cqt_timer_set_type", "type = 7", CQT_EINVAL, cqt_timer_set_type(tm, 7));
     BADNULL("cqt_timer_timeout", "NULL", cqt_timer_timeout(NULL));
     BAD("cqt_single_shot", "ms = -1", CQT_EINVAL, cqt_single_shot(-1, o, fn_nothing, NULL));
-    BAD("cqt_single_shot", "NULL receiver", CQT_EINVAL, cqt_single_shot(1, NULL, fn_nothing, NULL));
+    BAD("cqt_single_shot", "fn = NULL, no receiver", CQT_EINVAL, cqt_single_shot(1, NULL, NULL, NULL));
     BAD("cqt_single_shot", "fn = NULL", CQT_EINVAL, cqt_single_shot(1, o, NULL, NULL));
     ck_assert(!cqt_timer_is_active(NULL));
     ck_assert_int_eq(cqt_timer_remaining_ms(NULL), -1);
     ck_assert_int_eq(cqt_timer_interval_ms(NULL), -1);
+    ck_assert_int_eq(cqt_timer_id(NULL), -1);
 
     /* events */
     BAD("cqt_event_set", "NULL", CQT_EINVAL, cqt_event_set(NULL));

@@ -527,12 +527,12 @@ START_TEST(test_timer_bad_arguments)
 
     cqt_test_counter destroyed = {0};
     ck_assert_int_eq(cqt_single_shot(-1, owner, never_called, NULL), CQT_EINVAL);
-    ck_assert_int_eq(cqt_single_shot(1, NULL, never_called, NULL), CQT_EINVAL);
+    ck_assert_int_eq(cqt_single_shot(1, NULL, NULL, NULL), CQT_EINVAL);
     ck_assert_int_eq(cqt_single_shot(1, owner, NULL, NULL), CQT_EINVAL);
     ck_assert_int_eq(cqt_single_shot_full(-5, owner, never_called, &destroyed, count_destroy),
                      CQT_EINVAL);
     ck_assert_int_eq(cqt_test_counter_get(&destroyed), 1);
-    ck_assert_int_eq(cqt_single_shot_full(1, NULL, never_called, &destroyed, count_destroy),
+    ck_assert_int_eq(cqt_single_shot_full(-1, NULL, never_called, &destroyed, count_destroy),
                      CQT_EINVAL);
     ck_assert_int_eq(cqt_test_counter_get(&destroyed), 2);
     cqt_object_free(owner);
@@ -601,6 +601,142 @@ START_TEST(test_timer_not_reentered_from_nested_loop)
 }
 END_TEST
 
+/* cqt_single_shot() without a receiver runs in the calling thread's loop:
+ * the main thread's, a cqt thread's; from a plain pthread it is
+ * CQT_ENOLOOP with its destroy run at once; one pending in a thread that
+ * stops is released with that thread's timers (destroy exactly once). */
+typedef struct {
+    cqt_thread *ran_in;
+    cqt_test_counter calls, destroyed;
+    cqt_event *fired;
+    int rc;
+    char msg[512];
+} loose_shot;
+
+static void loose_shot_fn(void *arg)
+{
+    loose_shot *l = arg;
+    __atomic_store_n(&l->ran_in, cqt_thread_current(), __ATOMIC_SEQ_CST);
+    cqt_test_counter_add(&l->calls, 1);
+    if (l->fired)
+        cqt_event_set(l->fired);
+}
+
+static void loose_shot_destroy(void *arg)
+{
+    cqt_test_counter_add(&((loose_shot *)arg)->destroyed, 1);
+}
+
+static bool loose_shot_fired(void *arg)
+{
+    return cqt_test_counter_get(&((loose_shot *)arg)->calls) > 0;
+}
+
+static void loose_shot_from_here(void *arg)
+{
+    loose_shot *l = arg;
+    l->rc = cqt_single_shot_full(l->fired ? 5 : 60000, NULL, loose_shot_fn, l, loose_shot_destroy);
+}
+
+static void *loose_shot_from_pthread(void *arg)
+{
+    loose_shot *l = arg;
+    l->rc = cqt_single_shot_full(0, NULL, loose_shot_fn, l, loose_shot_destroy);
+    snprintf(l->msg, sizeof l->msg, "%s", cqt_last_error());
+    return NULL;
+}
+
+START_TEST(test_single_shot_without_receiver_runs_in_calling_thread)
+{
+    loose_shot m = {0};
+    ck_assert_int_eq(cqt_single_shot_full(0, NULL, loose_shot_fn, &m, loose_shot_destroy), CQT_OK);
+    ck_assert(cqt_test_run_until(loose_shot_fired, &m, CQT_TEST_TIMEOUT_MS));
+    ck_assert_ptr_eq(m.ran_in, cqt_thread_main());
+    ck_assert_int_eq(cqt_test_counter_get(&m.calls), 1);
+    ck_assert_int_eq(cqt_test_counter_get(&m.destroyed), 1);
+
+    cqt_thread *t = cqt_thread_new("loose-shots");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    cqt_object *there = cqt_object_new(t);
+    loose_shot c = {.fired = cqt_event_new("fired"), .rc = -100};
+    ck_assert_int_eq(cqt_invoke(there, loose_shot_from_here, &c, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(c.rc, CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(c.fired, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_ptr_eq(__atomic_load_n(&c.ran_in, __ATOMIC_SEQ_CST), t);
+
+    /* still pending when its thread stops: released, never run */
+    loose_shot p = {.rc = -100};
+    ck_assert_int_eq(cqt_invoke(there, loose_shot_from_here, &p, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_int_eq(p.rc, CQT_OK);
+    cqt_object_free(there);
+    cqt_thread_free(t);
+    ck_assert_int_eq(cqt_test_counter_get(&p.calls), 0);
+    ck_assert_int_eq(cqt_test_counter_get(&p.destroyed), 1);
+    ck_assert_int_eq(cqt_test_counter_get(&c.destroyed), 1);
+    cqt_event_free(c.fired);
+
+    loose_shot a = {.rc = -100};
+    pthread_t pt;
+    pthread_create(&pt, NULL, loose_shot_from_pthread, &a);
+    pthread_join(pt, NULL);
+    ck_assert_int_eq(a.rc, CQT_ENOLOOP);
+    ck_assert_msg(strstr(a.msg, "cqt_single_shot") && strstr(a.msg, "no event loop"), "message: %s",
+                  a.msg);
+    ck_assert_int_eq(cqt_test_counter_get(&a.destroyed), 1);
+    ck_assert_int_eq(cqt_test_counter_get(&a.calls), 0);
+
+    /* one left pending in main is released by the shutdown (the fixture
+     * checks nothing is left alive) */
+    static loose_shot late;
+    ck_assert_int_eq(cqt_single_shot_full(60000, NULL, loose_shot_fn, &late, loose_shot_destroy),
+                     CQT_OK);
+}
+END_TEST
+
+/* cqt_timer_id: -1 while stopped; > 0 while active, a new id at each start
+ * and never one another live timer has; -1 again once a single shot fired. */
+static void obj_timer_noop(void *user_data, cqt_object *o, int id)
+{
+    (void)user_data;
+    (void)o;
+    (void)id;
+}
+
+static bool timer_went_idle(void *arg)
+{
+    return !cqt_timer_is_active(arg);
+}
+
+START_TEST(test_timer_id_follows_activity)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    cqt_timer *a = cqt_timer_new(owner, "a"), *b = cqt_timer_new(owner, "b");
+    ck_assert_int_eq(cqt_timer_id(NULL), -1);
+    ck_assert_int_eq(cqt_timer_id(a), -1);
+    ck_assert_int_eq(cqt_timer_start(a, 60000), CQT_OK);
+    ck_assert_int_eq(cqt_timer_start(b, 60000), CQT_OK);
+    int ida = cqt_timer_id(a), idb = cqt_timer_id(b);
+    ck_assert_int_gt(ida, 0);
+    ck_assert_int_gt(idb, 0);
+    ck_assert_int_ne(ida, idb);
+    int obj_id = cqt_object_start_timer(owner, 60000, CQT_TIMER_COARSE, obj_timer_noop, NULL);
+    ck_assert_int_gt(obj_id, 0);
+    ck_assert_int_ne(obj_id, ida);
+    ck_assert_int_ne(obj_id, idb);
+    ck_assert_int_eq(cqt_timer_start(a, 60000), CQT_OK); /* a restart is a new arming */
+    ck_assert_int_gt(cqt_timer_id(a), 0);
+    ck_assert_int_ne(cqt_timer_id(a), ida);
+    ck_assert_int_eq(cqt_timer_stop(a), CQT_OK);
+    ck_assert_int_eq(cqt_timer_id(a), -1);
+    ck_assert_int_eq(cqt_timer_set_single_shot(b, true), CQT_OK);
+    ck_assert_int_eq(cqt_timer_start(b, 0), CQT_OK);
+    ck_assert_int_gt(cqt_timer_id(b), 0);
+    ck_assert(cqt_test_run_until(timer_went_idle, b, CQT_TEST_TIMEOUT_MS));
+    ck_assert_int_eq(cqt_timer_id(b), -1);
+    cqt_object_free(owner);
+}
+END_TEST
+
 CQT_TEST_SUITE(timer_suite)
 {
     Suite *s = suite_create("timer");
@@ -621,6 +757,8 @@ CQT_TEST_SUITE(timer_suite)
     tcase_add_test(tc, test_timer_free_from_own_timeout);
     tcase_add_test(tc, test_timer_bad_arguments);
     tcase_add_test(tc, test_timer_not_reentered_from_nested_loop);
+    tcase_add_test(tc, test_single_shot_without_receiver_runs_in_calling_thread);
+    tcase_add_test(tc, test_timer_id_follows_activity);
     suite_add_tcase(s, tc);
     return s;
 }

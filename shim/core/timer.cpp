@@ -32,6 +32,11 @@
 // From inside its own timeout (in the owner's thread): stop - no further
 // emit; start - a new arming, the old one is not emitted again; free - the
 // emit under way finishes on the retired, empty signal.
+// Its id (cqt_timer_id) is the current arming's: a fresh one per start,
+// -1 while stopped (a single shot's arming is killed before it fires).
+// A receiver-less cqt_single_shot owns a private anchor object in the
+// calling thread: created with the shot, freed by the shot's destroy
+// (after the fire, or when its thread's timers are released).
 #include "shim-private.h"
 
 #include <QAbstractEventDispatcher>
@@ -372,6 +377,7 @@ struct SingleShot {
     cqt_fn fn;
     void *user_data;
     cqt_destroy_fn destroy;
+    cqt_object *anchor; // a receiver-less shot's own object in the caller's thread
 };
 
 void single_shot_fire(void *p, cqt_object *, int)
@@ -385,6 +391,10 @@ void single_shot_destroy(void *p)
     auto *s = static_cast<SingleShot *>(p);
     if (s->destroy)
         s->destroy(s->user_data);
+    // The anchor lives as long as its one timer: this runs once the shot
+    // fired, or when the timer was released with its thread's timers.
+    if (s->anchor)
+        cqt_object_free(s->anchor);
     delete s;
 }
 
@@ -447,8 +457,12 @@ void dispatch_timer(cqt_object *o, int qt_id)
     }
     x.dispatch_depth++;
     r->fn(r->user_data, o, r->id);
-    x.dispatch_depth--;
+    // Still inside the QObject's timerEvent while a fired single shot's
+    // last reference runs its destroy: one that frees @o must get the
+    // deferred QObject deletion too (a receiver-less cqt_single_shot frees
+    // its anchor object there).
     timer_rec_unref(r);
+    x.dispatch_depth--;
     object_unref(o);
 }
 
@@ -724,6 +738,15 @@ int cqt_timer_remaining_ms(const cqt_timer *t)
     return int((left + 999999) / 1000000);
 }
 
+int cqt_timer_id(const cqt_timer *t)
+{
+    if (!t || t->magic != kTimerMagic)
+        return -1;
+    auto *mt = const_cast<cqt_timer *>(t);
+    std::lock_guard<std::mutex> lk(mt->mu);
+    return t->rec && !t->rec->killed.load() ? t->rec->id : -1;
+}
+
 int cqt_timer_interval_ms(const cqt_timer *t)
 {
     if (!t || t->magic != kTimerMagic)
@@ -762,13 +785,36 @@ int cqt_single_shot_full(int ms, cqt_object *receiver, cqt_fn fn, void *user_dat
     static const char name[] = "cqt_single_shot";
     bool consumed = false;
     int rc = guard(name, int(CQT_EINTERNAL), [&]() -> int {
-        if (!object_usable(name, receiver))
+        if (receiver ? !object_usable(name, receiver) : !require_app(name))
             return app_running() ? int(CQT_EINVAL) : int(CQT_ESTATE);
         if (!fn)
             return fail(CQT_EINVAL, "%s: fn is NULL; pass the function to call", name);
         if (ms < 0)
             return fail(CQT_EINVAL, "%s: %d ms is negative; pass 0 or more", name, ms);
-        auto *s = new SingleShot{fn, user_data, destroy};
+        cqt_object *anchor = nullptr;
+        if (!receiver) {
+            // Qt's QTimer::singleShot(ms, functor): the calling thread's
+            // loop runs it. A timer needs an owner, so the shot gets its
+            // own object here, freed with the timer (single_shot_destroy).
+            cqt_thread *cur = current_thread();
+            bool loop;
+            {
+                std::lock_guard<std::mutex> lk(cur->mu);
+                loop = accepts(cur, false);
+            }
+            if (!loop)
+                return fail(CQT_ENOLOOP,
+                            "%s: no receiver, and the calling thread '%s' runs no event loop (a "
+                            "thread cqt did not start); call it from the main thread or a "
+                            "cqt_thread, or pass a receiver that lives in one",
+                            name, cur->name);
+            anchor = cqt_object_new(nullptr);
+            if (!anchor)
+                return fail(CQT_ENOMEM, "%s: out of memory creating the shot's object", name);
+            cqt_object_set_name(anchor, "single-shot");
+            receiver = anchor;
+        }
+        auto *s = new SingleShot{fn, user_data, destroy, anchor};
         consumed = true;
         int r = CQT_OK;
         TimerRec *rec = start_rec(name, receiver, ms, ms < 2000 ? CQT_TIMER_PRECISE : CQT_TIMER_COARSE,

@@ -159,6 +159,11 @@ static void on_call(void *user_data)
               "a second queued call ran for an object freed before it");
 }
 
+static void on_loose_call(void *user_data)
+{
+    (void)user_data;
+}
+
 static void on_slot(void *user_data, const cqt_value *arg)
 {
     (void)arg;
@@ -1325,11 +1330,11 @@ static void step(input *in)
         check_status("worker op", rc);
         break;
     }
-    case 17: { /* single shot */
-        if (S.obj[i])
-            expect_destroy();
-        rc = cqt_single_shot_full((int)(int8_t)byte(in) % 4, S.obj[i], on_call,
-                                  S.obj[i] ? S.objrec[i] : NULL, S.obj[i] ? on_destroy_any : NULL);
+    case 17: { /* single shot; an empty slot: the receiver-less form (the calling thread) */
+        expect_destroy();
+        rc = cqt_single_shot_full((int)(int8_t)byte(in) % 4, S.obj[i],
+                                  S.obj[i] ? on_call : on_loose_call,
+                                  S.obj[i] ? S.objrec[i] : NULL, on_destroy_any);
         check_status("cqt_single_shot_full", rc);
         break;
     }

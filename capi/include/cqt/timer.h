@@ -83,6 +83,16 @@ CQT_API bool cqt_timer_is_active(const cqt_timer *t);
  * inactive or NULL. Thread: any. */
 CQT_API int cqt_timer_remaining_ms(const cqt_timer *t);
 
+/* cqt_timer_id:
+ * Qt's QTimer::timerId(). A new id is drawn at each start, from the same
+ * sequence as cqt_object_start_timer()'s: unique across all threads and
+ * never reused, so no other timer, live or gone, ever has it.
+ * Returns: the id (> 0) of @t's current run while it is active; -1 while
+ * stopped, once a single shot fired (also inside its own timeout), after
+ * its owner's thread stopped its timers, and for NULL.
+ * Thread: any. */
+CQT_API int cqt_timer_id(const cqt_timer *t);
+
 /* cqt_timer_interval_ms:
  * Returns: the interval of the last start as used (a very coarse one
  * rounded up to whole seconds); -1 for NULL. Thread: any. */
@@ -99,15 +109,23 @@ CQT_API cqt_signal *cqt_timer_timeout(cqt_timer *t);
 /* cqt_single_shot:
  * Calls fn(user_data) once, @ms milliseconds from now, in @receiver's
  * thread. Dropped silently if @receiver is freed first.
+ * @receiver (nullable): NULL means the calling thread (Qt's
+ * QTimer::singleShot(ms, functor)): @fn runs in this thread's loop, and
+ * is dropped if that loop stops first (its thread quits, or the
+ * application shuts down).
  * Returns: CQT_OK; CQT_ENOLOOP when @receiver lives in a thread that runs
- * no loop; CQT_EINVAL for NULL arguments or a negative @ms.
- * Thread: any. */
+ * no loop, or, without a receiver, when the calling thread runs none (a
+ * plain pthread, a pool thread: the message names it); CQT_EINVAL for a
+ * NULL @fn, a freed @receiver or a negative @ms.
+ * Thread: any. Ownership: @user_data stays the caller's (transfer none);
+ * cqt_single_shot_full() can hand it a release function. */
 CQT_API int cqt_single_shot(int ms, cqt_object *receiver, cqt_fn fn, void *user_data);
 
 /* cqt_single_shot_full:
  * As cqt_single_shot(); @destroy (nullable) runs once: after @fn ran, in
- * @receiver's thread; when @receiver was freed first, with the timer; or
- * at once, in the calling thread, on failure.
+ * @receiver's thread (without a receiver: the calling thread); when
+ * @receiver was freed first, or the shot was dropped with its thread's
+ * loop, with the timer; or at once, in the calling thread, on failure.
  * Returns: as cqt_single_shot(); also CQT_ESTATE when no application
  * runs. Thread: any. */
 CQT_API int cqt_single_shot_full(int ms, cqt_object *receiver, cqt_fn fn, void *user_data,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-stage-demo.h — what the demo's two files share: the window's state
  * (cqt-stage-demo.c) and the scripted runs (cqt-stage-demo-tour.c). */
 #ifndef CQT_STAGE_DEMO_H

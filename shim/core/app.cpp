@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // app.cpp — the application object, the main loop and shutdown.
 //
 // Lifecycle (one application at a time, per process):

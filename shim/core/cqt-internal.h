@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-internal.h — the internals the core shares with cqt's other source
  * files: the shim itself, the pure-C modules of capi/src and
  * libcqt-widgets. C-compatible, never installed, the one header that

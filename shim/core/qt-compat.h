@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // qt-compat.h — every place where the shim's source differs between Qt 5
 // and Qt 6, each with what changed and since which Qt. Private, never
 // installed; the C API above it is the same on both.

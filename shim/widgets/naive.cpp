@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // naive.cpp — DEMO ONLY: pitfall P1 reproduced with raw Qt, on purpose.
 //
 // cqt-stage-demo's "naive QTimer" switch needs the real mistake, live: a

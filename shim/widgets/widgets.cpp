@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // widgets.cpp — libcqt-widgets: the C API of cqt/widgets.h over QtWidgets.
 //
 // Every entry point checks, in this order and before touching any widget:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-widgets.c — libcqt-widgets: building, properties, callbacks in the GUI
  * thread, destroy-exactly-once, wrong-thread calls (P13), bad input, grabs,
  * and the demo-only raw P1 axis. Runs under QT_QPA_PLATFORM=offscreen and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # check-headers.sh — every public header compiles alone, as C99, as C11 and
 # as C++17, warning-free under -pedantic. A header that only compiles after
 # another one was included, that uses a GNU extension, or that declares a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # check-exports.sh — libcqt exports the cqt_ prefix and nothing else, and
 # every function a public header declares with CQT_API is really exported.
 #

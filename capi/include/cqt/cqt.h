@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/cqt.h — the whole public C API of libcqt.
  *
  * cqt gives plain C programs Qt's event loops, threads, timers and queued

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/widgets.h — a small C API over Qt Widgets (libcqt-widgets).
  *
  * Enough for real small tools, not a full binding: a window, box and grid

@@ -24,9 +24,8 @@
 #include "io.h"
 #include "unix.h"
 #include "process.h"
-
-#define CQT_VERSION_MAJOR 0
-#define CQT_VERSION_MINOR 1
-#define CQT_VERSION_MICRO 0
+/* Generated from meson.build into the build directory (and installed beside
+ * this header), hence the <> form. */
+#include <cqt/version.h>
 
 #endif /* CQT_CQT_H */

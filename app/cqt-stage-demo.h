@@ -8,6 +8,8 @@
 #include <cqt/widgets.h>
 #include <cqt/worker.h>
 
+#include "demo-naive.h" /* shim/widgets: the naive QTimer, not in any library */
+
 #define DEMO_AXES 3
 
 typedef enum demo_axis_state {

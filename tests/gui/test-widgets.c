@@ -12,6 +12,8 @@
 
 #include <cqt/widgets.h>
 
+#include "demo-naive.h" /* shim/widgets: the naive QTimer, not in any library */
+
 #include "cqt-test.h"
 
 static int gui_argc = 1;

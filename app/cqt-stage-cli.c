@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-stage-cli.c — see cqt-stage-cli.h. */
 #include "cqt-stage-cli.h"
 

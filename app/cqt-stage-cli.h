@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-stage-cli.h — argument parsing and report formatting of the
  * cqt-stage tool, kept apart from main() so tests and fuzzers can call
  * them. Not installed; not part of libcqt's API.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-stage-demo-tour.c — the scripted runs of cqt-stage-demo.
  *
  * The tour presses the demo's own buttons and keys (cqt_widget_click,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-stage-demo — three simulated axes, a long job and a live main loop, in C.
  *
  *   cqt-stage-demo [--script tour|close|busy] [--screenshot FILE] [--time-scale K]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-stage-demo.h — what the demo's two files share: the window's state
  * (cqt-stage-demo.c) and the scripted runs (cqt-stage-demo-tour.c). */
 #ifndef CQT_STAGE_DEMO_H
@@ -6,6 +7,8 @@
 #include <cqt/cqt.h>
 #include <cqt/widgets.h>
 #include <cqt/worker.h>
+
+#include "demo-naive.h" /* shim/widgets: the naive QTimer, not in any library */
 
 #define DEMO_AXES 3
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-stage — move simulated axes from a terminal and report.
  *
  *   cqt-stage move x=100 y=650 z=0 [--parallel|--sequential] [--timeout MS]

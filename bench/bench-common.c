@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-common.c — the harness (bench.h): child processes per variant,
  * repetitions, median/min, ratio tables in markdown. */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-io.c — fd readiness: a write in one thread to the callback in a loop
  * thread, cqt_io_watch beside raw QSocketNotifier, GLib g_unix_fd_add,
  * libuv uv_poll and an epoll_wait floor. Two phases per variant: one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-memory.c — resident memory per live object, per timer (stopped and
  * running) and per idle loop thread: 100k objects and timers, 200 threads. */
 #include "bench.h"

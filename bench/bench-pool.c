@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-pool.c — 10,000 tiny function workers, every result delivered to
  * the main loop (cqt: started, returned and finished for each). */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-roundtrip.c — ping-pong between two event-loop threads: 100k round
  * trips, pinned to one core (software overhead) and unpinned. */
 #include "bench.h"

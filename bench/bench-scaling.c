@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-scaling.c — cost per delivery and memory per receiver with 1, 2, 8
  * and 64 loop threads and 1k / 100k receivers (cqt against raw Qt). */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-throughput.c — 1,000,000 int64 payloads from one (or four)
  * producer threads to a receiver in a loop thread, order checked. */
 #include "bench.h"

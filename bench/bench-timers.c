@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-timers.c — a 1 ms periodic precise timer for 2 s in a loop thread:
  * fires, mean period, lateness against the ideal schedule t0 + k ms. */
 #include "bench.h"

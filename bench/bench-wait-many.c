@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-wait-many.c — 1,000 events set from 4 threads, one waiter: the
  * wake latency after the last set, and the threads the wait needs. */
 #include "bench.h"

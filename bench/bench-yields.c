@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-yields.c — a generator worker yields 100,000 int64 values, each
  * delivered in order to the main thread; and, with CQT_YIELD_LATEST, the
  * main loop's worst latency while 1,000,000 values are yielded. */

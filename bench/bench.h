@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench.h — the harness every bench-<scenario>.c shares.
  *
  * A scenario is a list of variants (cqt and its peers). The parent process

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc-threads.c — see proc-threads.h. */
 #include "proc-threads.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proc-threads.h — this process' OS threads, read from /proc/self/task:
  * the one reader the demo, the tests, the stress suite and both halves of
  * the pitfall suite share. Plain C (callable from C++), Linux only, never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo_server.c — a loopback TCP echo server: the listening socket is watched
  * in main, each connection in a worker thread; SIGINT or SIGTERM stop it (the
  * callback runs in main, not in the handler). --self-test runs a client. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* line_reader.c — reads standard input line by line in the main loop while
  * a timer keeps ticking: the loop never blocks on the read. Try
  *     (echo one; sleep 1; echo two) | ./line_reader

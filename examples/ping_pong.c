@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ping_pong.c — queued signals bouncing between two event-loop threads.
  * Each side's slot runs in its own thread and answers with the other
  * signal, so the ball crosses threads on every hit. */

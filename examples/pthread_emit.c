@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pthread_emit.c — a plain pthread (one cqt did not start) emits values
  * into the main loop. The slot runs in main, in emit order; the pthread
  * never touches main's data directly. */

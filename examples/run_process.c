@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run_process.c — runs a command and gets its output and exit status in a
  * worker thread's loop, while main waits for it. Try
  *     ./run_process ls -l /

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* timer_in_thread.c — a timer that lives in a worker thread, started from
  * main. In raw Qt, QTimer::start() from another thread only warns and the
  * timer never fires (pitfall P1); cqt marshals the start to the owner. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker_progress.c — a generator worker computes the mean of 400 million
  * random samples in the pool; progress is printed by the main thread, the
  * worker is paused for half a second at 40% and resumed, and Ctrl+C quits it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xyz_stage.c — three axes moved sequentially, in parallel, then with a
  * stalled axis; each move's report is printed.
  *

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # common.sh — what scripts/test and scripts/demo share: finding the
 # project, installing missing Debian packages, configuring a fresh build.
 # Sourced, not run.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """count-results.py — turns a meson testlog.json into "N passed, N failed".
 
 A Check runner counts as its test cases: its "NN%: Checks: C, Failures: F,

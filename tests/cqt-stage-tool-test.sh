@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # cqt-stage-tool-test.sh — the cqt-stage tool's exit status, JSON and
 # usage, for a clean run, a stalled run and a run interrupted by a signal.
 #   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage

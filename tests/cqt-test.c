@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-test.c — fixture and helpers shared by the suites (see cqt-test.h). */
 #include "cqt-test.h"
 #include "proc-threads.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-test.h — what every cqt Check suite shares.
  *
  * Suites register themselves: write

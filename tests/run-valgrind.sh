@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # run-valgrind.sh PROGRAM [ARG...] — the exe_wrapper of the 'valgrind' test
 # setup (tests/meson.build, scripts/test --valgrind).
 #

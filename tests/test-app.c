@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-app.c — the application's lifecycle: re-entrant shutdown, hooks
  * added while shutdown runs, and shutdown's time bound. */
 #include "cqt-test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-axis-proto.c — the controller line protocol's parser, formatters
  * and line reader (capi/src/axis-proto.c): every reply kind parses, every
  * class of malformed input is named, formatted lines parse back. */

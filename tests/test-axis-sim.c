@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-axis-sim.c — cqt-axis-sim run as a real child process and spoken to
  * over a real pty and a real TCP connection: the HELLO exchange, moves
  * with their reports, stop, queries, the error replies to garbled and

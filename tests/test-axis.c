@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-axis.c — the simulated axis controller (cqt/axis.h).
  *
  * Waits are on events and predicates with CQT_TEST_TIMEOUT_MS, never on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-badinput.c — every public core function with bad input: NULL
  * handles, bad sizes and timeouts, wrong threads, no application. Each row
  * must return the expected status (or NULL), leave a message that names

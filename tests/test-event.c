@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-event.c — cqt_event: set/clear/wait, waits on many events from one
  * thread (P9), when_all/any delivered in the receiver's thread, and misuse.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-io.c — fd watches: callbacks in the owner's thread, control from any
  * thread (P14), moves, frees racing readiness, hang-ups and closed fds. */
 #include "cqt-test.h"

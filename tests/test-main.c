@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-main.c — the one runner: runs every suite that registered itself
  * with CQT_TEST_SUITE() in this executable. */
 #include <stdio.h>

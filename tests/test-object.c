@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-object.c — affinity, move_to_thread, deferred free, cqt_invoke. */
 #include "cqt-test.h"
 

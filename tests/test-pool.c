@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-pool.c — the global pool across application lifetimes, and its
  * listing of the workers on it (cqt_pool_list, cqt_pool_active_count). */
 #include "cqt-test.h"

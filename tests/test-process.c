@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-process.c — child processes: output and exit in the owner's thread,
  * kill from another thread, no zombie, refusals. */
 #include "cqt-test.h"

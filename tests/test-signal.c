@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-signal.c — signals: where slots run, ordering under load, argument
  * copies, connection lifetime. */
 #include "cqt-test.h"

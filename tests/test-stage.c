@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stage.c — several axes moved together (cqt/stage.h).
  *
  * Orders are checked from the report's monotonic times, never from sleeps;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-thread.c — threads, adopted threads, the app lifecycle, shutdown. */
 #include "cqt-test.h"
 

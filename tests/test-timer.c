@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-timer.c — timers started and stopped from any thread (P1), loopless
  * owners (P2), single shots, object timers. */
 #include "cqt-test.h"

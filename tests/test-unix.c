@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-unix.c — UNIX signals delivered as queued callbacks in the
  * receiver's thread: exact counts, several watchers, dispositions restored,
  * refusals. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-value.c — cqt_value: constructors, getters, sharing copies, clear,
  * equality, and misuse. Values need no application. */
 #include "cqt-test.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-worker.c — workers: signal order per outcome, pause/resume/quit,
  * send queue, yield flow control, deadlines, progress, the pool, nested
  * starts, unhandled errors, shutdown, lifetime, custom and dedicated-thread

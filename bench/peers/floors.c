@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* floors.c — the floor peers (floors.h). */
 #include "floors.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* floors.h — what the hardware and kernel allow with no framework at all:
  * the floors every scenario compares against. */
 #ifndef CQT_BENCH_FLOORS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // qt-peers.cpp — the raw Qt peers (see qt-peers.h).
 #include "qt-peers.h"
 

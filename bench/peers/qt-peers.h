@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // qt-peers.h — raw Qt peers of the cqt benchmarks (built against the Qt
 // libcqt was configured for, 5 or 6), written the way Qt's
 // documentation recommends: objects moved to QThreads running exec(),

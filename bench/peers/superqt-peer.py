@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """superqt peer of bench-pool and bench-yields: superqt's thread_worker used
 as its documentation shows, headless (offscreen). Prints "METRIC <key> <ns>"
 like the C variants; exits 1 when a value is lost or out of order."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis-proto.c — the controller line protocol: reader, parsers,
  * formatters (docs/controller-protocol.md; interface in axis-proto.h).
  *

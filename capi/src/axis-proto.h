@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis-proto.h — the controller line protocol (docs/controller-protocol.md):
  * a line reader, a strict parser for the controller's replies and
  * notifications and for the host's commands, and their formatters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis.c — a simulated motor axis controller (see cqt/axis.h).
  *
  * Threading: the motion state is guarded by one mutex, so getters and the

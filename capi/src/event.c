@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* event.c — cqt_event (Python's threading.Event) and waits on many events
  * from one thread: blocking (wait_all/any) or delivered to a receiver's
  * thread (when_all/any).

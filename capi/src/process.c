@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process.c — child processes over posix_spawn, their pipes and pidfd
  * watched with cqt_io_watch in the owner's thread (cqt/process.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage.c — several axes moved together (see cqt/stage.h).
  *
  * One "run" carries a move from start to report. The blocking form drives

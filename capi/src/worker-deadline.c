@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker-deadline.c — cqt_worker_set_deadline's watchdog.
  *
  * Why a raw pthread and not cqt's own timers: a deadline must fire while

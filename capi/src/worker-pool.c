@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker-pool.c — cqt/pool.h's view of the workers on the pool: how many
  * are active, and a snapshot of them. Reads the registry through its
  * visit (worker-registry.c owns g_reg_mu); takes each worker's mu. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker-private.h — what the worker's files share, and nothing more.
  * Never installed; nothing here is exported (hidden visibility).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker-registry.c — the started workers, and the shutdown hook that
  * quits them and waits.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker-route.c — how a worker's signals reach their handlers.
  *
  * Each worker keeps one "route" per receiver object. A route is a FIFO of

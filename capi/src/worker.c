@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.c — function, generator and custom workers on the cqt pool.
  *
  * Pure C on the public cqt API (see cqt/worker.h for the contract).

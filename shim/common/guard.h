@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // guard.h — the exception barrier shared by the C++ shims (libcqt and
 // libcqt-widgets). C++17, never installed. No C++ exception may cross into
 // C: guard() runs a function body and turns whatever it throws into a

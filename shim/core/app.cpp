@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // app.cpp — the application object, the main loop and shutdown.
 //
 // Lifecycle (one application at a time, per process):
@@ -27,6 +28,7 @@
 // is refused with CQT_ESTATE: the loop or shutdown under way still uses the
 // application. cqt_app_quit from there is fine (any thread, any time).
 #include "shim-private.h"
+#include "qt-compat.h"
 
 #include <QtCore/QDeadlineTimer>
 #include <QtCore/QEventLoop>
@@ -78,8 +80,19 @@ std::vector<Hook> g_hooks; // guarded by g_app.mu
 enum class HookPhase { Open, Running, Closed };
 HookPhase g_hook_phase = HookPhase::Open;
 
-// Set by libcqt-widgets so CQT_APP_GUI creates a QApplication.
-void *(*g_gui_factory)(int *argc, char **argv) = nullptr;
+// libcqt-widgets' QApplication factory, or nullptr when it is not loaded:
+// found in Qt's type registry, not through an exported symbol
+// (cqt-internal.h says why).
+using gui_factory_fn = void *(*)(int *argc, char **argv);
+gui_factory_fn find_gui_factory()
+{
+    void *p = metatype_create(CQT__GUI_FACTORY_TYPE);
+    if (!p)
+        return nullptr;
+    gui_factory_fn make = static_cast<cqt__gui_factory *>(p)->make;
+    metatype_destroy(CQT__GUI_FACTORY_TYPE, p);
+    return make;
+}
 QtMessageHandler g_prev_handler = nullptr;
 
 int fallback_argc = 1;
@@ -103,11 +116,6 @@ void quit_run(void *)
 } // namespace
 
 extern "C" {
-
-void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv))
-{
-    g_gui_factory = factory;
-}
 
 int cqt_app_init(int *argc, char **argv, unsigned flags)
 {
@@ -137,7 +145,8 @@ int cqt_app_init(int *argc, char **argv, unsigned flags)
             return fail(CQT_EINVAL, "cqt_app_init: unknown flags 0x%x; use CQT_APP_CORE or "
                                     "CQT_APP_GUI",
                         flags);
-        if ((flags & CQT_APP_GUI) && !g_gui_factory)
+        gui_factory_fn gui_factory = (flags & CQT_APP_GUI) ? find_gui_factory() : nullptr;
+        if ((flags & CQT_APP_GUI) && !gui_factory)
             return fail(CQT_EINVAL, "cqt_app_init: CQT_APP_GUI needs libcqt-widgets; link it "
                                     "(pkg-config cqt-widgets) or pass CQT_APP_CORE");
         if (QCoreApplication::instance())
@@ -150,7 +159,7 @@ int cqt_app_init(int *argc, char **argv, unsigned flags)
         g_app.gen.fetch_add(1);
         g_prev_handler = qInstallMessageHandler(qt_message_bridge);
         if (flags & CQT_APP_GUI)
-            g_app.qapp = static_cast<QCoreApplication *>(g_gui_factory(argc, argv));
+            g_app.qapp = static_cast<QCoreApplication *>(gui_factory(argc, argv));
         else
             g_app.qapp = new QCoreApplication(*argc, argv);
         if (!g_app.qapp) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-internal.h — the internals the core shares with cqt's other source
  * files: the shim itself, the pure-C modules of capi/src and
  * libcqt-widgets. C-compatible, never installed, the one header that
@@ -43,14 +44,23 @@ void cqt__live_add(int kind, int64_t delta);
  * Thread: any. */
 void cqt__make_name(char *dst, size_t cap, const char *src, const char *prefix, uint64_t n);
 
-/* ---- for libcqt-widgets (app.cpp) ------------------------------------ */
+/* ---- from libcqt-widgets (app.cpp) ---------------------------------- */
 
-/* Makes cqt_app_init(CQT_APP_GUI) create the application through
- * @factory (a QApplication, which lives in QtWidgets: libcqt links QtCore
- * only). The one cqt__ symbol libcqt exports: libcqt-widgets calls it
- * across the library boundary, so it carries CQT_API and
- * tests/symbols/check-exports.sh lists it by name. Thread: main. */
-CQT_API void cqt__app_set_gui_factory(void *(*factory)(int *argc, char **argv));
+/* cqt_app_init(CQT_APP_GUI) must create a QApplication, which lives in
+ * QtWidgets; libcqt links QtCore only. libcqt-widgets hands its factory
+ * over through Qt's type registry, which both libraries share, instead of
+ * an exported cqt__ function (an export is ABI any user could call, and
+ * libcqt exports nothing but its public API): as it is loaded (and again
+ * in cqt_widgets_init) it registers a C++ type under the name
+ * CQT__GUI_FACTORY_TYPE whose default-constructed value is a
+ * cqt__gui_factory holding its factory. cqt_app_init looks the name up
+ * (cqt::metatype_create, qt-compat.h); no such type means libcqt-widgets
+ * is not loaded. @make returns a QCoreApplication * (the QApplication) or
+ * NULL; it is called in the main thread only. */
+#define CQT__GUI_FACTORY_TYPE "cqt::GuiAppFactory"
+struct cqt__gui_factory {
+    void *(*make)(int *argc, char **argv);
+};
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // error.cpp — status codes, the thread-local last error, the message
 // handler (Qt's warnings included) and the live-handle counters.
 #include "shim-private.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // io.cpp — fd watches (cqt/io.h): QSocketNotifiers owned by an object.
 //
 // Lifecycle of a cqt_io_watch:

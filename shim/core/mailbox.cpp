@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // mailbox.cpp — the delivery engine: one mailbox per thread.
 //
 // Producers append to the receiving thread's vector under its mutex; only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // object.cpp — objects (affinity, move, deferred free) and cqt_invoke.
 //
 // Lifecycle of a cqt_object (T is the thread it lives in, o->thread):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // pool.cpp — the global thread pool (one QThreadPool per application).
 //
 // Lifecycle: created by cqt_app_init (open); closed when cqt_app_shutdown

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // shim-private.h — the shim's internal structures. C++17, never installed.
 //
 // The handles of the C API are defined here as plain structs:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // signal.cpp — signals and connections.
 //
 // A signal's connections are an immutable, reference-counted list replaced

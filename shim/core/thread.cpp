@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // thread.cpp — cqt threads (a QThread running exec(), never subclassed),
 // the main thread's context and adopted threads.
 //

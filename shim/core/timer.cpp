@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // timer.cpp — object timers (QObject::startTimer on the owner's QObject, so
 // Qt moves them with the object) and cqt_timer handles built on them.
 //

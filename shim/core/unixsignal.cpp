@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // unixsignal.cpp — UNIX signals as queued callbacks (cqt/unix.h).
 //
 // The handler only bumps g_raised[signo] (a lock-free atomic) and writes a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* value.c — cqt_value: small by-value variants with a shared, immutable,
  * reference-counted box for everything that does not fit inline. In the
  * core (C, on the public API and libc alone): signals and mailboxes copy

@@ -1,11 +1,14 @@
+// SPDX-License-Identifier: MIT
 // naive.cpp — DEMO ONLY: pitfall P1 reproduced with raw Qt, on purpose.
 //
 // cqt-stage-demo's "naive QTimer" switch needs the real mistake, live: a
 // QTimer living in one thread, started from another. The demo is C, and
 // the mistake can only be written in C++, so it lives here behind the
-// cqt_demo_naive_axis_* functions (cqt/widgets.h). Nothing else in cqt
-// uses it; do not copy it.
+// cqt_demo_naive_axis_* functions (demo-naive.h), in a private static
+// library the demo and tests/gui link: libcqt-widgets does not export it.
+// Nothing else in cqt uses it; do not copy it.
 #include "widgets-private.h"
+#include "demo-naive.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>

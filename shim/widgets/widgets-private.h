@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // widgets-private.h — what the libcqt-widgets sources share. C++17, never
 // installed. libcqt's own internals are hidden in libcqt, so this library
 // reports through the public API (cqt_set_last_error) only.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // widgets.cpp — libcqt-widgets: the C API of cqt/widgets.h over QtWidgets.
 //
 // Every entry point checks, in this order and before touching any widget:
@@ -6,7 +7,7 @@
 // QWidget is destroyed, so a dead handle is refused, never dereferenced.
 #include "widgets-private.h"
 #include "../core/qt-compat.h"
-#include "../core/cqt-internal.h" // cqt__app_set_gui_factory
+#include "../core/cqt-internal.h" // cqt__gui_factory
 
 #include <QtCore/QFileInfo>
 #include <QtCore/QPointer>
@@ -231,9 +232,20 @@ void *make_app(int *argc, char **argv)
     }
 }
 
+// What libcqt's cqt_app_init(CQT_APP_GUI) finds by name in Qt's type
+// registry: default-constructed, it holds make_app (cqt-internal.h).
+struct GuiAppFactory : cqt__gui_factory {
+    GuiAppFactory() : cqt__gui_factory{make_app} {}
+};
+
+void register_gui_factory()
+{
+    qRegisterMetaType<GuiAppFactory>(CQT__GUI_FACTORY_TYPE);
+}
+
 __attribute__((constructor)) void register_on_load()
 {
-    cqt__app_set_gui_factory(make_app);
+    register_gui_factory();
 }
 
 // At cqt_app_shutdown: free the windows still open, so their registrations'
@@ -471,7 +483,7 @@ extern "C" {
 
 int cqt_widgets_init(void)
 {
-    cqt__app_set_gui_factory(make_app);
+    register_gui_factory();
     return CQT_OK;
 }
 

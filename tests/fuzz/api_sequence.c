@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* api_sequence.c — libFuzzer target: the input is a program of cqt calls.
  *
  * Each step is one opcode byte followed by operand bytes. The interpreter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis_reply.c — libFuzzer target for the controller protocol's parser
  * (capi/src/axis-proto.c): what a controller sends the host is untrusted
  * bytes off a wire.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-common.c — see fuzz-common.h. */
 #include "fuzz-common.h"
 

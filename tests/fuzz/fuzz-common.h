@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fuzz-common.h — what the fuzz targets and their replay driver share. */
 #ifndef CQT_FUZZ_COMMON_H
 #define CQT_FUZZ_COMMON_H

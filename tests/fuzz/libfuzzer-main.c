@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libfuzzer-main.c — the libFuzzer entry points of one target, chosen at
  * compile time with -DFUZZ_TARGET=api_sequence, stage_cli or axis_reply. */
 #include "fuzz-common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* replay.c — runs every file given (or every file in the directories
  * given) through a fuzz target's code, without libFuzzer: the seed
  * corpus and the regression inputs (crashes the fuzzers found) become a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_cli.c — libFuzzer target for the cqt-stage tool's argument parser
  * and report formatters (app/cqt-stage-cli.h).
  *

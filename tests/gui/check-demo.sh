@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # check-demo.sh — runs cqt-stage-demo's scripts and checks what they leave.
 #
 # Usage: check-demo.sh DEMO PYTHON tour|close|sigterm|sigint [WRAPPER...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check-png.py FILE WIDTH HEIGHT — the screenshot is a PNG of the window's
 size and is not blank.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # check-widgets-exports.sh — libcqt-widgets exports every function that
 # cqt/widgets.h declares with CQT_WIDGETS_API (the prefix rule itself is
 # checked by tests/symbols/check-exports.sh).

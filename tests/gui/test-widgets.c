@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-widgets.c — libcqt-widgets: building, properties, callbacks in the GUI
  * thread, destroy-exactly-once, wrong-thread calls (P13), bad input, grabs,
  * and the demo-only raw P1 axis. Runs under QT_QPA_PLATFORM=offscreen and
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <cqt/widgets.h>
+
+#include "demo-naive.h" /* shim/widgets: the naive QTimer, not in any library */
 
 #include "cqt-test.h"
 

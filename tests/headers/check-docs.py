@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # check-docs.py — every public function keeps the documentation rule of
 # shared/STYLE.md: a doc comment of its own right above its declaration,
 # that names it, says what it returns (unless void), which threads may call

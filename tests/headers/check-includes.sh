@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # check-includes.sh — the layers point down (DESIGN.md, "Layers and folders").
 #
 # Usage: check-includes.sh SOURCE_ROOT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-pitfalls — runs the pitfall demonstrations and prints what raw Qt
  * did, what cqt did (both measured) and the fix.
  *

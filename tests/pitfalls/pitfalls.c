@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pitfalls.c — the demonstrations of P1..P14 (see pitfalls.h): the raw
  * halves judge what the C++ in raw/ measured, the cqt halves run the same
  * scenario through the public C API. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pitfalls.h — the fourteen Qt threading pitfalls (P1..P14), each as two
  * demonstrations: the raw-Qt reproduction and the cqt counterpart.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-pitfalls.c — P1..P14, each as a pair of Check tests: the raw-Qt
  * half asserts the broken behaviour Qt really has, the cqt half the
  * correct one. One test case per pitfall: CK_RUN_CASE=P3 runs one pair.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """badinput-catalogue.py — the bad-input catalogue of tests/README.md.
 
 Runs the bad-input test (tests/test-badinput.c) with

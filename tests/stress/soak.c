@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* soak.c — the stress mix in a loop (scripts/soak): each round initialises
  * an application, runs the delivery, timer, worker and axis scenarios,
  * shuts down, then runs the shutdown-under-load scenario. Between rounds,

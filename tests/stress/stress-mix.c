@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress-mix.c — the stress scenarios (see stress-mix.h).
  *
  * Waiting is always on a condition (a counter reaching its goal, checked

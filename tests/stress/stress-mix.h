@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stress-mix.h — the stress scenarios, shared by the Check suite
  * (test-stress.c) and the soak driver (soak.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stress.c — the stress suite (meson suite 'stress'): queued delivery,
  * timers, workers, axes and fd watches under load, and cqt_app_shutdown under all of
  * them. Each case prints its figures (ops/s, what was checked, peak

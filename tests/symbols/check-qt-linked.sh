@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # check-qt-linked.sh — each given ELF file really links the Qt major the
 # build was configured for (-Dqt), and not the other one: its NEEDED
 # entries name libQt<N>Core.so.<N> (or whichever Qt library is asked for)

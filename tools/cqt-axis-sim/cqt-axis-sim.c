@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt-axis-sim — a motor controller simulator speaking the line protocol
  * of docs/controller-protocol.md on a pty or a TCP port on 127.0.0.1, with
  * faults on demand. It runs on cqt itself: one event loop in the main

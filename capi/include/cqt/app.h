@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/app.h — the application: one per process, created in the main thread.
  *
  * Every other cqt call needs a live application: before cqt_app_init() or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/axis.h — a simulated motor axis controller.
  *
  * An axis lives in a thread with an event loop (its own by default). Its

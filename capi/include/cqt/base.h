@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/base.h — status codes, common types and diagnostics shared by every
  * cqt module.
  *

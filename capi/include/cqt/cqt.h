@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/cqt.h — the whole public C API of libcqt.
  *
  * cqt gives plain C programs Qt's event loops, threads, timers and queued
@@ -23,10 +24,8 @@
 #include "io.h"
 #include "unix.h"
 #include "process.h"
-
-/* The version of cqt these headers belong to. */
-#define CQT_VERSION_MAJOR 0
-#define CQT_VERSION_MINOR 1
-#define CQT_VERSION_MICRO 0
+/* Generated from meson.build into the build directory (and installed beside
+ * this header), hence the <> form. */
+#include <cqt/version.h>
 
 #endif /* CQT_CQT_H */

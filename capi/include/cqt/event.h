@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/event.h — events, as Python's threading.Event, and waits on many.
  *
  * An event is a flag with set / clear / wait. cqt_event_wait_all() and

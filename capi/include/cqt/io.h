@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/io.h — file descriptor watches: an fd watched in an object's thread.
  *
  * A cqt_io_watch calls its function in its owner object's thread when the

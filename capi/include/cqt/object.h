@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/object.h — objects, the unit of thread affinity, and calls into them.
  *
  * Every cqt_object lives in exactly one thread, chosen explicitly at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/pool.h — the global thread pool (a QThreadPool) that workers run on.
  *
  * Pool threads run no event loop: inside a task, cqt_thread_current() is an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/process.h — child processes whose output and exit arrive in an
  * object's thread.
  *

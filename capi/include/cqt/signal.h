@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/signal.h — signals: emit from any thread, slots run in their
  * receiver's thread.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/stage.h — several axes moved together, with timeouts and a report.
  *
  * A stage moves N axes (cqt/axis.h) to N targets, one after another

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/thread.h — threads that run a Qt event loop.
  *
  * A cqt_thread is a QThread running its own event loop (QThread::exec; cqt

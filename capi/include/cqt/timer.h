@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/timer.h — timers that live in their owner's thread and can be
  * started and stopped from any thread (pitfall P1: Qt refuses a start from
  * another thread with a warning and the timer never fires).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/unix.h — UNIX signals delivered as queued callbacks.
  *
  * cqt_unix_signal_watch() installs cqt's handler for a signal. The handler

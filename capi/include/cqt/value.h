@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/value.h — the values that signals, workers and results carry.
  *
  * A cqt_value is a small struct passed by value (QVariant's job). Read it

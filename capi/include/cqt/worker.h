@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/worker.h — workers: functions and generators that run on the pool and
  * report back through queued signals (napari's / superqt's thread_worker).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P1: QTimer::start() from a thread other than the timer's. Qt refuses
 // (QObject::startTimer warns) and the timer never fires.
 #include "raw-private.h"

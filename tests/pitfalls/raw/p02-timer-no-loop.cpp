@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P2: a timer in a thread that runs no event loop (a QThread subclass
 // whose run() never calls exec()). start() succeeds, isActive() says yes,
 // nothing fires and Qt says nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P3: work in a slot of a QThread subclass. The QThread object lives in
 // the thread that created it, so its slots run there (the GUI thread),
 // not in the thread it starts: the main loop starves for the whole work.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P4: moveToThread() called from a thread that does not own the object,
 // to pull it over. Qt only lets the owner push: it warns and the object
 // stays where it was.

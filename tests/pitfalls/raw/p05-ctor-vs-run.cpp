@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P5: objects created in a QThread subclass' constructor live in the
 // creating thread; objects created in run() live in the new thread. Same
 // class, two affinities, no word from Qt.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P6: the seeds' axis controller. Each move sets a target and calls
 // start() on the axis' timer thread, whose started() signal starts the
 // motion timer. Nobody quits that thread when a move ends, so the next

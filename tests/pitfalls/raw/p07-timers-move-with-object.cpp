@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P7: moveToThread() moves the object's running timers with it: they keep
 // their ids and keep firing, now in the new thread.
 #include "raw-private.h"

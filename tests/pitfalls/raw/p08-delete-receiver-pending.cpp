@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P8: a receiver deleted while queued calls to it are pending. Qt drops
 // the calls without a word: a heap payload that the call was to free is
 // leaked, and a call queued elsewhere that kept the receiver's raw pointer

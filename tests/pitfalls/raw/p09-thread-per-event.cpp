@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P9: waiting for several asynchronous events the seeds' way: one helper
 // QThread per event, each blocked on its own event, then wait() on every
 // helper. N events cost N threads.

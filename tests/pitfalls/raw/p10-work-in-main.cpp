@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P10: long work in a slot of the main (GUI) thread: the loop does
 // nothing else until it returns — the window freezes.
 #include "raw-private.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P11: quitting while a thread still works. quit() only stops an event
 // loop and requestInterruption() is only a flag, so a thread that checks
 // neither keeps running: wait() times out (without a timeout, exit hangs),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P12: a Qt::BlockingQueuedConnection whose receiver lives in the emitting
 // thread. Qt 5.15 notices and warns, then posts the call to its own queue
 // and blocks until that queue runs it — which it never will.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P13: widgets touched from a thread that is not the GUI thread. Qt does
 // not check most widget calls: QLabel::setText from a worker just runs,
 // racing with the GUI thread (undefined behaviour, usually a crash later).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // P14: QSocketNotifier::setEnabled() from a thread other than the
 // notifier's. Qt refuses with a warning, but only after storing the new
 // state: isEnabled() answers what was asked while the thread's event

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // raw-common.cpp — the helpers every raw-Qt reproduction shares: an
 // application scope, message capture, a main-loop heartbeat, and child
 // processes for scenarios that deadlock, abort or are undefined.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // raw-private.h — what the raw-Qt reproductions share (C++ only).
 #ifndef CQT_PITFALLS_RAW_PRIVATE_H
 #define CQT_PITFALLS_RAW_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw.h — the raw-Qt halves of the pitfall suite, callable from C.
  *
  * Each function reproduces one pitfall in plain Qt (the C++ files in raw/,

@@ -388,7 +388,7 @@ int cqt_app_shutdown(int timeout_ms)
         std::vector<cqt_thread *> threads = registry_snapshot();
         for (auto *t : threads)
             if (t->kind == ThreadKind::Cqt && t->qthread)
-                t->qthread->quit();
+                exit_loop(t, 0);
         for (auto *t : threads) {
             if (t->kind == ThreadKind::Cqt && t->qthread) {
                 int64_t left = ms_left(deadline);

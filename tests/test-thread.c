@@ -293,6 +293,56 @@ static void nested_loop_call(void *arg)
         cqt_app_process_events(5);
 }
 
+typedef struct {
+    cqt_event *entered;
+    int served_during; /* read by the nested caller once its loop returned */
+    cqt_object *self;
+} long_loop_rec;
+
+static void set_entered(void *arg)
+{
+    cqt_event_set(((long_loop_rec *)arg)->entered);
+}
+
+static void long_nested_loop(void *arg)
+{
+    long_loop_rec *r = arg;
+    /* "entered" is set from inside the nested loop (a timer), so the post
+     * below comes while it runs, not before it began */
+    ck_assert_int_eq(cqt_single_shot(0, r->self, set_entered, r), CQT_OK);
+    /* one long nested loop; the delivery below quits the thread, which
+     * ends this loop early once it has run */
+    cqt_app_process_events(CQT_TEST_TIMEOUT_MS);
+    ck_assert_msg(__atomic_load_n(&r->served_during, __ATOMIC_SEQ_CST) == 1,
+                  "a delivery posted during cqt_app_process_events was not run by it");
+}
+
+static void serve_and_quit(void *arg)
+{
+    long_loop_rec *r = arg;
+    __atomic_store_n(&r->served_during, 1, __ATOMIC_SEQ_CST);
+    cqt_thread_quit(cqt_thread_current());
+}
+
+/* A delivery that runs one long cqt_app_process_events gets what is posted
+ * to its thread meanwhile, not only what was queued before it began. */
+START_TEST(test_process_events_in_delivery_runs_later_posts)
+{
+    long_loop_rec r = {cqt_event_new("entered"), 0, NULL};
+    cqt_thread *t = cqt_thread_new("long-loop");
+    cqt_object *o = cqt_object_new(t);
+    r.self = o;
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(o, long_nested_loop, &r, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(r.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(o, serve_and_quit, &r, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, 3 * CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_object_free(o);
+    cqt_thread_free(t);
+    cqt_event_free(r.entered);
+}
+END_TEST
+
 static void second_call(void *arg)
 {
     ((int *)arg)[1] = 1;
@@ -864,6 +914,7 @@ CQT_TEST_SUITE(thread_suite)
     tcase_add_test(tc, test_app_exec_and_quit);
     tcase_add_test(tc, test_pool_runs_tasks);
     tcase_add_test(tc, test_process_events_nested_in_delivery);
+    tcase_add_test(tc, test_process_events_in_delivery_runs_later_posts);
     tcase_add_test(tc, test_thread_quit_runs_everything_queued);
     tcase_add_test(tc, test_thread_start_quit_race);
     tcase_add_test(tc, test_thread_free_reaps_os_thread);

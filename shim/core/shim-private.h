@@ -254,6 +254,9 @@ void post_wake(cqt_thread *t);
 // deliveries per wake-up, so timers and GUI events interleave; @to_empty
 // (a loop that is ending) runs until nothing is left.
 void drain(cqt_thread *t, bool to_empty = false);
+// In @t, before a nested loop (exec, process_events) runs from inside a
+// delivery: makes that loop run the mailbox, also what is posted later.
+void wake_nested_loop(cqt_thread *t);
 // Kills the QObject timers of every object living in @t (in @t).
 void kill_thread_timers(cqt_thread *t);
 // cqt_thread_exit without the checks: ends every loop of a cqt thread.

@@ -764,16 +764,7 @@ int cqt_thread_exec(void)
                         "or the last drain): its loop has returned; start it again from another "
                         "thread instead",
                         t->name);
-        if (t->depth > 0) {
-            // Called from inside a delivery, whose batch still holds
-            // wake_posted: producers post no wake-up until a drain finds
-            // the mailbox empty. So wake the nested loop now, whatever is
-            // queued: its drain continues the batch and clears the flag,
-            // and later posts wake it again.
-            std::lock_guard<std::mutex> lk(t->mu);
-            t->wake_posted = true;
-            post_wake(t);
-        }
+        wake_nested_loop(t);
         return static_cast<LoopThread *>(t->qthread)->run_nested();
     });
 }

@@ -248,7 +248,8 @@ int check_cqt_thread(const char *fn, const cqt_thread *t)
     if (t->kind != ThreadKind::Cqt)
         return cqt::fail(CQT_EINVAL,
                          "%s: thread '%s' is %s, not a cqt thread; only threads from "
-                         "cqt_thread_new can be started, quit or waited for",
+                         "cqt_thread_new can be started, quit, waited for or interrupted and "
+                         "have started/finished signals (the main loop: cqt_app_quit)",
                          fn, t->name, t->kind == ThreadKind::Main ? "the main thread" : "adopted");
     if (t->user_freed)
         return cqt::fail(CQT_EINVAL, "%s: thread '%s' was freed", fn, t->name);

@@ -883,10 +883,11 @@ static void start_self(void *user_data, const cqt_value *arg)
     (void)arg;
     life_rec *r = user_data;
     r->post_rc_in_finished = cqt_thread_start(r->t);
+    r->code_in_finished = cqt_thread_exec(); /* the loop has returned */
 }
 
 /* A finished slot running in the thread cannot restart it (it would wait
- * for its own finish): CQT_ESTATE, not a hang. */
+ * for its own finish) nor run its loop again: CQT_ESTATE, not a hang. */
 START_TEST(test_thread_start_from_own_finished_slot)
 {
     life_rec r = {0};
@@ -897,6 +898,7 @@ START_TEST(test_thread_start_from_own_finished_slot)
     ck_assert_int_eq(cqt_thread_quit(r.t), CQT_OK);
     ck_assert_int_eq(cqt_thread_wait(r.t, CQT_TEST_TIMEOUT_MS), CQT_OK);
     ck_assert_int_eq(r.post_rc_in_finished, CQT_ESTATE);
+    ck_assert_int_eq(r.code_in_finished, CQT_ESTATE);
     cqt_object_free(o);
     cqt_thread_free(r.t);
 }

@@ -152,8 +152,10 @@ CQT_API int cqt_thread_exit_code(const cqt_thread *t);
  * CQT_WORKER_DEDICATED_THREAD worker also cqt_worker_quit(). QThread::exec
  * for code running in a cqt thread: a callback, a delivery, a posted
  * function or a dedicated-thread worker's body. It returns at once when an
- * exit was asked since the thread's run started and no cqt_thread_exec()
- * returned it yet. The thread's own loop ends with it: once the caller
+ * exit was asked while the thread's code ran and no cqt_thread_exec()
+ * returned it yet. (An exit asked before the thread's own loop began ends
+ * that loop instead; what was queued then runs as the thread finishes,
+ * where this returns CQT_ESTATE.) The thread's own loop ends with it: once the caller
  * returns, the thread finishes (see cqt_thread_exit()). May be called
  * again after it returned (the second loop runs until the next exit).
  * Returns: the exit code (0 for quit); a negative status when no loop can

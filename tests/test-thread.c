@@ -578,8 +578,10 @@ START_TEST(test_thread_started_finished_signals)
     life_rec r = {0};
     r.t = cqt_thread_new("sigs");
     cqt_object *in_t = cqt_object_new(r.t);
-    ck_assert_uint_ne(cqt_connect(cqt_thread_started(r.t), in_t, on_started, &r, NULL, CQT_AUTO), 0);
-    ck_assert_uint_ne(cqt_connect(cqt_thread_finished(r.t), in_t, on_finished, &r, NULL, CQT_AUTO), 0);
+    ck_assert_uint_ne(cqt_connect(cqt_thread_started(r.t), in_t, on_started, &r, NULL, CQT_AUTO),
+                      0);
+    ck_assert_uint_ne(cqt_connect(cqt_thread_finished(r.t), in_t, on_finished, &r, NULL, CQT_AUTO),
+                      0);
     ck_assert_ptr_eq(cqt_thread_started(r.t), cqt_thread_started(r.t)); /* one signal */
     ck_assert_int_eq(cqt_thread_post(r.t, posted_step, &r, NULL), CQT_OK); /* before start */
     ck_assert_int_eq(cqt_thread_start(r.t), CQT_OK);
@@ -640,7 +642,8 @@ START_TEST(test_thread_started_starts_timer)
     cqt_object *o = cqt_object_new(r.t);
     r.timer = cqt_timer_new(o, "tick");
     ck_assert_uint_ne(cqt_connect(cqt_timer_timeout(r.timer), o, seed_tick, &r, NULL, CQT_AUTO), 0);
-    ck_assert_uint_ne(cqt_connect(cqt_thread_started(r.t), o, seed_start_timer, &r, NULL, CQT_AUTO), 0);
+    ck_assert_uint_ne(cqt_connect(cqt_thread_started(r.t), o, seed_start_timer, &r, NULL, CQT_AUTO),
+                      0);
     ck_assert_int_eq(cqt_thread_start(r.t), CQT_OK);
     ck_assert_int_eq(cqt_thread_wait(r.t, CQT_TEST_TIMEOUT_MS), CQT_OK);
     ck_assert_int_ge(cqt_test_counter_get(&r.ticks), 1);

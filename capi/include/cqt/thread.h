@@ -155,9 +155,10 @@ CQT_API int cqt_thread_exit_code(const cqt_thread *t);
  * exit was asked while the thread's code ran and no cqt_thread_exec()
  * returned it yet. (An exit asked before the thread's own loop began ends
  * that loop instead; what was queued then runs as the thread finishes,
- * where this returns CQT_ESTATE.) The thread's own loop ends with it: once the caller
- * returns, the thread finishes (see cqt_thread_exit()). May be called
- * again after it returned (the second loop runs until the next exit).
+ * where this returns CQT_ESTATE.) The thread's own loop ends with it:
+ * once the caller returns, the thread finishes (see cqt_thread_exit()).
+ * May be called again after it returned (the second loop runs until the
+ * next exit).
  * Returns: the exit code (0 for quit); a negative status when no loop can
  * run: CQT_ENOLOOP in a thread that has none (a pool thread, a plain
  * pthread), CQT_EWRONGTHREAD in the main thread (use cqt_app_exec()),

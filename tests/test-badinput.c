@@ -156,6 +156,17 @@ START_TEST(test_bad_input_with_app)
     ck_assert_str_eq(cqt_thread_name(NULL), "(null)");
     ck_assert(!cqt_thread_is_running(NULL));
     ck_assert(!cqt_thread_has_loop(NULL));
+    BAD("cqt_thread_exit", "NULL", CQT_EINVAL, cqt_thread_exit(NULL, 1));
+    BAD("cqt_thread_exit", "the main thread", CQT_EINVAL, cqt_thread_exit(cqt_thread_main(), 1));
+    BAD("cqt_thread_exec", "called in the main thread", CQT_EWRONGTHREAD, cqt_thread_exec());
+    BAD("cqt_thread_post", "NULL thread", CQT_EINVAL, cqt_thread_post(NULL, fn_nothing, NULL, NULL));
+    BAD("cqt_thread_post", "fn = NULL", CQT_EINVAL, cqt_thread_post(t, NULL, NULL, NULL));
+    BAD("cqt_thread_request_interruption", "the main thread", CQT_EINVAL,
+        cqt_thread_request_interruption(cqt_thread_main()));
+    BADNULL("cqt_thread_started", "NULL", cqt_thread_started(NULL));
+    BADNULL("cqt_thread_finished", "the main thread", cqt_thread_finished(cqt_thread_main()));
+    ck_assert_int_eq(cqt_thread_exit_code(NULL), 0);
+    ck_assert(!cqt_thread_is_interruption_requested(NULL));
 
     /* objects */
     BADNULL("cqt_object_new", "a pointer that is not a thread", cqt_object_new((cqt_thread *)ev));

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static void nothing(void *arg)
 {
@@ -293,6 +294,56 @@ static void nested_loop_call(void *arg)
         cqt_app_process_events(5);
 }
 
+typedef struct {
+    cqt_event *entered;
+    int served_during; /* read by the nested caller once its loop returned */
+    cqt_object *self;
+} long_loop_rec;
+
+static void set_entered(void *arg)
+{
+    cqt_event_set(((long_loop_rec *)arg)->entered);
+}
+
+static void long_nested_loop(void *arg)
+{
+    long_loop_rec *r = arg;
+    /* "entered" is set from inside the nested loop (a timer), so the post
+     * below comes while it runs, not before it began */
+    ck_assert_int_eq(cqt_single_shot(0, r->self, set_entered, r), CQT_OK);
+    /* one long nested loop; the delivery below quits the thread, which
+     * ends this loop early once it has run */
+    cqt_app_process_events(CQT_TEST_TIMEOUT_MS);
+    ck_assert_msg(__atomic_load_n(&r->served_during, __ATOMIC_SEQ_CST) == 1,
+                  "a delivery posted during cqt_app_process_events was not run by it");
+}
+
+static void serve_and_quit(void *arg)
+{
+    long_loop_rec *r = arg;
+    __atomic_store_n(&r->served_during, 1, __ATOMIC_SEQ_CST);
+    cqt_thread_quit(cqt_thread_current());
+}
+
+/* A delivery that runs one long cqt_app_process_events gets what is posted
+ * to its thread meanwhile, not only what was queued before it began. */
+START_TEST(test_process_events_in_delivery_runs_later_posts)
+{
+    long_loop_rec r = {cqt_event_new("entered"), 0, NULL};
+    cqt_thread *t = cqt_thread_new("long-loop");
+    cqt_object *o = cqt_object_new(t);
+    r.self = o;
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(o, long_nested_loop, &r, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(r.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_invoke(o, serve_and_quit, &r, CQT_QUEUED), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, 3 * CQT_TEST_TIMEOUT_MS), CQT_OK);
+    cqt_object_free(o);
+    cqt_thread_free(t);
+    cqt_event_free(r.entered);
+}
+END_TEST
+
 static void second_call(void *arg)
 {
     ((int *)arg)[1] = 1;
@@ -482,6 +533,381 @@ START_TEST(test_app_shutdown_reaps_os_threads)
 }
 END_TEST
 
+/* ---- started / finished, exit codes, exec, post, interruption ---------- */
+
+typedef struct {
+    cqt_thread *t;
+    cqt_test_counter seq;   /* bumped by each recorded step */
+    long started_at, posted_at, finished_at;
+    cqt_thread *started_in, *finished_in;
+    bool running_in_finished;
+    int code_in_finished;
+    int post_rc_in_finished;
+    cqt_event *done;
+} life_rec;
+
+static void on_started(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    life_rec *r = user_data;
+    r->started_in = cqt_thread_current();
+    r->started_at = __atomic_add_fetch(&r->seq.value, 1, __ATOMIC_SEQ_CST);
+}
+
+static void posted_step(void *user_data)
+{
+    life_rec *r = user_data;
+    r->posted_at = __atomic_add_fetch(&r->seq.value, 1, __ATOMIC_SEQ_CST);
+}
+
+static void on_finished(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    life_rec *r = user_data;
+    r->finished_in = cqt_thread_current();
+    r->running_in_finished = cqt_thread_is_running(r->t);
+    r->code_in_finished = cqt_thread_exit_code(r->t);
+    r->post_rc_in_finished = cqt_thread_post(r->t, nothing, NULL, NULL);
+    r->finished_at = __atomic_add_fetch(&r->seq.value, 1, __ATOMIC_SEQ_CST);
+}
+
+/* started runs in the thread before what was queued to it; finished runs
+ * in the thread once it no longer counts as running, with the run's code,
+ * and before cqt_thread_wait returns. */
+START_TEST(test_thread_started_finished_signals)
+{
+    life_rec r = {0};
+    r.t = cqt_thread_new("sigs");
+    cqt_object *in_t = cqt_object_new(r.t);
+    ck_assert_uint_ne(cqt_connect(cqt_thread_started(r.t), in_t, on_started, &r, NULL, CQT_AUTO),
+                      0);
+    ck_assert_uint_ne(cqt_connect(cqt_thread_finished(r.t), in_t, on_finished, &r, NULL, CQT_AUTO),
+                      0);
+    ck_assert_ptr_eq(cqt_thread_started(r.t), cqt_thread_started(r.t)); /* one signal */
+    ck_assert_int_eq(cqt_thread_post(r.t, posted_step, &r, NULL), CQT_OK); /* before start */
+    ck_assert_int_eq(cqt_thread_start(r.t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_exit(r.t, 42), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(r.t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_ptr_eq(r.started_in, r.t);
+    ck_assert_ptr_eq(r.finished_in, r.t);
+    ck_assert_int_eq(r.started_at, 1);
+    ck_assert_int_eq(r.posted_at, 2);
+    ck_assert_int_eq(r.finished_at, 3);
+    ck_assert(!r.running_in_finished);
+    ck_assert_int_eq(r.code_in_finished, 42);
+    ck_assert_int_eq(r.post_rc_in_finished, CQT_ENOLOOP);
+    ck_assert_int_eq(cqt_thread_exit_code(r.t), 42);
+    /* every run emits both; quit is exit code 0 */
+    ck_assert_int_eq(cqt_thread_start(r.t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_quit(r.t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(r.t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(r.finished_at, 5);
+    ck_assert_int_eq(cqt_thread_exit_code(r.t), 0);
+    /* main and adopted threads have neither */
+    ck_assert_ptr_null(cqt_thread_started(cqt_thread_main()));
+    ck_assert_ptr_null(cqt_thread_finished(NULL));
+    ck_assert_int_eq(cqt_thread_exit(cqt_thread_main(), 1), CQT_EINVAL);
+    ck_assert_int_eq(cqt_thread_exit_code(NULL), 0);
+    cqt_object_free(in_t);
+    cqt_thread_free(r.t);
+}
+END_TEST
+
+typedef struct {
+    cqt_timer *timer;
+    cqt_thread *t;
+    cqt_test_counter ticks;
+} seed_rec;
+
+static void seed_tick(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    seed_rec *r = user_data;
+    if (cqt_test_counter_get(&r->ticks) == 0)
+        cqt_thread_exit(r->t, 5);
+    cqt_test_counter_add(&r->ticks, 1);
+}
+
+static void seed_start_timer(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    seed_rec *r = user_data;
+    ck_assert_int_eq(cqt_timer_start(r->timer, 10), CQT_OK);
+}
+
+/* The seed pattern: started starts a timer in the thread, which fires there. */
+START_TEST(test_thread_started_starts_timer)
+{
+    seed_rec r = {0};
+    r.t = cqt_thread_new("seed");
+    cqt_object *o = cqt_object_new(r.t);
+    r.timer = cqt_timer_new(o, "tick");
+    ck_assert_uint_ne(cqt_connect(cqt_timer_timeout(r.timer), o, seed_tick, &r, NULL, CQT_AUTO), 0);
+    ck_assert_uint_ne(cqt_connect(cqt_thread_started(r.t), o, seed_start_timer, &r, NULL, CQT_AUTO),
+                      0);
+    ck_assert_int_eq(cqt_thread_start(r.t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(r.t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_ge(cqt_test_counter_get(&r.ticks), 1);
+    ck_assert_int_eq(cqt_thread_exit_code(r.t), 5);
+    cqt_timer_free(r.timer);
+    cqt_object_free(o);
+    cqt_thread_free(r.t);
+}
+END_TEST
+
+typedef struct {
+    cqt_event *entered;
+    int rc[2];
+    cqt_test_counter returned;
+} exec_rec;
+
+static void run_exec(void *user_data)
+{
+    exec_rec *r = user_data;
+    cqt_event_set(r->entered);
+    r->rc[0] = cqt_thread_exec();
+    cqt_test_counter_add(&r->returned, 1);
+}
+
+/* cqt_thread_exec runs the thread's loop until exit, returning its code;
+ * the thread finishes after. */
+START_TEST(test_thread_exec_returns_exit_code)
+{
+    exec_rec r = {0};
+    r.entered = cqt_event_new("entered");
+    cqt_thread *t = cqt_thread_new("exec");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_post(t, run_exec, &r, NULL), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(r.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    /* the loop runs: a blocking call into the thread is served */
+    cqt_object *o = cqt_object_new(t);
+    cqt_thread *seen = NULL;
+    ck_assert_int_eq(cqt_invoke(o, record_current, &seen, CQT_BLOCKING_QUEUED), CQT_OK);
+    ck_assert_ptr_eq(seen, t);
+    ck_assert_int_eq(cqt_test_counter_get(&r.returned), 0);
+    ck_assert_int_eq(cqt_thread_exit(t, 7), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(r.rc[0], 7);
+    ck_assert_int_eq(cqt_thread_exit_code(t), 7);
+    /* main and plain threads cannot */
+    ck_assert_int_eq(cqt_thread_exec(), CQT_EWRONGTHREAD);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "cqt_app_exec"));
+    cqt_object_free(o);
+    cqt_thread_free(t);
+    cqt_event_free(r.entered);
+}
+END_TEST
+
+static void *exec_in_pthread(void *arg)
+{
+    *(int *)arg = cqt_thread_exec();
+    return NULL;
+}
+
+static void exit_then_exec(void *user_data)
+{
+    exec_rec *r = user_data;
+    cqt_thread_exit(cqt_thread_current(), 3);
+    r->rc[0] = cqt_thread_exec(); /* asked before: returns at once */
+    r->rc[1] = cqt_thread_exec(); /* QThread::exec rule: a new loop, until the next exit */
+    cqt_test_counter_add(&r->returned, 1);
+}
+
+static void exit_four(void *user_data)
+{
+    cqt_thread_exit(user_data, 4);
+}
+
+/* An exit asked before exec makes it return at once; exec may run again. */
+START_TEST(test_thread_exec_after_exit_returns_at_once)
+{
+    int rc = 1;
+    pthread_t pt;
+    pthread_create(&pt, NULL, exec_in_pthread, &rc);
+    pthread_join(pt, NULL);
+    ck_assert_int_eq(rc, CQT_ENOLOOP);
+    exec_rec r = {0};
+    cqt_thread *t = cqt_thread_new("exec2");
+    cqt_object *o = cqt_object_new(t);
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_post(t, exit_then_exec, &r, NULL), CQT_OK);
+    ck_assert_int_eq(cqt_single_shot(50, o, exit_four, t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(r.rc[0], 3);
+    ck_assert_int_eq(r.rc[1], 4);
+    ck_assert_int_eq(cqt_thread_exit_code(t), 4);
+    cqt_object_free(o);
+    cqt_thread_free(t);
+}
+END_TEST
+
+static void count_destroy(void *user_data)
+{
+    cqt_test_counter_add(user_data, 1);
+}
+
+static void post_mark(void *user_data)
+{
+    cqt_test_counter_add(user_data, 100);
+}
+
+/* cqt_thread_post runs in the thread without an object; its destroy runs
+ * exactly once whether it ran, was refused or was dropped. */
+START_TEST(test_thread_post_destroy_once)
+{
+    cqt_test_counter c = {0};
+    cqt_thread *t = cqt_thread_new("post");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_post(t, post_mark, &c, count_destroy), CQT_OK);
+    ck_assert_int_eq(cqt_thread_quit(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&c), 101); /* ran before the loop ended */
+    /* refused: the loop has finished */
+    ck_assert_int_eq(cqt_thread_post(t, post_mark, &c, count_destroy), CQT_ENOLOOP);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "'post'"));
+    ck_assert_int_eq(cqt_test_counter_get(&c), 102);
+    /* bad input */
+    ck_assert_int_eq(cqt_thread_post(NULL, post_mark, &c, count_destroy), CQT_EINVAL);
+    ck_assert_int_eq(cqt_thread_post(t, NULL, &c, count_destroy), CQT_EINVAL);
+    ck_assert_int_eq(cqt_test_counter_get(&c), 104);
+    cqt_thread_free(t);
+    /* dropped: a thread freed before it ever started */
+    cqt_thread *never = cqt_thread_new("never");
+    ck_assert_int_eq(cqt_thread_post(never, post_mark, &c, count_destroy), CQT_OK);
+    cqt_thread_free(never);
+    ck_assert_int_eq(cqt_test_counter_get(&c), 105);
+    /* the main thread runs posts in its loop */
+    ck_assert_int_eq(cqt_thread_post(cqt_thread_main(), post_mark, &c, count_destroy), CQT_OK);
+    ck_assert_int_eq(cqt_app_process_events(0), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&c), 206);
+}
+END_TEST
+
+typedef struct {
+    cqt_event *entered;
+    cqt_test_counter polls;
+} intr_rec;
+
+static void poll_interruption(void *user_data)
+{
+    intr_rec *r = user_data;
+    cqt_thread *self = cqt_thread_current();
+    cqt_event_set(r->entered);
+    while (!cqt_thread_is_interruption_requested(self)) {
+        cqt_test_counter_add(&r->polls, 1);
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    cqt_thread_quit(self);
+}
+
+/* requestInterruption sets a flag code in the thread polls; it is cleared
+ * when the thread finished and when it starts again. */
+START_TEST(test_thread_request_interruption)
+{
+    intr_rec r = {0};
+    r.entered = cqt_event_new("entered");
+    cqt_thread *t = cqt_thread_new("intr");
+    ck_assert(!cqt_thread_is_interruption_requested(t));
+    ck_assert_int_eq(cqt_thread_request_interruption(t), CQT_OK); /* not running: ignored */
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert(!cqt_thread_is_interruption_requested(t));
+    ck_assert_int_eq(cqt_thread_post(t, poll_interruption, &r, NULL), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(r.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, 0), CQT_ETIMEDOUT);
+    ck_assert_int_eq(cqt_thread_request_interruption(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert(!cqt_thread_is_interruption_requested(t));
+    ck_assert_int_eq(cqt_thread_request_interruption(NULL), CQT_EINVAL);
+    ck_assert_int_eq(cqt_thread_request_interruption(cqt_thread_main()), CQT_EINVAL);
+    ck_assert(!cqt_thread_is_interruption_requested(cqt_thread_main()));
+    cqt_thread_free(t);
+    cqt_event_free(r.entered);
+}
+END_TEST
+
+static int exec_body(void *user_data, cqt_worker *w, cqt_value *result)
+{
+    (void)w;
+    exec_rec *r = user_data;
+    cqt_event_set(r->entered);
+    r->rc[0] = cqt_thread_exec();
+    *result = cqt_value_int(r->rc[0]);
+    return CQT_OK;
+}
+
+/* A dedicated-thread worker's body waiting in cqt_thread_exec is woken by
+ * cqt_worker_quit. */
+START_TEST(test_thread_exec_in_worker_woken_by_quit)
+{
+    exec_rec r = {0};
+    r.rc[0] = -100;
+    r.entered = cqt_event_new("entered");
+    cqt_worker *w = cqt_worker_new("exec-body", exec_body, &r, NULL);
+    ck_assert_int_eq(cqt_worker_set_flags(w, CQT_WORKER_DEDICATED_THREAD), CQT_OK);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(r.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_worker_quit(w), CQT_OK);
+    ck_assert_int_eq(cqt_worker_wait(w, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(r.rc[0], 0);
+    cqt_worker_unref(w);
+    cqt_event_free(r.entered);
+}
+END_TEST
+
+/* cqt_app_shutdown ends a cqt_thread_exec at once (a cqt thread's own code
+ * and a dedicated worker's body), so it does not time out. */
+START_TEST(test_app_shutdown_wakes_thread_exec)
+{
+    ck_assert_int_eq(cqt_app_init(NULL, NULL, CQT_APP_CORE), CQT_OK);
+    exec_rec r = {0}, rw = {0};
+    r.entered = cqt_event_new("entered");
+    rw.entered = cqt_event_new("entered-w");
+    cqt_thread *t = cqt_thread_new("exec-sd");
+    ck_assert_int_eq(cqt_thread_start(t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_post(t, run_exec, &r, NULL), CQT_OK);
+    cqt_worker *w = cqt_worker_new("exec-sd-w", exec_body, &rw, NULL);
+    ck_assert_int_eq(cqt_worker_set_flags(w, CQT_WORKER_DEDICATED_THREAD), CQT_OK);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(r.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(rw.entered, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_app_shutdown(CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&r.returned), 1);
+    ck_assert_int_eq(r.rc[0], 0);
+    ck_assert_int_eq(rw.rc[0], 0);
+    cqt_worker_unref(w);
+    cqt_thread_free(t);
+    cqt_event_free(r.entered);
+    cqt_event_free(rw.entered);
+}
+END_TEST
+
+static void start_self(void *user_data, const cqt_value *arg)
+{
+    (void)arg;
+    life_rec *r = user_data;
+    r->post_rc_in_finished = cqt_thread_start(r->t);
+    r->code_in_finished = cqt_thread_exec(); /* the loop has returned */
+}
+
+/* A finished slot running in the thread cannot restart it (it would wait
+ * for its own finish) nor run its loop again: CQT_ESTATE, not a hang. */
+START_TEST(test_thread_start_from_own_finished_slot)
+{
+    life_rec r = {0};
+    r.t = cqt_thread_new("selfstart");
+    cqt_object *o = cqt_object_new(r.t);
+    ck_assert_uint_ne(cqt_connect(cqt_thread_finished(r.t), o, start_self, &r, NULL, CQT_AUTO), 0);
+    ck_assert_int_eq(cqt_thread_start(r.t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_quit(r.t), CQT_OK);
+    ck_assert_int_eq(cqt_thread_wait(r.t, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(r.post_rc_in_finished, CQT_ESTATE);
+    ck_assert_int_eq(r.code_in_finished, CQT_ESTATE);
+    cqt_object_free(o);
+    cqt_thread_free(r.t);
+}
+END_TEST
+
 CQT_TEST_SUITE(thread_suite)
 {
     Suite *s = suite_create("thread");
@@ -494,14 +920,24 @@ CQT_TEST_SUITE(thread_suite)
     tcase_add_test(tc, test_app_exec_and_quit);
     tcase_add_test(tc, test_pool_runs_tasks);
     tcase_add_test(tc, test_process_events_nested_in_delivery);
+    tcase_add_test(tc, test_process_events_in_delivery_runs_later_posts);
     tcase_add_test(tc, test_thread_quit_runs_everything_queued);
     tcase_add_test(tc, test_thread_start_quit_race);
     tcase_add_test(tc, test_thread_free_reaps_os_thread);
+    tcase_add_test(tc, test_thread_started_finished_signals);
+    tcase_add_test(tc, test_thread_started_starts_timer);
+    tcase_add_test(tc, test_thread_exec_returns_exit_code);
+    tcase_add_test(tc, test_thread_exec_after_exit_returns_at_once);
+    tcase_add_test(tc, test_thread_post_destroy_once);
+    tcase_add_test(tc, test_thread_request_interruption);
+    tcase_add_test(tc, test_thread_exec_in_worker_woken_by_quit);
+    tcase_add_test(tc, test_thread_start_from_own_finished_slot);
     suite_add_tcase(s, tc);
     TCase *app = tcase_create("app");
     tcase_add_test(app, test_app_shutdown_joins_and_names_stragglers);
     tcase_add_test(app, test_app_shutdown_hooks);
     tcase_add_test(app, test_app_shutdown_reaps_os_threads);
+    tcase_add_test(app, test_app_shutdown_wakes_thread_exec);
     suite_add_tcase(s, app);
     return s;
 }

@@ -754,7 +754,13 @@ int cqt_worker_quit(cqt_worker *w)
         return CQT_ESTATE;
     pthread_mutex_lock(&w->mu);
     bool interrupt = cqt__worker_quit_locked(w);
+    /* A dedicated thread's body may wait in cqt_thread_exec(): end its
+     * loop. w->thread was written before the body ran, and ran is set
+     * under mu in the body's thread, so it is read here only once set. */
+    cqt_thread *loop = w->ran && !w->body_returned ? w->thread : NULL;
     pthread_mutex_unlock(&w->mu);
+    if (loop)
+        cqt_thread_quit(loop);
     if (interrupt)
         w->klass->interrupt(w->ctx, w);
     return CQT_OK;

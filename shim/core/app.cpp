@@ -257,13 +257,7 @@ int cqt_app_process_events(int max_ms)
             return fail(CQT_ENOLOOP, "cqt_app_process_events: thread '%s' runs no event loop; "
                                      "call it from the main thread or inside a cqt thread",
                         t->name);
-        if (t->depth > 0) {
-            // Called from inside a delivery: let the nested loop continue
-            // the batch (the outer wake-up event is already consumed).
-            std::lock_guard<std::mutex> lk(t->mu);
-            if (!t->pending.empty() || !t->draining.empty())
-                post_wake(t);
-        }
+        wake_nested_loop(t);
         struct Depth {
             bool main = is_main_thread();
             Depth() { if (main) g_app.loop_depth++; }
@@ -397,7 +391,7 @@ int cqt_app_shutdown(int timeout_ms)
         std::vector<cqt_thread *> threads = registry_snapshot();
         for (auto *t : threads)
             if (t->kind == ThreadKind::Cqt && t->qthread)
-                t->qthread->quit();
+                exit_loop(t, 0);
         for (auto *t : threads) {
             if (t->kind == ThreadKind::Cqt && t->qthread) {
                 int64_t left = ms_left(deadline);

@@ -253,6 +253,19 @@ void post_wake(cqt_thread *t)
     QCoreApplication::postEvent(t->pump, e);
 }
 
+void wake_nested_loop(cqt_thread *t)
+{
+    if (t->depth == 0)
+        return; // not inside a delivery: posts wake the loop as usual
+    // A delivery's batch holds wake_posted until a drain finds the mailbox
+    // empty, so producers post no wake-up while the delivery runs. Wake
+    // the nested loop now, whatever is queued: its drain continues the
+    // batch and clears the flag, and later posts wake it again.
+    std::lock_guard<std::mutex> lk(t->mu);
+    t->wake_posted = true;
+    post_wake(t);
+}
+
 // Runs the thread's mailbox. Nested drains (a slot that runs the loop via
 // cqt_app_process_events) continue the same batch, so order holds across
 // nesting. Two per-delivery costs are paid once per run instead: the

@@ -227,6 +227,17 @@ struct cqt_thread {
     // Serialises cqt_thread_start callers; never held with mu across
     // QThread::start (which waits for a finish whose handler takes mu).
     std::mutex start_mu;
+
+    // Exit code of the run under way (the last cqt_thread_exit, under mu,
+    // reset at start) and of the last finished run.
+    std::atomic<int> exit_code{0};
+    std::atomic<int> last_exit_code{0};
+    // started / finished, created on first ask (under sig_mu), owned by
+    // an internal object living in the thread, freed with the thread.
+    std::mutex sig_mu;
+    cqt_object *sig_owner = nullptr;
+    std::atomic<cqt_signal *> sig_started{nullptr};
+    std::atomic<cqt_signal *> sig_finished{nullptr};
 };
 
 namespace cqt {
@@ -244,8 +255,13 @@ void post_wake(cqt_thread *t);
 // deliveries per wake-up, so timers and GUI events interleave; @to_empty
 // (a loop that is ending) runs until nothing is left.
 void drain(cqt_thread *t, bool to_empty = false);
+// In @t, before a nested loop (exec, process_events) runs from inside a
+// delivery: makes that loop run the mailbox, also what is posted later.
+void wake_nested_loop(cqt_thread *t);
 // Kills the QObject timers of every object living in @t (in @t).
 void kill_thread_timers(cqt_thread *t);
+// cqt_thread_exit without the checks: ends every loop of a cqt thread.
+void exit_loop(cqt_thread *t, int code);
 // Accepting posts? Non-blocking: New/Running/Stopping; blocking: Running/Stopping.
 bool accepts(const cqt_thread *t, bool blocking);
 int loop_refusal(const char *fn, const cqt_thread *t, bool blocking, const char *what);

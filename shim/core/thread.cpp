@@ -29,6 +29,16 @@
 // shutdown: quits every cqt thread, waits within its timeout, waits for
 //   their OS threads; handles not freed stay valid to free, other calls on
 //   them return CQT_ESTATE (their generation is over).
+// exit/quit: any thread; QThread::exit ends every loop of the thread (the
+//   nested ones cqt_thread_exec runs, then its own) and records the code
+//   for cqt_thread_exit_code while Running. exec: in the thread itself,
+//   while Running; QThread::exec underneath (LoopThread only exposes it,
+//   run is Qt's), so an exit asked before exec makes it return at once.
+// started is emitted in the thread before its loop runs anything queued;
+//   finished in the finish handler, once Finished (posts into the thread
+//   are refused from then on, is_running is false), before the thread
+//   forgets its context. start from inside the thread (a finished slot)
+//   is refused: it would wait for its own finish.
 // The main thread's context lives from cqt_app_init to cqt_app_shutdown;
 // an adopted context lives as long as its OS thread (or the application).
 #include "shim-private.h"
@@ -46,6 +56,14 @@
 #include <unistd.h>
 
 namespace {
+
+// QThread with its protected exec() reachable: a cqt thread's code runs a
+// nested loop with QThread::exec's rules (quitNow reset, an exit asked
+// before it returns at once). run() stays Qt's: exec() as the outer loop.
+class LoopThread : public QThread {
+public:
+    int run_nested() { return exec(); }
+};
 
 // The calling thread's context: a plain pointer in the initial-exec TLS
 // model, so reading it (every post does) is one load, not a call into the
@@ -231,7 +249,8 @@ int check_cqt_thread(const char *fn, const cqt_thread *t)
     if (t->kind != ThreadKind::Cqt)
         return cqt::fail(CQT_EINVAL,
                          "%s: thread '%s' is %s, not a cqt thread; only threads from "
-                         "cqt_thread_new can be started, quit or waited for",
+                         "cqt_thread_new can be started, quit, waited for or interrupted and "
+                         "have started/finished signals (the main loop: cqt_app_quit)",
                          fn, t->name, t->kind == ThreadKind::Main ? "the main thread" : "adopted");
     if (t->user_freed)
         return cqt::fail(CQT_EINVAL, "%s: thread '%s' was freed", fn, t->name);
@@ -261,9 +280,13 @@ void on_thread_finished(cqt_thread *t)
         if (t->pending.empty() && t->draining.empty()) {
             t->state = LoopState::Finished;
             t->wake_posted = false;
+            t->last_exit_code.store(t->exit_code.load());
             break;
         }
     }
+    // Qt's finished: in the thread, once it no longer counts as running.
+    if (cqt_signal *s = t->sig_finished.load())
+        cqt_emit(s, nullptr);
     tls_ctx = nullptr;
 }
 
@@ -294,6 +317,15 @@ void release_thread(cqt_thread *t)
         delete t->pump; // no loop runs it any more
         t->pump = nullptr;
     }
+    cqt_object *owner;
+    {
+        std::lock_guard<std::mutex> lk(t->sig_mu);
+        owner = t->sig_owner;
+        t->sig_owner = nullptr;
+        t->sig_started.store(nullptr);
+        t->sig_finished.store(nullptr);
+    }
+    cqt_object_free(owner); // and its started / finished signals
     if (t->kind == ThreadKind::Cqt)
         cqt::join_os_threads(t);
     delete t->qthread;
@@ -306,6 +338,18 @@ void release_thread(cqt_thread *t)
 } // namespace
 
 namespace cqt {
+
+// Ends every loop of a cqt thread with @code; the code counts only for a
+// run under way (Qt: an exit before start does nothing).
+void exit_loop(cqt_thread *t, int code)
+{
+    {
+        std::lock_guard<std::mutex> lk(t->mu);
+        if (t->state == LoopState::Running)
+            t->exit_code.store(code);
+    }
+    t->qthread->exit(code);
+}
 
 void thread_ref(cqt_thread *t)
 {
@@ -471,7 +515,7 @@ cqt_thread *cqt_thread_new(const char *name)
         t->gen = g_app.gen.load();
         copy_name(t->name, name, "cqt", g_thread_seq.fetch_add(1) + 1);
         try {
-            t->qthread = new QThread;
+            t->qthread = new LoopThread;
             t->qthread->setObjectName(QString::fromUtf8(t->name).left(15));
             t->pump = new Pump(t);
             t->pump->moveToThread(t->qthread);
@@ -484,6 +528,9 @@ cqt_thread *cqt_thread_new(const char *name)
         QObject::connect(t->qthread, &QThread::started, [t] {
             cqt::watch_os_thread(t);
             set_current_thread(t);
+            // Qt's started: in the thread, before its loop runs anything.
+            if (cqt_signal *s = t->sig_started.load())
+                guard_void("cqt thread started", [s] { cqt_emit(s, nullptr); });
         });
         QObject::connect(t->qthread, &QThread::finished, [t] {
             guard_void("cqt thread finish", [t] { on_thread_finished(t); });
@@ -526,6 +573,12 @@ int cqt_thread_start(cqt_thread *t)
             return rc;
         if (t->free_on_finish)
             return fail(CQT_ESTATE, "cqt_thread_start: thread '%s' is being freed", t->name);
+        if (current_thread_if_any() == t)
+            return fail(CQT_ESTATE,
+                        "cqt_thread_start: thread '%s' cannot start itself (called from its own "
+                        "code, a finished slot say: it would wait for its own finish); start it "
+                        "from another thread, e.g. a finished slot whose receiver lives there",
+                        t->name);
         // One start at a time; the mailbox lock is taken only briefly, never
         // across QThread::start: that waits for a finish under way, whose
         // handler (on_thread_finished) takes the mailbox lock.
@@ -553,6 +606,7 @@ int cqt_thread_start(cqt_thread *t)
         {
             std::lock_guard<std::mutex> lk(t->mu);
             t->state = LoopState::Running;
+            t->exit_code.store(0);
         }
         t->qthread->start();
         std::lock_guard<std::mutex> lk(t->mu);
@@ -569,7 +623,7 @@ int cqt_thread_quit(cqt_thread *t)
     return guard("cqt_thread_quit", int(CQT_EINTERNAL), [&]() -> int {
         if (int rc = check_cqt_thread("cqt_thread_quit", t))
             return rc;
-        t->qthread->quit();
+        exit_loop(t, 0);
         return int(CQT_OK);
     });
 }
@@ -631,11 +685,11 @@ void cqt_thread_free(cqt_thread *t)
         }
         if (current_thread_if_any() == t) {
             t->free_on_finish = true;
-            t->qthread->quit();
+            exit_loop(t, 0);
             return;
         }
         t->user_freed = true;
-        t->qthread->quit();
+        exit_loop(t, 0);
         t->qthread->wait();
         CQT_TSAN_ACQUIRE(t);
         release_thread(t);
@@ -671,6 +725,146 @@ const char *cqt_thread_name(const cqt_thread *t)
 bool cqt_thread_has_loop(const cqt_thread *t)
 {
     return t && t->magic == kThreadMagic && t->kind != ThreadKind::Adopted;
+}
+
+int cqt_thread_exit(cqt_thread *t, int exit_code)
+{
+    return guard("cqt_thread_exit", int(CQT_EINTERNAL), [&]() -> int {
+        if (int rc = check_cqt_thread("cqt_thread_exit", t))
+            return rc;
+        exit_loop(t, exit_code);
+        return int(CQT_OK);
+    });
+}
+
+int cqt_thread_exit_code(const cqt_thread *t)
+{
+    if (!t || t->magic != kThreadMagic || t->kind != ThreadKind::Cqt)
+        return 0;
+    return t->last_exit_code.load();
+}
+
+int cqt_thread_exec(void)
+{
+    return guard("cqt_thread_exec", int(CQT_EINTERNAL), [&]() -> int {
+        if (!require_app("cqt_thread_exec"))
+            return CQT_ESTATE;
+        cqt_thread *t = current_thread();
+        if (t->kind == ThreadKind::Adopted)
+            return fail(CQT_ENOLOOP,
+                        "cqt_thread_exec: thread '%s' runs no event loop (a pool thread or a "
+                        "plain pthread); run the code in a cqt_thread (cqt_thread_post) or a "
+                        "CQT_WORKER_DEDICATED_THREAD worker",
+                        t->name);
+        if (t->kind == ThreadKind::Main)
+            return fail(CQT_EWRONGTHREAD,
+                        "cqt_thread_exec: called in the main thread; run its loop with "
+                        "cqt_app_exec and end it with cqt_app_quit");
+        if (t->state != LoopState::Running)
+            return fail(CQT_ESTATE,
+                        "cqt_thread_exec: thread '%s' is finishing (called from a finished slot "
+                        "or the last drain): its loop has returned; start it again from another "
+                        "thread instead",
+                        t->name);
+        wake_nested_loop(t);
+        return static_cast<LoopThread *>(t->qthread)->run_nested();
+    });
+}
+
+int cqt_thread_post(cqt_thread *t, cqt_fn fn, void *user_data, cqt_destroy_fn destroy)
+{
+    int rc = guard("cqt_thread_post", int(CQT_EINTERNAL), [&]() -> int {
+        static const char name[] = "cqt_thread_post";
+        if (!require_app(name))
+            return CQT_ESTATE;
+        if (!t)
+            return fail(CQT_EINVAL, "%s: the thread is NULL; pass a handle from cqt_thread_new, "
+                                    "cqt_thread_main or cqt_thread_current", name);
+        if (t->magic != kThreadMagic)
+            return fail(CQT_EINVAL, "%s: %p is not a live cqt_thread (freed, or not a thread)",
+                        name, (const void *)t);
+        if (!fn)
+            return fail(CQT_EINVAL, "%s: fn is NULL; pass the function to run", name);
+        if (t->user_freed || t->free_on_finish || t->state == LoopState::Freed)
+            return fail(CQT_EINVAL, "%s: thread '%s' was freed", name, t->name);
+        if (t->gen != g_app.gen.load())
+            return fail(CQT_ESTATE, "%s: thread '%s' belongs to an application that was shut "
+                                    "down; create a new thread", name, t->name);
+        Delivery d{};
+        d.kind = kCall;
+        d.call.fn = fn;
+        d.call.user_data = user_data;
+        d.call.destroy = destroy;
+        d.target = nullptr;
+        bool wake = false;
+        int r;
+        {
+            std::lock_guard<std::mutex> lk(t->mu);
+            r = enqueue_locked(t, d, false, wake);
+        }
+        if (r != CQT_OK)
+            return loop_refusal(name, t, false, "the posted function");
+        destroy = nullptr; // the delivery owns it now
+        if (wake)
+            post_wake(t);
+        return int(CQT_OK);
+    });
+    if (rc != CQT_OK && destroy)
+        destroy(user_data);
+    return rc;
+}
+
+// started / finished of @t, created on first ask.
+static cqt_signal *thread_signal(const char *fn, cqt_thread *t, bool finished)
+{
+    return guard(fn, (cqt_signal *)nullptr, [&]() -> cqt_signal * {
+        if (check_cqt_thread(fn, t))
+            return nullptr;
+        std::lock_guard<std::mutex> lk(t->sig_mu);
+        if (!t->sig_owner) {
+            cqt_object *o = cqt_object_new(t);
+            if (!o)
+                return nullptr;
+            cqt_signal *st = cqt_signal_new(o, "started");
+            cqt_signal *fi = st ? cqt_signal_new(o, "finished") : nullptr;
+            if (!fi) {
+                cqt_object_free(o);
+                fail(CQT_ENOMEM, "%s: thread '%s': cannot create its signals", fn, t->name);
+                return nullptr;
+            }
+            t->sig_owner = o;
+            t->sig_started.store(st);
+            t->sig_finished.store(fi);
+        }
+        return finished ? t->sig_finished.load() : t->sig_started.load();
+    });
+}
+
+cqt_signal *cqt_thread_started(cqt_thread *t)
+{
+    return thread_signal("cqt_thread_started", t, false);
+}
+
+cqt_signal *cqt_thread_finished(cqt_thread *t)
+{
+    return thread_signal("cqt_thread_finished", t, true);
+}
+
+int cqt_thread_request_interruption(cqt_thread *t)
+{
+    return guard("cqt_thread_request_interruption", int(CQT_EINTERNAL), [&]() -> int {
+        if (int rc = check_cqt_thread("cqt_thread_request_interruption", t))
+            return rc;
+        t->qthread->requestInterruption();
+        return int(CQT_OK);
+    });
+}
+
+bool cqt_thread_is_interruption_requested(const cqt_thread *t)
+{
+    if (!t || t->magic != kThreadMagic || t->kind != ThreadKind::Cqt || !t->qthread)
+        return false;
+    return t->qthread->isInterruptionRequested();
 }
 
 } // extern "C"

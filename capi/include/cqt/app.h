@@ -101,7 +101,7 @@ CQT_API int cqt_app_add_shutdown_hook(cqt_shutdown_fn fn, void *user_data,
  * Stops everything and destroys the application: refuses new starts
  * (threads, pool tasks, workers: CQT_ESTATE from now on), runs the
  * shutdown hooks (workers are asked to quit), asks every started cqt
- * thread to quit, waits for them and for the pool's tasks within
+ * thread to quit (a cqt_thread_exec() there returns 0 at once), waits for them and for the pool's tasks within
  * @timeout_ms in all (CQT_FOREVER: no limit), runs the main thread's
  * pending deliveries, and destroys the Qt application. When it returns
  * CQT_OK, the OS threads of cqt threads and of the pool are gone from the

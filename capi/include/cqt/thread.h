@@ -21,6 +21,19 @@
  * return after the callback; free is deferred until it has; start returns
  * CQT_ESTATE (it runs); wait returns CQT_EDEADLK.
  *
+ * Signals: started is emitted in the thread as its loop starts, before
+ * anything queued to it runs (Qt's QThread::started); finished in the
+ * thread after its loop returned and what was queued before ran, when
+ * cqt_thread_is_running() is already false (Qt's QThread::finished).
+ * CQT_AUTO slots whose receiver lives in the thread run directly there
+ * (connect started to start a timer in the thread); others are queued.
+ * cqt_thread_wait() returns after the direct slots of finished.
+ *
+ * Exit codes: cqt_thread_exit(t, code) ends every loop of @t — the nested
+ * ones cqt_thread_exec() runs (which return @code) and then the thread's
+ * own, as QThread::exit does; cqt_thread_quit() is exit(0).
+ * cqt_thread_exit_code() tells the code of the last finished run.
+ *
  * Limitation: a thread blocked in a CQT_BLOCKING_QUEUED call into the main
  * thread waits for the main loop; cqt_app_shutdown() does not run it, so
  * every shutdown times out naming that thread until the main thread runs
@@ -111,6 +124,99 @@ CQT_API const char *cqt_thread_name(const cqt_thread *t);
  * Returns: true for the main thread and cqt threads (whether or not they
  * run now), false for adopted threads and NULL. Thread: any. */
 CQT_API bool cqt_thread_has_loop(const cqt_thread *t);
+
+/* cqt_thread_exit:
+ * Asks every loop of the thread to return @exit_code: a cqt_thread_exec()
+ * running in it returns @exit_code, and the thread's own loop returns once
+ * control is back in it, so the thread finishes (QThread::exit). Called
+ * while its code runs but before it enters cqt_thread_exec(), that call
+ * returns @exit_code at once. Like cqt_thread_quit() otherwise (which is
+ * cqt_thread_exit(t, 0)); on a thread that is not running it does nothing.
+ * The last call before the loop returned sets cqt_thread_exit_code().
+ * Returns: CQT_OK; CQT_EINVAL for NULL or a thread that is not a cqt thread.
+ * Thread: any. */
+CQT_API int cqt_thread_exit(cqt_thread *t, int exit_code);
+
+/* cqt_thread_exit_code:
+ * Returns: the exit code of @t's last finished run: the code given to the
+ * cqt_thread_exit() that ended it, 0 when cqt_thread_quit(),
+ * cqt_thread_free() or cqt_app_shutdown() ended it; 0 before a first run
+ * finished, and for NULL, the main thread and adopted threads. While a run
+ * goes on, the previous run's code.
+ * Thread: any. */
+CQT_API int cqt_thread_exit_code(const cqt_thread *t);
+
+/* cqt_thread_exec:
+ * Runs the calling cqt thread's event loop (deliveries, timers, Qt events)
+ * until cqt_thread_quit() or cqt_thread_exit() is called on it — from any
+ * thread, or by cqt_app_shutdown(); for the body of a
+ * CQT_WORKER_DEDICATED_THREAD worker also cqt_worker_quit(). QThread::exec
+ * for code running in a cqt thread: a callback, a delivery, a posted
+ * function or a dedicated-thread worker's body. It returns at once when an
+ * exit was asked while the thread's code ran and no cqt_thread_exec()
+ * returned it yet. (An exit asked before the thread's own loop began ends
+ * that loop instead; what was queued then runs as the thread finishes,
+ * where this returns CQT_ESTATE.) The thread's own loop ends with it:
+ * once the caller returns, the thread finishes (see cqt_thread_exit()).
+ * May be called again after it returned (the second loop runs until the
+ * next exit).
+ * Returns: the exit code (0 for quit); a negative status when no loop can
+ * run: CQT_ENOLOOP in a thread that has none (a pool thread, a plain
+ * pthread), CQT_EWRONGTHREAD in the main thread (use cqt_app_exec()),
+ * CQT_ESTATE from a finished slot (the loop has returned) or with no app.
+ * Thread: a cqt thread (its own code). */
+CQT_API int cqt_thread_exec(void);
+
+/* cqt_thread_post:
+ * Queues @fn(@user_data) to run in @t's loop, without an object there:
+ * always queued, also from @t itself, in order with other deliveries
+ * queued to @t from the calling thread. A thread not started yet runs it
+ * when it starts; the main thread runs it in cqt_app_exec() /
+ * cqt_app_process_events() or in cqt_app_shutdown()'s final drain.
+ * @destroy (nullable) runs once: in @t after @fn; or when the post is
+ * dropped (the thread freed before running it), in the freeing thread;
+ * or at once, in the calling thread, when the post is refused.
+ * Returns: CQT_OK; CQT_EINVAL for NULL @t or @fn or a freed thread;
+ * CQT_ENOLOOP for an adopted thread or one whose loop has finished (start
+ * it again first); CQT_ESTATE with no app or for a thread of an earlier
+ * application.
+ * Thread: any. */
+CQT_API int cqt_thread_post(cqt_thread *t, cqt_fn fn, void *user_data, cqt_destroy_fn destroy);
+
+/* cqt_thread_started:
+ * Returns: @t's started signal (no argument), emitted in @t each time its
+ * loop starts, before anything queued to it runs. Transfer none, valid
+ * until @t is freed; NULL (with the last error) for NULL, the main thread
+ * or an adopted thread.
+ * Thread: any; connect before cqt_thread_start() to see the first run. */
+CQT_API cqt_signal *cqt_thread_started(cqt_thread *t);
+
+/* cqt_thread_finished:
+ * Returns: @t's finished signal (no argument), emitted in @t each time its
+ * loop returned, after what was queued before it ran; then
+ * cqt_thread_is_running() is false and cqt_thread_exit_code() is the run's
+ * code. Queued calls into @t's objects from its slots get CQT_ENOLOOP.
+ * Transfer none, valid until @t is freed; NULL (with the last error) for
+ * NULL, the main thread or an adopted thread.
+ * Thread: any. */
+CQT_API cqt_signal *cqt_thread_finished(cqt_thread *t);
+
+/* cqt_thread_request_interruption:
+ * Asks code running in @t to stop (QThread::requestInterruption): it sets
+ * a flag that code polls with cqt_thread_is_interruption_requested(),
+ * nothing more — no loop is quit. Ignored unless @t runs; cleared when it
+ * starts again. Idempotent.
+ * Returns: CQT_OK; CQT_EINVAL for NULL or a thread that is not a cqt thread
+ * (the main thread is never interrupted: quit it with cqt_app_quit()).
+ * Thread: any. */
+CQT_API int cqt_thread_request_interruption(cqt_thread *t);
+
+/* cqt_thread_is_interruption_requested:
+ * Returns: true while @t runs and cqt_thread_request_interruption() was
+ * called since it started; false otherwise (also once it finished), and
+ * for NULL, the main thread and adopted threads.
+ * Thread: any; typically @t itself (cqt_thread_current()) in a long loop. */
+CQT_API bool cqt_thread_is_interruption_requested(const cqt_thread *t);
 
 #ifdef __cplusplus
 }

@@ -131,7 +131,8 @@ enum {
     CQT_WORKER_RETURN_ON_CANCEL = 1u << 1,
     /* Run the body in a cqt thread of its own, which runs an event loop:
      * the body may create objects and timers in cqt_thread_current() and
-     * let them fire with cqt_app_process_events(). The thread is named after
+     * let them fire with cqt_app_process_events(), or run the loop until
+     * the worker is quit with cqt_thread_exec(). The thread is named after
      * the worker and quits when the body returns. */
     CQT_WORKER_DEDICATED_THREAD = 1u << 2,
     /* Only for cqt_worker_run(): make a generator worker. */
@@ -407,7 +408,9 @@ CQT_API int cqt_worker_start(cqt_worker *w);
  * Asks the worker to stop: cqt_worker_yield() returns CQT_ECANCELED (a
  * paused generator wakes), cqt_worker_abort_requested() becomes true, a
  * custom class's interrupt() is called, and the outcome will be `aborted`.
- * Before start, the body will not run at all (start then reports started,
+ * A CQT_WORKER_DEDICATED_THREAD body that runs has its thread quit
+ * (cqt_thread_quit()): its cqt_thread_exec() returns at once, or at once
+ * when called later. Before start, the body will not run at all (start then reports started,
  * aborted, finished). With CQT_WORKER_RETURN_ON_CANCEL, `aborted` and
  * `finished` are emitted before this returns. Idempotent; a finished
  * worker is left alone.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # build-reference.py — builds the HTML API reference: first the house rule
 # (tests/headers/check-docs.py: every public function has its doc comment,
 # its Thread: line and, for a pointer, its ownership word), then Doxygen on

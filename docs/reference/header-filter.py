@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # header-filter.py — Doxygen's INPUT_FILTER for cqt's public headers: turns
 # the house comment style (shared/STYLE.md rule 5) into doc blocks, so the
 # headers stay plain C comments for people reading them and need no Doxygen

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-peers-qobject.c — the thread-affinity tests of Qt 5.15's
  * tests/auto/corelib/kernel/qobject/tst_qobject.cpp, ported to cqt: one
  * test per Qt test function, named test_qobject_<name>.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-peers-qthread.c — Qt 5.15's tests/auto/corelib/thread/qthread/
  * tst_qthread.cpp, ported to cqt threads. One test per Qt test that
  * applies, named after it; README.md lists the ones that do not apply.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-peers-qtimer.c — Qt 5.15's tests/auto/corelib/kernel/qtimer/
  * tst_qtimer.cpp, ported to cqt: one test per Qt test function, its data
  * rows looped inside, named test_qtimer_<name>. tests/peers/README.md lists

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-peers-superqt.c — superqt's tests/test_threadworker.py, ported.
  *
  * One test per Python test, named test_superqt_<its name>, each with its

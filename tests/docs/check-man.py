@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 # check-man.py — each tool's man page is clean roff and documents exactly
 # the long options its --help lists. For every --page PAGE --tool PROGRAM
 # pair:

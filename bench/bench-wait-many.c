@@ -103,9 +103,14 @@ static int run(const bench_variant *v)
     char *argv[] = {"bench", NULL};
     if (v->arg == 0 && cqt_app_init(&argc, argv, CQT_APP_CORE) != CQT_OK)
         return bench_fail("cqt_app_init: %s", cqt_last_error());
-    double lat[ROUNDS];
+    /* BENCH_SCALE scales the rounds, so that callgrind can difference two
+     * runs: (Ir(6 rounds) - Ir(2 rounds)) / 4 is the cost of one round. */
+    int rounds = (int)bench_scaled(ROUNDS);
+    double lat[ROUNDS * 4];
+    if (rounds > ROUNDS * 4)
+        rounds = ROUNDS * 4;
     int extra_max = 0;
-    for (int r = 0; r < ROUNDS; r++) {
+    for (int r = 0; r < rounds; r++) {
         pthread_barrier_init(&g_go, NULL, SETTERS + 1);
         pthread_t setters[SETTERS];
         pthread_t *waiters = NULL;
@@ -159,8 +164,8 @@ static int run(const bench_variant *v)
         free(waiters);
         pthread_barrier_destroy(&g_go);
     }
-    bench_sort(lat, ROUNDS);
-    bench_report("latency_us", bench_percentile(lat, ROUNDS, 0.5));
+    bench_sort(lat, (size_t)rounds);
+    bench_report("latency_us", bench_percentile(lat, (size_t)rounds, 0.5));
     bench_report("extra_threads", extra_max);
     if (v->arg == 0)
         cqt_app_shutdown(5000);

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """check-readme-programs.py — every ```c block in README.md is a whole
 program that builds against the built libcqt and runs to exit status 0, or
 is marked as a fragment.

@@ -87,9 +87,16 @@ static int fault_count(fault_rec *f)
 }
 
 /* Waits until @a is faulted and its status message holds @needle. */
+static bool is_faulted(void *arg)
+{
+    return cqt_axis_get_state(arg) == CQT_AXIS_FAULTED;
+}
+
 static void expect_fault(cqt_axis *a, const char *needle)
 {
     ck_assert_int_eq(cqt_event_wait(cqt_axis_settled_event(a), T), CQT_OK);
+    /* An axis at rest has its settled event set already. */
+    ck_assert(cqt_test_run_until(is_faulted, a, T));
     cqt_axis_status st;
     ck_assert_int_eq(cqt_axis_get_status(a, &st), CQT_OK);
     ck_assert_msg(st.state == CQT_AXIS_FAULTED, "axis '%s' is %s, not faulted", cqt_axis_name(a),
@@ -318,6 +325,408 @@ START_TEST(test_axis_link_bad_config)
 }
 END_TEST
 
+/* ---- faults from a scripted controller (fd:N over a socketpair) -------- */
+
+typedef struct fake {
+    int sv[2]; /* sv[0]: the link's fd; sv[1]: the controller's end */
+    char buf[2048];
+    size_t n;
+} fake;
+
+static cqt_axis_link *fake_open(fake *f, int reply_ms)
+{
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f->sv), 0);
+    /* The HELLO reply is waiting before the link asks for it. */
+    const char *hello = "HELLO CQTAXIS 1 x y\n";
+    ck_assert_int_eq(write(f->sv[1], hello, strlen(hello)), (ssize_t)strlen(hello));
+    char addr[32];
+    snprintf(addr, sizeof addr, "fd:%d", f->sv[0]);
+    return open_link(addr, reply_ms);
+}
+
+/* The next command the link sent, skipping the HELLO exchange. */
+static void fake_expect(fake *f, const char *want)
+{
+    long long deadline = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    deadline = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + T;
+    for (;;) {
+        char *nl = memchr(f->buf, '\n', f->n);
+        while (nl) {
+            size_t len = (size_t)(nl - f->buf);
+            char line[256];
+            snprintf(line, sizeof line, "%.*s", (int)len, f->buf);
+            memmove(f->buf, nl + 1, f->n - len - 1);
+            f->n -= len + 1;
+            if (*line && strcmp(line, "HELLO 1")) {
+                ck_assert_msg(!strcmp(line, want), "the link sent '%s', want '%s'", line, want);
+                return;
+            }
+            nl = memchr(f->buf, '\n', f->n);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long long left = deadline - ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        ck_assert_msg(left > 0, "the link never sent '%s'", want);
+        struct pollfd p = {.fd = f->sv[1], .events = POLLIN};
+        if (poll(&p, 1, (int)left) <= 0)
+            continue;
+        ssize_t k = read(f->sv[1], f->buf + f->n, sizeof f->buf - f->n);
+        ck_assert_msg(k > 0, "the link closed before sending '%s'", want);
+        f->n += (size_t)k;
+    }
+}
+
+static void fake_send(fake *f, const char *s)
+{
+    ck_assert_int_eq(write(f->sv[1], s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* Both axes of the fake, their position queries answered. */
+static void fake_axes(fake *f, cqt_axis_link *l, cqt_axis **x, cqt_axis **y)
+{
+    *x = link_axis(l, "x");
+    fake_expect(f, "POS? x");
+    fake_send(f, "POS x 0.000\n");
+    *y = link_axis(l, "y");
+    fake_expect(f, "POS? y");
+    fake_send(f, "POS y 0.000\n");
+}
+
+/* x is moving and has reported 1.000. */
+static void fake_moving(fake *f, cqt_axis *x)
+{
+    ck_assert_int_eq(cqt_axis_move_to(x, 5), CQT_OK);
+    fake_expect(f, "MOVE x 5.000");
+    fake_send(f, "OK x\n!POS x 1.000\n");
+    double one = 1;
+    void *p[2] = {x, &one};
+    ck_assert(cqt_test_run_until(axis_past, p, T));
+}
+
+/* After a fault, clearing it makes the axis move again over the link. */
+static void fake_recover(fake *f, cqt_axis *x)
+{
+    ck_assert_int_eq(cqt_axis_clear_fault(x), CQT_OK);
+    fake_expect(f, "FAULT x CLEAR");
+    fake_send(f, "OK x\n");
+    ck_assert_int_eq(cqt_axis_move_to(x, 2), CQT_OK);
+    fake_expect(f, "MOVE x 2.000");
+    fake_send(f, "OK x\n!DONE x 2.000\n");
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(x), T), CQT_OK);
+    ck_assert(cqt_axis_position(x) == 2);
+}
+
+static void fake_close(fake *f, cqt_axis_link *l, cqt_axis *x, cqt_axis *y)
+{
+    cqt_axis_free(x);
+    cqt_axis_free(y);
+    cqt_axis_link_free(l);
+    close(f->sv[0]); /* the caller's fd: the link never closes it */
+    if (f->sv[1] >= 0)
+        close(f->sv[1]);
+}
+
+/* A garbled line while x moves faults x (not the idle y), naming the line;
+ * the link reads on, and x moves again once cleared. */
+START_TEST(test_axis_link_fault_garbled_line)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_axis *x, *y;
+    fake_axes(&f, l, &x, &y);
+    cqt_object *rx = cqt_object_new(cqt_axis_link_thread(l));
+    fault_rec fr;
+    fault_watch(&fr, x, rx);
+    fake_moving(&f, x);
+    fake_send(&f, "!POS x 2\001.0\n");
+    expect_fault(x, "garbled line from the controller");
+    int one = 1;
+    void *p[2] = {&fr, &one};
+    ck_assert(cqt_test_run_until(count_at_least, p, T));
+    ck_assert_int_eq(fr.code, CQT_EFAULT);
+    ck_assert_ptr_nonnull(strstr(fr.msg, "axis 'x'"));
+    ck_assert_int_eq(cqt_axis_get_state(y), CQT_AXIS_IDLE);
+    ck_assert_int_eq(cqt_axis_link_get_state(l), CQT_AXIS_LINK_CONNECTED);
+    fake_recover(&f, x);
+    cqt_object_free(rx);
+    fake_close(&f, l, x, y);
+}
+END_TEST
+
+/* A line over 128 bytes is dropped whole and faults the moving axis. */
+START_TEST(test_axis_link_fault_oversized_line)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_axis *x, *y;
+    fake_axes(&f, l, &x, &y);
+    fake_moving(&f, x);
+    char big[400];
+    memset(big, 'A', sizeof big - 2);
+    big[sizeof big - 2] = '\n';
+    big[sizeof big - 1] = '\0';
+    fake_send(&f, big);
+    expect_fault(x, "a line over 128 bytes");
+    ck_assert_int_eq(cqt_axis_get_state(y), CQT_AXIS_IDLE);
+    fake_recover(&f, x);
+    fake_close(&f, l, x, y);
+}
+END_TEST
+
+/* A reply that never ends (a partial line) faults the command's axis at
+ * the reply timeout, naming the command and the partial line. */
+START_TEST(test_axis_link_fault_no_reply_partial_line)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, 200);
+    cqt_axis *x, *y;
+    fake_axes(&f, l, &x, &y);
+    ck_assert_int_eq(cqt_axis_move_to(x, 5), CQT_OK);
+    fake_expect(&f, "MOVE x 5.000");
+    fake_send(&f, "OK");
+    expect_fault(x, "no reply to 'MOVE x 5.000' within 200 ms (partial line held: 'OK')");
+    fake_send(&f, "\n"); /* the late end of it: a reply to nothing */
+    /* The link goes on: y still moves. */
+    ck_assert_int_eq(cqt_axis_move_to(y, 1), CQT_OK);
+    fake_expect(&f, "MOVE y 1.000");
+    fake_send(&f, "OK y\n!DONE y 1.000\n");
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(y), T), CQT_OK);
+    fake_recover(&f, x);
+    fake_close(&f, l, x, y);
+}
+END_TEST
+
+/* ERR answering a command faults its axis with the controller's code and
+ * message; !ERR * faults every axis. */
+START_TEST(test_axis_link_fault_err_reply_and_notification)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_axis *x, *y;
+    fake_axes(&f, l, &x, &y);
+    ck_assert_int_eq(cqt_axis_move_to(x, 5), CQT_OK);
+    fake_expect(&f, "MOVE x 5.000");
+    fake_send(&f, "ERR x 4 beyond the travel\n");
+    expect_fault(x, "the controller refused 'MOVE x 5.000': ERR 4 beyond the travel");
+    ck_assert_int_eq(cqt_axis_get_state(y), CQT_AXIS_IDLE);
+    fake_recover(&f, x);
+    fake_send(&f, "!ERR * 100 drive overheated\n");
+    expect_fault(x, "!ERR * 100 drive overheated");
+    expect_fault(y, "!ERR * 100 drive overheated");
+    fake_close(&f, l, x, y);
+}
+END_TEST
+
+static void on_state(void *ud, const cqt_value *v)
+{
+    cqt_test_counter_add(ud, cqt_value_get_int(v) == CQT_AXIS_LINK_LOST ? 1 : 1000);
+}
+
+static bool counter_at_least_one(void *arg)
+{
+    return cqt_test_counter_get(arg) >= 1;
+}
+
+/* The controller's end closing mid-move faults every axis on the link at
+ * once, with "connection lost" and the last reported position; the link
+ * is lost, says so in state_changed, and an fd link cannot reconnect. */
+START_TEST(test_axis_link_fault_connection_dropped)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_axis *x, *y;
+    fake_axes(&f, l, &x, &y);
+    cqt_test_counter lost = {0};
+    cqt_object *rx = cqt_object_new(NULL);
+    ck_assert(cqt_connect(cqt_axis_link_state_changed(l), rx, on_state, &lost, NULL, CQT_AUTO) != 0);
+    fake_moving(&f, x);
+    fake_send(&f, "!POS x 2.500\n");
+    double p25 = 2.5;
+    void *p[2] = {x, &p25};
+    ck_assert(cqt_test_run_until(axis_past, p, T));
+    close(f.sv[1]);
+    f.sv[1] = -1;
+    expect_fault(x, "connection lost to fd:");
+    expect_fault(x, "at last reported position 2.500");
+    expect_fault(y, "connection lost");
+    ck_assert_int_eq(cqt_axis_link_get_state(l), CQT_AXIS_LINK_LOST);
+    ck_assert(cqt_test_run_until(counter_at_least_one, &lost, T));
+    ck_assert_int_eq(cqt_test_counter_get(&lost), 1);
+    char msg[256];
+    ck_assert_int_eq(cqt_axis_link_get_message(l, msg, sizeof msg), CQT_OK);
+    ck_assert_ptr_nonnull(strstr(msg, "connection lost"));
+    ck_assert_int_eq(cqt_axis_clear_fault(x), CQT_OK);
+    ck_assert_int_eq(cqt_axis_move_to(x, 1), CQT_EFAULT);
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "cqt_axis_link_reconnect"));
+    ck_assert_int_eq(cqt_axis_link_reconnect(l), CQT_ESTATE);
+    cqt_object_free(rx);
+    fake_close(&f, l, x, y);
+}
+END_TEST
+
+/* ---- faults with the simulator ----------------------------------------- */
+
+/* An injected ERROR is sent as FAULT: the next command is answered ERR and
+ * faults the axis; clear_fault clears it on both sides. */
+START_TEST(test_axis_link_fault_injected_error)
+{
+    axis_sim *sim = axis_sim_start(_i == 1, 0, sim_args);
+    cqt_axis_link *l = open_link(axis_sim_address(sim), T);
+    cqt_axis *a = link_axis(l, "z");
+    ck_assert_int_eq(cqt_axis_inject_fault(a, CQT_AXIS_FAULT_ERROR), CQT_OK);
+    ck_assert(axis_sim_wait_log(sim, "recv: FAULT z ERROR", T));
+    ck_assert_int_eq(cqt_axis_move_to(a, 3), CQT_OK);
+    expect_fault(a, "ERR 9 injected fault");
+    ck_assert_int_eq(cqt_axis_clear_fault(a), CQT_OK);
+    ck_assert_int_eq(cqt_axis_move_to(a, 3), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), T), CQT_OK);
+    ck_assert(cqt_axis_position(a) == 3);
+    cqt_axis_free(a);
+    cqt_axis_link_free(l);
+    axis_sim_free(sim);
+}
+END_TEST
+
+typedef struct killer {
+    cqt_event *moving;
+    axis_sim *sim;
+} killer;
+
+static void on_pos_kill_gate(void *ud, const cqt_value *v)
+{
+    if (cqt_value_get_double(v) >= 20)
+        cqt_event_set(ud);
+}
+
+static void *killer_main(void *arg)
+{
+    killer *k = arg;
+    if (cqt_event_wait(k->moving, T) == CQT_OK)
+        kill(axis_sim_pid(k->sim), SIGKILL);
+    return NULL;
+}
+
+/* The simulator killed (SIGKILL) while a stage moves three axes over the
+ * link: the blocking stage move returns, every axis faulted with
+ * "connection lost", nothing hangs; the fixture checks that the live
+ * counts are back to zero after the frees. */
+START_TEST(test_axis_link_sigkill_mid_move)
+{
+    axis_sim *sim = axis_sim_start(_i == 1, 0, sim_args);
+    cqt_axis_link *l = open_link(axis_sim_address(sim), T);
+    cqt_axis *axes[3] = {link_axis(l, "x"), link_axis(l, "y"), link_axis(l, "z")};
+    cqt_stage *st = cqt_stage_new(axes, 3);
+    ck_assert_ptr_nonnull(st);
+    killer k = {cqt_event_new("moving"), sim};
+    cqt_object *in_link = cqt_object_new(cqt_axis_link_thread(l));
+    ck_assert(cqt_connect(cqt_axis_position_changed(axes[2]), in_link, on_pos_kill_gate, k.moving, NULL,
+                          CQT_AUTO) != 0);
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, killer_main, &k), 0);
+    double targets[3] = {90000, -90000, 90000};
+    cqt_stage_report rep;
+    int rc = cqt_stage_move_to(st, targets, CQT_STAGE_PARALLEL, 4 * T, &rep);
+    pthread_join(th, NULL);
+    ck_assert_msg(rc == CQT_EFAULT, "stage move: %s (%s)", cqt_status_name(rc), rep.message);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(rep.axes[i].outcome, CQT_STAGE_FAULTED);
+        ck_assert_msg(strstr(rep.axes[i].detail, "connection lost"), "axis %d: %s", i, rep.axes[i].detail);
+        expect_fault(axes[i], "connection lost");
+    }
+    ck_assert_ptr_nonnull(strstr(rep.message, "connection lost"));
+    ck_assert_int_eq(cqt_axis_link_get_state(l), CQT_AXIS_LINK_LOST);
+    axis_sim_kill(sim, SIGKILL); /* reap it */
+    cqt_stage_free(st);
+    for (int i = 0; i < 3; i++)
+        cqt_axis_free(axes[i]);
+    cqt_axis_link_free(l);
+    cqt_object_free(in_link);
+    cqt_event_free(k.moving);
+    axis_sim_free(sim);
+}
+END_TEST
+
+/* The controller restarting (TCP: a new simulator on the same port): every
+ * axis faulted at once; cqt_axis_link_reconnect() and clear_fault make the
+ * axis move again, on the new controller. */
+START_TEST(test_axis_link_controller_restart_and_reconnect)
+{
+    axis_sim *sim = axis_sim_start(true, 0, sim_args);
+    int port = axis_sim_port(sim);
+    cqt_axis_link *l = open_link(axis_sim_address(sim), T);
+    cqt_axis *a = link_axis(l, "w");
+    ck_assert_int_eq(cqt_axis_move_to(a, 4), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), T), CQT_OK);
+    axis_sim_kill(sim, SIGTERM);
+    expect_fault(a, "connection lost");
+    ck_assert_int_eq(cqt_axis_link_reconnect(l), CQT_EFAULT); /* nobody listens */
+    ck_assert_ptr_nonnull(strstr(cqt_last_error(), "connection refused"));
+    axis_sim *sim2 = axis_sim_start(true, port, sim_args);
+    ck_assert_int_eq(cqt_axis_link_reconnect(l), CQT_OK);
+    ck_assert_int_eq(cqt_axis_link_get_state(l), CQT_AXIS_LINK_CONNECTED);
+    ck_assert_int_eq(cqt_axis_move_to(a, 1), CQT_EFAULT); /* still faulted */
+    ck_assert_int_eq(cqt_axis_clear_fault(a), CQT_OK);
+    ck_assert_int_eq(cqt_axis_move_to(a, 1), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), T), CQT_OK);
+    ck_assert(axis_sim_wait_log(sim2, "recv: MOVE w 1.000", T));
+    cqt_axis_free(a);
+    cqt_axis_link_free(l);
+    axis_sim_free(sim);
+    axis_sim_free(sim2);
+}
+END_TEST
+
+/* ---- many moves -------------------------------------------------------- */
+
+typedef struct burst {
+    cqt_axis *axis;
+    int done;
+    int rc;
+} burst;
+
+static void *burst_main(void *arg)
+{
+    burst *b = arg;
+    for (int i = 0; i < 250; i++) {
+        double target = (i % 2) ? -(double)(i % 7) - 0.5 : (double)(i % 5) + 0.25;
+        b->rc = cqt_axis_move_to(b->axis, target);
+        if (b->rc == CQT_OK)
+            b->rc = cqt_event_wait(cqt_axis_reached_event(b->axis), T);
+        if (b->rc != CQT_OK || cqt_axis_position(b->axis) != target)
+            return NULL;
+        b->done++;
+    }
+    return NULL;
+}
+
+/* 1,000 moves in a row from 4 threads, one axis each, over one link: every
+ * move is answered and arrives; none is lost. */
+START_TEST(test_axis_link_1000_moves_from_4_threads)
+{
+    axis_sim *sim = axis_sim_start(_i == 1, 0, sim_args);
+    cqt_axis_link *l = open_link(axis_sim_address(sim), T);
+    const char *names[4] = {"x", "y", "z", "w"};
+    burst b[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        b[i] = (burst){link_axis(l, names[i]), 0, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, burst_main, &b[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(b[i].done == 250, "axis %s: %d moves arrived, then %s (%s)", names[i], b[i].done,
+                      cqt_status_name(b[i].rc), cqt_last_error());
+    }
+    for (int i = 0; i < 4; i++)
+        cqt_axis_free(b[i].axis);
+    cqt_axis_link_free(l);
+    ck_assert_int_eq(axis_sim_count_log(sim, "recv: MOVE"), 1000);
+    axis_sim_free(sim);
+}
+END_TEST
+
 CQT_TEST_SUITE(axis_link_suite)
 {
     Suite *s = suite_create("axis-link");
@@ -327,6 +736,15 @@ CQT_TEST_SUITE(axis_link_suite)
     tcase_add_loop_test(tc, test_axis_link_move_stop_retarget, 0, 2);
     tcase_add_loop_test(tc, test_axis_link_moves_from_every_thread, 0, 2);
     tcase_add_test(tc, test_axis_link_bad_config);
+    tcase_add_test(tc, test_axis_link_fault_garbled_line);
+    tcase_add_test(tc, test_axis_link_fault_oversized_line);
+    tcase_add_test(tc, test_axis_link_fault_no_reply_partial_line);
+    tcase_add_test(tc, test_axis_link_fault_err_reply_and_notification);
+    tcase_add_test(tc, test_axis_link_fault_connection_dropped);
+    tcase_add_loop_test(tc, test_axis_link_fault_injected_error, 0, 2);
+    tcase_add_loop_test(tc, test_axis_link_sigkill_mid_move, 0, 2);
+    tcase_add_test(tc, test_axis_link_controller_restart_and_reconnect);
+    tcase_add_loop_test(tc, test_axis_link_1000_moves_from_4_threads, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -629,6 +629,7 @@ static void link_reply(cqt_axis_link *l, const axp_reply *r, const char *line, s
         int kind = l->busy_kind;
         char cmd[AXP_MAX_LINE + 1];
         memcpy(cmd, l->busy_line, sizeof cmd);
+        cmd[strcspn(cmd, "\n")] = '\0';
         l->busy = false;
         l->busy_gen++;
         bool stopped_at_rest = false;

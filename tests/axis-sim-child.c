@@ -256,7 +256,7 @@ void axis_test_link_setup(void)
         return;
     /* Fast enough that the suites' long moves take a fraction of a second,
      * slow enough that a stop or a retarget lands mid-move. */
-    const char *args[] = {"--axes", "a0,a1,a2,a3,a4,a5,a6,a7", "--speed", "2000", "--report-ms", "10",
+    const char *args[] = {"--axes", AXIS_TEST_LINK_AXES, "--speed", "2000", "--report-ms", "10",
                           "--limit", "100000", NULL};
     mode_sim = axis_sim_start(!strcmp(axis_test_link_kind(), "tcp"), 0, args);
     cqt_axis_link_config c;
@@ -285,17 +285,10 @@ cqt_axis_link *axis_test_link(void)
 
 cqt_axis *axis_test_new(cqt_axis_config *c)
 {
-    if (!axis_test_link_mode() || c->link)
-        return cqt_axis_new(c);
-    ck_assert_msg(c->thread == NULL, "an axis over a link lives in the link's thread");
-    c->link = mode_link;
-    static const char *const names[] = {"a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"};
-    cqt_axis *a = NULL;
-    for (int i = 0; i < 8 && !a; i++) {
-        c->remote_name = names[i];
-        a = cqt_axis_new(c);
-        if (!a && !strstr(cqt_last_error(), "already driven"))
-            break;
+    if (axis_test_link_mode() && !c->link) {
+        /* The controller axis of the same name (the suites use these). */
+        c->link = mode_link;
+        c->thread = NULL;
     }
-    return a;
+    return cqt_axis_new(c);
 }

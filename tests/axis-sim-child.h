@@ -39,15 +39,18 @@ void axis_sim_free(axis_sim *s);
 
 /* Link mode of the axis and stage suites: CQT_TEST_AXIS_LINK=pty|tcp.
  * axis_test_link_mode() says whether it is on; the fixture starts the
- * simulator (axes a0..a7) and one link before each test and frees them
+ * simulator (axes AXIS_TEST_LINK_AXES) and one link before each test and frees them
  * (before the app's teardown checks the live counts) after it. */
 bool axis_test_link_mode(void);
 const char *axis_test_link_kind(void); /* "pty", "tcp" or "sim" */
 void axis_test_link_setup(void);
 void axis_test_link_teardown(void);
 cqt_axis_link *axis_test_link(void);
-/* cqt_axis_new(@c) in the current mode: over the link, driving the first
- * of a0..a7 that no other axis drives (c->thread must be NULL). */
+/* The simulator's axes in link mode: every name the suites give an axis. */
+#define AXIS_TEST_LINK_AXES "x,y,z,a,b,s,w,v"
+/* cqt_axis_new(@c) in the current mode: over the link, driving the
+ * controller axis of the axis' name, in the link's thread (c->thread is
+ * ignored: an axis on a link lives in the link's thread). */
 cqt_axis *axis_test_new(cqt_axis_config *c);
 
 #endif /* CQT_AXIS_SIM_CHILD_H */

@@ -85,6 +85,7 @@ struct cqt_axis {
      * model; its thread is the link's. */
     cqt_axis_link *link;
     int link_slot;
+    bool link_detached; /* set by the (first) cqt_axis_free() */
 
     pthread_mutex_t mu;
     /* guarded by mu */
@@ -320,10 +321,18 @@ static void axis_release_in_thread(void *user_data)
     pthread_mutex_unlock(&a->calls_mu);
     cqt_object_free(a->obj);
     a->obj = NULL;
-    /* In the link thread, between the link's callbacks: the link reports
-     * to this axis no more. */
-    if (a->link)
+}
+
+/* Frees the controller axis for another cqt_axis as soon as this one is
+ * being freed, even when its release is deferred (a free from its own
+ * slot): the link reads its slots under its mutex at each report, and the
+ * memory stays until the release runs in the link thread. */
+static void axis_link_detach_once(cqt_axis *a)
+{
+    if (a->link && !a->link_detached) {
+        a->link_detached = true;
         cqt__axis_link_detach(a->link, a->link_slot);
+    }
 }
 
 /* A free deferred out of a step: runs once as the queued call, or as its
@@ -789,6 +798,7 @@ void cqt_axis_free(cqt_axis *axis)
     if (axis_in_own_thread(axis)) {
         if (axis->freeing)
             return; /* already on its way out: a second free from our slots */
+        axis_link_detach_once(axis);
         if (axis->depth > 0) {
             /* Inside one of our own steps (a slot, or a destroy that an
              * event set ran): stop moving now, release once it unwound. */
@@ -798,6 +808,7 @@ void cqt_axis_free(cqt_axis *axis)
         }
         axis_release_in_thread(axis);
     } else {
+        axis_link_detach_once(axis);
         int rc = cqt_invoke(axis->obj, axis_release_in_thread, axis, CQT_BLOCKING_QUEUED);
         if (rc == CQT_EDEADLK) {
             /* The axis thread is blocked on this one (maybe inside a step):

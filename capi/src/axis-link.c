@@ -47,6 +47,8 @@
 #include <limits.h>
 #include <math.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -266,6 +268,10 @@ static int open_tcp(const char *fn, const char *address, const link_addr *ad, in
             err = errno;
             continue;
         }
+        /* One short command at a time, each waiting for its reply: send
+         * at once rather than coalesce (Nagle). */
+        int one = 1;
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
             freeaddrinfo(res);
             *out = s;

@@ -16,6 +16,7 @@
 #include <locale.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -369,6 +370,10 @@ static void on_accept(void *user_data, cqt_io_watch *w, int fd, unsigned revents
         close(c);
         return;
     }
+    /* A reply and the notification after it are two small writes: without
+     * TCP_NODELAY the second waits for the host's delayed ACK (~40 ms). */
+    int one = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     S.link_fd = c;
     S.link_gen++;
     axp_reader_init(&S.rd);

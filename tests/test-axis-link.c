@@ -566,6 +566,31 @@ START_TEST(test_axis_link_fault_connection_dropped)
 }
 END_TEST
 
+/* An axis freed while its command is in flight: the reply that comes
+ * afterwards is still that command's, not a garbled line that would fault
+ * the other axes on the link. */
+START_TEST(test_axis_link_free_with_command_in_flight)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_axis *x, *y;
+    fake_axes(&f, l, &x, &y);
+    ck_assert_int_eq(cqt_axis_move_to(y, 5), CQT_OK);
+    fake_expect(&f, "MOVE y 5.000");
+    fake_send(&f, "OK y\n");
+    ck_assert_int_eq(cqt_axis_move_to(x, 3), CQT_OK);
+    fake_expect(&f, "MOVE x 3.000");
+    cqt_axis_free(x);
+    fake_send(&f, "OK x\n!DONE y 5.000\n");
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(y), T), CQT_OK);
+    ck_assert_int_eq(cqt_axis_get_state(y), CQT_AXIS_IDLE);
+    cqt_axis_free(y);
+    cqt_axis_link_free(l);
+    close(f.sv[0]);
+    close(f.sv[1]);
+}
+END_TEST
+
 /* ---- faults with the simulator ----------------------------------------- */
 
 /* An injected ERROR is sent as FAULT: the next command is answered ERR and
@@ -741,6 +766,7 @@ CQT_TEST_SUITE(axis_link_suite)
     tcase_add_test(tc, test_axis_link_fault_no_reply_partial_line);
     tcase_add_test(tc, test_axis_link_fault_err_reply_and_notification);
     tcase_add_test(tc, test_axis_link_fault_connection_dropped);
+    tcase_add_test(tc, test_axis_link_free_with_command_in_flight);
     tcase_add_loop_test(tc, test_axis_link_fault_injected_error, 0, 2);
     tcase_add_loop_test(tc, test_axis_link_sigkill_mid_move, 0, 2);
     tcase_add_test(tc, test_axis_link_controller_restart_and_reconnect);

@@ -532,6 +532,10 @@ static void report_fault(cqt_axis_link *l, int slot, const char *fmt, const char
 {
     link_lock(l);
     cqt_axis *a = slot >= 0 && slot < AXP_MAX_AXES ? l->slots[slot].axis : NULL;
+    if (a) { /* the fault ends what the axis asked: nothing more goes out for it */
+        l->slots[slot].move_pending = false;
+        l->slots[slot].stop_pending = false;
+    }
     link_unlock(l);
     if (!a || l->freeing)
         return;
@@ -891,7 +895,12 @@ int cqt__axis_link_attach(cqt_axis_link *l, cqt_axis *axis, const char *remote)
 void cqt__axis_link_detach(cqt_axis_link *l, int slot)
 {
     link_lock(l);
-    memset(&l->slots[slot], 0, sizeof l->slots[slot]);
+    /* The remote name stays: the reply to a command of this slot still in
+     * flight must match it, not look garbled to the other axes. */
+    link_slot *s = &l->slots[slot];
+    s->axis = NULL;
+    s->move_pending = s->stop_pending = s->pos_query = false;
+    s->fault_pending = 0;
     link_unlock(l);
 }
 

@@ -475,6 +475,13 @@ START_TEST(test_axis_link_fault_oversized_line)
 }
 END_TEST
 
+static void on_traffic_ok(void *ud, const cqt_value *v)
+{
+    const char *line = cqt_value_get_string(v);
+    if (line && !strcmp(line, "< OK"))
+        cqt_event_set(ud);
+}
+
 /* A reply that never ends (a partial line) faults the command's axis at
  * the reply timeout, naming the command and the partial line. */
 START_TEST(test_axis_link_fault_no_reply_partial_line)
@@ -487,7 +494,15 @@ START_TEST(test_axis_link_fault_no_reply_partial_line)
     fake_expect(&f, "MOVE x 5.000");
     fake_send(&f, "OK");
     expect_fault(x, "no reply to 'MOVE x 5.000' within 200 ms (partial line held: 'OK')");
-    fake_send(&f, "\n"); /* the late end of it: a reply to nothing */
+    /* The late end of it, a reply to nothing: wait until the link has read
+     * it (its traffic signal), so that it cannot strike y's move below. */
+    cqt_event *late = cqt_event_new("late");
+    cqt_object *rx = cqt_object_new(cqt_axis_link_thread(l));
+    ck_assert(cqt_connect(cqt_axis_link_traffic(l), rx, on_traffic_ok, late, NULL, CQT_AUTO) != 0);
+    fake_send(&f, "\n");
+    ck_assert_int_eq(cqt_event_wait(late, T), CQT_OK);
+    cqt_object_free(rx);
+    cqt_event_free(late);
     /* The link goes on: y still moves. */
     ck_assert_int_eq(cqt_axis_move_to(y, 1), CQT_OK);
     fake_expect(&f, "MOVE y 1.000");

@@ -629,6 +629,41 @@ START_TEST(test_axis_link_fault_injected_error)
 }
 END_TEST
 
+/* A stall injected over the link (FAULT y STALL) and a per-axis timeout:
+ * the stage reports y timed out, names y only, and x and z arrive. */
+START_TEST(test_axis_link_stage_stall_per_axis_timeout)
+{
+    axis_sim *sim = axis_sim_start(_i == 1, 0, sim_args);
+    cqt_axis_link *l = open_link(axis_sim_address(sim), T);
+    cqt_axis *axes[3] = {link_axis(l, "x"), link_axis(l, "y"), link_axis(l, "z")};
+    cqt_stage *st = cqt_stage_new(axes, 3);
+    ck_assert_int_eq(cqt_stage_set_axis_timeout(st, 1, 300), CQT_OK);
+    ck_assert_int_eq(cqt_axis_inject_fault(axes[1], CQT_AXIS_FAULT_STALL), CQT_OK);
+    ck_assert(axis_sim_wait_log(sim, "recv: FAULT y STALL", T));
+    const double targets[3] = {3, 40, -2};
+    cqt_stage_report rep;
+    ck_assert_int_eq(cqt_stage_move_to(st, targets, CQT_STAGE_PARALLEL, T, &rep), CQT_ETIMEDOUT);
+    ck_assert_int_eq(rep.axes[0].outcome, CQT_STAGE_REACHED);
+    ck_assert_int_eq(rep.axes[1].outcome, CQT_STAGE_TIMED_OUT);
+    ck_assert_int_eq(rep.axes[2].outcome, CQT_STAGE_REACHED);
+    ck_assert_int_eq(rep.axes[1].timeout_ms, 300);
+    ck_assert_msg(strstr(rep.message, "y did not reach 40.000 within 300 ms"), "%s", rep.message);
+    ck_assert_ptr_null(strstr(rep.message, "x "));
+    ck_assert_ptr_null(strstr(rep.message, "z "));
+    /* Cleared, y moves again. */
+    ck_assert_int_eq(cqt_stage_stop(st), CQT_OK);
+    ck_assert_int_eq(cqt_axis_clear_fault(axes[1]), CQT_OK);
+    ck_assert(axis_sim_wait_log(sim, "recv: FAULT y CLEAR", T));
+    ck_assert_int_eq(cqt_axis_move_to(axes[1], 1), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(axes[1]), T), CQT_OK);
+    cqt_stage_free(st);
+    for (int i = 0; i < 3; i++)
+        cqt_axis_free(axes[i]);
+    cqt_axis_link_free(l);
+    axis_sim_free(sim);
+}
+END_TEST
+
 typedef struct killer {
     cqt_event *moving;
     axis_sim *sim;
@@ -783,6 +818,7 @@ CQT_TEST_SUITE(axis_link_suite)
     tcase_add_test(tc, test_axis_link_fault_connection_dropped);
     tcase_add_test(tc, test_axis_link_free_with_command_in_flight);
     tcase_add_loop_test(tc, test_axis_link_fault_injected_error, 0, 2);
+    tcase_add_loop_test(tc, test_axis_link_stage_stall_per_axis_timeout, 0, 2);
     tcase_add_loop_test(tc, test_axis_link_sigkill_mid_move, 0, 2);
     tcase_add_test(tc, test_axis_link_controller_restart_and_reconnect);
     tcase_add_loop_test(tc, test_axis_link_1000_moves_from_4_threads, 0, 2);

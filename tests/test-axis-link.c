@@ -241,8 +241,13 @@ START_TEST(test_axis_link_moves_from_every_thread)
         cqt_event_free(m.done);
     }
     ck_assert_int_eq(cqt_pool_wait_idle(T), CQT_OK);
-    cqt_axis_free(a);
+    /* The link first: it lives on until its last axis goes (the fixture
+     * checks that nothing is left). */
     cqt_axis_link_free(l);
+    ck_assert_int_eq(cqt_axis_link_get_state(l), CQT_AXIS_LINK_CONNECTED);
+    ck_assert_int_eq(cqt_axis_move_to(a, 0), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), T), CQT_OK);
+    cqt_axis_free(a);
     cqt_object_free(in_other);
     cqt_thread_free(other);
     axis_sim_free(sim);

@@ -611,6 +611,38 @@ START_TEST(test_axis_link_free_with_command_in_flight)
 }
 END_TEST
 
+typedef struct self_free {
+    cqt_axis_link *link;
+    cqt_event *done;
+} self_free;
+
+static void free_link_on_lost(void *ud, const cqt_value *v)
+{
+    self_free *f = ud;
+    if (cqt_value_get_int(v) != CQT_AXIS_LINK_LOST)
+        return;
+    cqt_axis_link_free(f->link);
+    cqt_event_set(f->done);
+}
+
+/* The link freed from its own state_changed slot, in its own thread, when
+ * the peer is gone: the release waits for the slot to return; nothing is
+ * left afterwards (the fixture checks the live counts). */
+START_TEST(test_axis_link_free_from_its_own_slot)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_object *in_link = cqt_object_new(cqt_axis_link_thread(l));
+    self_free sf = {l, cqt_event_new("freed")};
+    ck_assert(cqt_connect(cqt_axis_link_state_changed(l), in_link, free_link_on_lost, &sf, NULL, CQT_DIRECT) != 0);
+    close(f.sv[1]);
+    ck_assert_int_eq(cqt_event_wait(sf.done, T), CQT_OK);
+    cqt_object_free(in_link);
+    cqt_event_free(sf.done);
+    close(f.sv[0]);
+}
+END_TEST
+
 /* ---- faults with the simulator ----------------------------------------- */
 
 /* An injected ERROR is sent as FAULT: the next command is answered ERR and
@@ -822,6 +854,7 @@ CQT_TEST_SUITE(axis_link_suite)
     tcase_add_test(tc, test_axis_link_fault_err_reply_and_notification);
     tcase_add_test(tc, test_axis_link_fault_connection_dropped);
     tcase_add_test(tc, test_axis_link_free_with_command_in_flight);
+    tcase_add_test(tc, test_axis_link_free_from_its_own_slot);
     tcase_add_loop_test(tc, test_axis_link_fault_injected_error, 0, 2);
     tcase_add_loop_test(tc, test_axis_link_stage_stall_per_axis_timeout, 0, 2);
     tcase_add_loop_test(tc, test_axis_link_sigkill_mid_move, 0, 2);

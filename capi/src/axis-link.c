@@ -796,7 +796,14 @@ static void link_pump(cqt_axis_link *l)
         if (!s->axis || s->gone)
             continue;
         int kind = -1;
-        if (s->fault_pending) {
+        /* The position query of a (re)connect goes first: it was asked
+         * before anything the axis' user can ask (an injected ERROR armed
+         * ahead of it would strike the query instead of the next move). */
+        if (s->pos_query) {
+            n = axp_format_pos_query(line, sizeof line, s->remote);
+            s->pos_query = false;
+            kind = K_POS;
+        } else if (s->fault_pending) {
             n = axp_format_fault(line, sizeof line, s->remote, (axp_fault)s->fault_pending, -1);
             s->fault_pending = 0;
             kind = K_FAULT;
@@ -808,10 +815,6 @@ static void link_pump(cqt_axis_link *l)
             n = axp_format_move(line, sizeof line, s->remote, s->move_target);
             s->move_pending = false;
             kind = K_MOVE;
-        } else if (s->pos_query) {
-            n = axp_format_pos_query(line, sizeof line, s->remote);
-            s->pos_query = false;
-            kind = K_POS;
         }
         if (n > 0) {
             l->busy = true;

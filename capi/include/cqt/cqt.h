@@ -19,6 +19,7 @@
 #include "event.h"
 #include "pool.h"
 #include "worker.h"
+#include "axislink.h"
 #include "axis.h"
 #include "stage.h"
 #include "io.h"

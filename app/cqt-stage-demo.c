@@ -26,7 +26,10 @@
  */
 #include "cqt-stage-demo.h"
 #include "proc-threads.h"
+#include "tool-opts.h"
 
+#include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -992,10 +995,13 @@ static void usage(FILE *f)
           "  --script close   close the window while a move and a job run\n"
           "  --script busy    start a move and a job, print 'busy: ...' and wait\n"
           "  --screenshot F   save the window to F (PNG) at the end\n"
-          "  --time-scale K   simulated seconds per real second for the axes (default 1;\n"
-          "                   the tour uses 5 unless given)\n"
+          "  --time-scale K   simulated seconds per real second for the axes, 0 < K <= 1000\n"
+          "                   (default 1; the tour uses 5 unless given)\n"
           "  --job-arrays N   arrays per job (default 400); --array-size N doubles each\n"
           "                   (default 1000000)\n"
+          "  --quiet          do not echo the log to stdout\n"
+          "  -h, --help       show this help and exit\n"
+          "  --version        show the version and exit\n"
           "Without a display, Qt's offscreen platform is used.\n"
           "SIGINT or SIGTERM closes the window as Ctrl+Q does (axes stopped, jobs quit,\n"
           "shutdown bounded by 5 s); the exit status is then 128 + the signal (130 for\n"
@@ -1003,52 +1009,81 @@ static void usage(FILE *f)
           f);
 }
 
+#define PROG "cqt-stage-demo"
+
+/* Returns 0 to run, 1 after --help or --version (exit 0), or 2 after a
+ * usage error it printed (exit 2). */
 static int parse(int argc, char **argv, demo_options *o)
 {
+    enum { OPT_SCRIPT = 256, OPT_SCREENSHOT, OPT_TIME_SCALE, OPT_JOB_ARRAYS, OPT_ARRAY_SIZE, OPT_QUIET,
+           OPT_VERSION };
+    static const struct option longopts[] = {
+        {"script", required_argument, NULL, OPT_SCRIPT},
+        {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
+        {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+        {"job-arrays", required_argument, NULL, OPT_JOB_ARRAYS},
+        {"array-size", required_argument, NULL, OPT_ARRAY_SIZE},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
     o->time_scale = 0;
     o->job_arrays = 0;
     o->job_array_size = 0;
     o->shutdown_timeout_ms = 5000;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    char why[160];
+    long n;
+    int ch;
+    opterr = 0; /* our messages, one line */
+    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'h':
             usage(stdout);
-            exit(0);
-        } else if (!strcmp(a, "--quiet")) {
+            return 1;
+        case OPT_VERSION:
+            cqt_tool_print_version(PROG, NULL);
+            return 1;
+        case OPT_QUIET:
             o->quiet = true;
-        } else if (!strcmp(a, "--script") && v) {
-            if (!strcmp(v, "tour"))
+            break;
+        case OPT_SCRIPT:
+            if (!strcmp(optarg, "tour"))
                 o->script = DEMO_SCRIPT_TOUR;
-            else if (!strcmp(v, "close"))
+            else if (!strcmp(optarg, "close"))
                 o->script = DEMO_SCRIPT_CLOSE;
-            else if (!strcmp(v, "busy"))
+            else if (!strcmp(optarg, "busy"))
                 o->script = DEMO_SCRIPT_BUSY;
             else
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--screenshot") && v) {
-            o->screenshot = v;
-            i++;
-        } else if (!strcmp(a, "--time-scale") && v) {
-            o->time_scale = strtod(v, NULL);
+                return cqt_tool_usage_error(PROG, "--script: unknown script '%s' (tour, close or busy)",
+                                            optarg);
+            break;
+        case OPT_SCREENSHOT:
+            o->screenshot = optarg;
+            break;
+        case OPT_TIME_SCALE:
+            if (!cqt_tool_parse_double(optarg, &o->time_scale, why, sizeof why))
+                return cqt_tool_usage_error(PROG, "--time-scale: %s", why);
             if (!(o->time_scale > 0 && o->time_scale <= 1000))
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--job-arrays") && v) {
-            o->job_arrays = atoi(v);
-            if (o->job_arrays < 1)
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--array-size") && v) {
-            o->job_array_size = atoi(v);
-            if (o->job_array_size < 1)
-                return -1;
-            i++;
-        } else {
-            return -1;
+                return cqt_tool_usage_error(PROG, "--time-scale must be > 0 and <= 1000, not '%s'", optarg);
+            break;
+        case OPT_JOB_ARRAYS:
+        case OPT_ARRAY_SIZE:
+            if (!cqt_tool_parse_long(optarg, 1, INT_MAX, &n, why, sizeof why))
+                return cqt_tool_usage_error(PROG, "%s: %s", ch == OPT_JOB_ARRAYS ? "--job-arrays" : "--array-size",
+                                            why);
+            if (ch == OPT_JOB_ARRAYS)
+                o->job_arrays = (int)n;
+            else
+                o->job_array_size = (int)n;
+            break;
+        default: /* ':' or '?' */
+            cqt_tool_getopt_error(ch, argv, longopts, why, sizeof why);
+            return cqt_tool_usage_error(PROG, "%s", why);
         }
     }
+    if (optind < argc)
+        return cqt_tool_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     bool scripted = o->script != DEMO_SCRIPT_NONE;
     if (o->time_scale == 0)
         o->time_scale = o->script == DEMO_SCRIPT_TOUR ? 5 : 1;
@@ -1062,10 +1097,9 @@ static int parse(int argc, char **argv, demo_options *o)
 int main(int argc, char **argv)
 {
     static demo d;
-    if (parse(argc, argv, &d.opt) != 0) {
-        usage(stderr);
-        return 2;
-    }
+    int prc = parse(argc, argv, &d.opt);
+    if (prc != 0)
+        return prc == 1 ? 0 : 2;
     int baseline = thread_baseline();
     if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("QT_QPA_PLATFORM")) {
         setenv("QT_QPA_PLATFORM", "offscreen", 1);

@@ -7,19 +7,28 @@
  * cqt_stage_move_to_async(), so the main loop stays free to redraw one
  * live line per axis while the axes move in their own threads.
  *
+ * The live lines go where the report does not: stdout, or stderr when the
+ * report is JSON (stdout then holds nothing but the JSON). They are drawn
+ * only on a terminal that moves the cursor (not TERM=dumb) unless --live
+ * insists, each line shorter than the terminal is wide (TIOCGWINSZ, asked
+ * at every redraw) so none wraps and "cursor up N lines" stays exact.
+ *
  * SIGINT and SIGTERM are watched with cqt_unix_signal_watch(): the
  * callback runs in the main loop, not in the handler, so it may stop the
  * stage and let the partial report arrive as any other; the tool then
  * prints it and exits 128 + the signal. A second signal while the axes
  * stop exits at once (the user insists; stopping is normally immediate).
  */
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cqt-stage-cli.h"
+#include "tool-opts.h"
 
 typedef struct tool {
     cqt_stage_cli_options opts;
@@ -27,6 +36,7 @@ typedef struct tool {
     double start[CQT_STAGE_MAX_AXES];
     cqt_stage_report report;
     bool live;
+    FILE *live_out; /* stdout, or stderr with --json */
     bool drawn;
     cqt_stage *stage;
     bool reported;  /* the move's report arrived */
@@ -34,20 +44,44 @@ typedef struct tool {
     int watches[2]; /* SIGINT's and SIGTERM's watch ids; 0: none */
 } tool;
 
+/* The width of the terminal the live lines go to: TIOCGWINSZ, else
+ * $COLUMNS (--live on a pipe), else 80. */
+static int live_columns(FILE *f)
+{
+    struct winsize ws;
+    if (ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    long cols;
+    if (env && cqt_tool_parse_long(env, 1, 10000, &cols, NULL, 0))
+        return (int)cols;
+    return 80;
+}
+
 static void draw_live(tool *t)
 {
     char line[256];
+    FILE *f = t->live_out;
+    int columns = live_columns(f);
     if (t->drawn)
-        printf("\033[%zuA", t->opts.n); /* back to the first line */
+        fprintf(f, "\033[%zuA", t->opts.n); /* back to the first line: none wrapped */
     for (size_t i = 0; i < t->opts.n; i++) {
         cqt_axis_status st;
         cqt_axis_get_status(t->axes[i], &st);
         cqt_stage_cli_format_live(t->opts.axes[i].name, t->start[i], t->opts.axes[i].target, st.position,
-                                  st.state, line, sizeof line);
-        printf("\r\033[K%s\n", line);
+                                  st.state, columns, line, sizeof line);
+        fprintf(f, "\r\033[K%s\n", line);
     }
     t->drawn = true;
-    fflush(stdout);
+    fflush(f);
+}
+
+/* Whether the live lines are drawn on @f (auto mode): a terminal whose
+ * TERM can move the cursor. */
+static bool live_terminal(FILE *f)
+{
+    const char *term = getenv("TERM");
+    return isatty(fileno(f)) && term && *term && strcmp(term, "dumb") != 0;
 }
 
 /* --progress: one machine-readable line per tick on stderr, so a script
@@ -204,12 +238,15 @@ int main(int argc, char **argv)
         fputs(cqt_stage_cli_usage(), stdout);
         return 0;
     }
-    if (prc != CQT_STAGE_CLI_OK) {
-        fprintf(stderr, "cqt-stage: %s\n\n%s", err, cqt_stage_cli_usage());
-        return 2;
+    if (prc == CQT_STAGE_CLI_VERSION) {
+        cqt_tool_print_version("cqt-stage", NULL);
+        return 0;
     }
+    if (prc != CQT_STAGE_CLI_OK)
+        return cqt_tool_usage_error("cqt-stage", "%s", err);
+    t.live_out = t.opts.json ? stderr : stdout;
     t.live = t.opts.live == CQT_STAGE_CLI_LIVE_ON ||
-             (t.opts.live == CQT_STAGE_CLI_LIVE_AUTO && !t.opts.json && isatty(STDOUT_FILENO));
+             (t.opts.live == CQT_STAGE_CLI_LIVE_AUTO && live_terminal(t.live_out));
 
     /* Qt must not see our options: give it the program name only. */
     static int qt_argc = 1;
@@ -219,6 +256,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "cqt-stage: %s\n", cqt_last_error());
         return 3;
     }
+    /* QCoreApplication set the locale from the environment: the report's
+     * numbers (JSON above all) keep a decimal point. */
+    setlocale(LC_NUMERIC, "C");
     int status = run(&t);
     if (status == 3)
         fprintf(stderr, "cqt-stage: %s\n", cqt_last_error());

@@ -1,6 +1,8 @@
 #!/bin/sh
 # cqt-stage-tool-test.sh — the cqt-stage tool's exit status, JSON and
-# usage, for a clean run, a stalled run and a run interrupted by a signal.
+# usage, for a clean run, a stalled run and a run interrupted by a signal;
+# its strict command line; its live display on terminals of several widths
+# (through cqt-stage-pty.py), on a pipe and with TERM=dumb.
 #   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage
 # JSON is checked with jq, else python3; the test fails if neither exists.
 set -u
@@ -73,18 +75,64 @@ grep -q "^error: y did not reach 650.000 within 500 ms; stopped at 325.000 (stal
     pass "text report names y" || fail "text report: $(cat "$tmp/stall.txt")"
 grep -q "^  z  *not started" "$tmp/stall.txt" && pass "z not started" || fail "z line: $(cat "$tmp/stall.txt")"
 
-# 4. Bad arguments: exit 2 with the usage on stderr, nothing on stdout.
-for args in "" "jump x=1" "move" "move x=abc" "move x=1 x=2" "move x=1 --timeout -5" \
-    "move x=1 --speed y=5" "move x=1 --bogus" "move x=1 --parallel --sequential"; do
-    # shellcheck disable=SC2086
-    tool $args >"$tmp/bad.out" 2>"$tmp/bad.err"
+# 4. Bad arguments: exit 2, nothing on stdout, and on stderr exactly two
+# lines: what was wrong (getopt_long's cases and strict numbers each say
+# it their way) and where the help is, not the whole help.
+bad() { # WANT-IN-THE-FIRST-LINE ARGS...
+    want=$1
+    shift
+    tool "$@" >"$tmp/bad.out" 2>"$tmp/bad.err"
     rc=$?
-    if [ $rc -eq 2 ] && grep -q "^usage: cqt-stage move" "$tmp/bad.err" && [ ! -s "$tmp/bad.out" ]; then
-        pass "'$args' exits 2 with usage"
+    first=$(head -1 "$tmp/bad.err")
+    if [ $rc -eq 2 ] && [ ! -s "$tmp/bad.out" ] && [ "$(wc -l <"$tmp/bad.err")" -eq 2 ] &&
+        case $first in "cqt-stage: "*"$want"*) true ;; *) false ;; esac &&
+        [ "$(sed -n 2p "$tmp/bad.err")" = "Try 'cqt-stage --help' for more information." ]; then
+        pass "'$*' exits 2: $first"
     else
-        fail "'$args' exits $rc; stderr: $(head -1 "$tmp/bad.err")"
+        fail "'$*' exits $rc, want 2 and '$want'; stderr: $(head -3 "$tmp/bad.err")"
     fi
-done
+}
+bad "missing command"
+bad "unknown command 'jump'" jump x=1
+bad "give at least one NAME=TARGET" move
+bad "target of 'x': 'abc' is not a decimal number" move x=abc
+bad "target of 'x': '0x10' is not a decimal number" move x=0x10
+bad "target of 'x': 'inf' is not a decimal number" move x=inf
+bad "target of 'x': '1e999' is out of range" move x=1e999
+bad "target of 'x': '5junk' has 'junk' after the number" move x=5junk
+bad "axis 'x' is given twice" move x=1 x=2
+bad "--timeout: '-5' is out of range (min 0)" move x=1 --timeout -5
+bad "--timeout: '99999999999999' is out of range (max 2147483647)" move x=1 --timeout 99999999999999
+bad "--timeout: '3x' has 'x' after the number" move x=1 --timeout 3x
+bad "--timeout: '1.5' is not a whole number" move x=1 --timeout 1.5
+bad "--time-scale: '2junk' has 'junk' after the number" move x=1 --time-scale 2junk
+bad "--time-scale must be > 0, not '0'" move x=1 --time-scale 0
+bad "--speed: x: '0x10' is not a decimal number" move x=1 --speed x=0x10
+bad "no target was given for axis 'y'" move x=1 --speed y=5
+bad "unknown option '--bogus'" move x=1 --bogus
+bad "unknown option '--bogus'" move x=1 --bogus --json
+bad "unknown option '-q'" move x=1 -q
+bad "option '--timeout' needs a value" move x=1 --timeout
+bad "option '--json' takes no value" move x=1 --json=yes
+bad "option '--s' is ambiguous" move x=1 --s
+bad "exclude each other" move x=1 --parallel --sequential
+
+# 4b. Numbers the strict parser takes: a denormal target (1e-320 is finite)
+# and an abbreviated option.
+tool move x=1e-320 y=-0.5 --seq --time-scale 100 --json >"$tmp/small.json" 2>"$tmp/small.err"
+rc=$?
+[ $rc -eq 0 ] && pass "x=1e-320 is taken" || fail "x=1e-320 exits $rc: $(head -2 "$tmp/small.err")"
+expect "$tmp/small.json" '.axes[0].target' 1e-320
+expect "$tmp/small.json" .mode sequential
+
+# 4c. --version: the project's version on stdout, exit 0.
+tool --version >"$tmp/version.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^cqt-stage (cqt) [0-9][0-9.]*$" "$tmp/version.out"; then
+    pass "--version: $(cat "$tmp/version.out")"
+else
+    fail "--version exits $rc: $(cat "$tmp/version.out")"
+fi
 
 # 5. An out-of-range target: a report, exit 1, nothing moved.
 tool move x=100 y=5000 --json >"$tmp/range.json" 2>/dev/null
@@ -179,6 +227,76 @@ fi
 interrupt sigint-twice INTx2 130
 grep -q "AddressSanitizer\|runtime error\|ThreadSanitizer" "$tmp/sigint-twice.err" &&
     fail "sigint-twice: $(cat "$tmp/sigint-twice.err")"
+
+# 7. JSON numbers in their shortest round-trip form (20.698073, not
+# 20.698073000000001): no number token has more digits than 15 or than
+# Python's repr (the shortest that reads back) of the same double.
+if python3 - "$tmp/clean.json" "$tmp/stall.json" <<'PY'
+import re, sys
+for path in sys.argv[1:]:
+    text = open(path).read()
+    # numbers outside strings (the report's strings hold none of these shapes after ':')
+    for tok in re.findall(r'(?<=[:\[,])-?\d[\d.eE+-]*', text):
+        v = float(tok)
+        shortest = repr(v)
+        digits = lambda s: len(re.sub(r'[eE].*', '', s).replace('-', '').replace('.', '').lstrip('0'))
+        assert digits(tok) <= max(15, digits(shortest)), (path, tok, shortest)
+PY
+then pass "JSON numbers are in shortest round-trip form"
+else fail "JSON numbers are longer than needed: $(head -c 300 "$tmp/clean.json")"
+fi
+
+# 8. The live display. --live --json: the lines go to stderr, stdout is
+# valid JSON.
+tool move x=100 y=50 --time-scale 10 --live --json >"$tmp/livejson.out" 2>"$tmp/livejson.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -m json.tool "$tmp/livejson.out" >/dev/null 2>&1 && grep -q "\[" "$tmp/livejson.err"; then
+    pass "--live --json: JSON on stdout, live lines on stderr"
+else
+    fail "--live --json exits $rc; stdout: $(head -c 200 "$tmp/livejson.out")"
+fi
+# Every report is valid JSON for python3 -m json.tool.
+for f in clean stall range small; do
+    python3 -m json.tool "$tmp/$f.json" >/dev/null 2>&1 && pass "$f.json is valid JSON" ||
+        fail "$f.json is not valid JSON: $(head -c 200 "$tmp/$f.json")"
+done
+# Not a terminal (a pipe): no escape sequence, whatever TERM says.
+TERM=xterm tool move x=100 y=50 --time-scale 10 >"$tmp/pipe.out" 2>&1
+if grep -q "$(printf '\033')" "$tmp/pipe.out"; then fail "escape sequences written to a pipe"
+else pass "no live display on a pipe"
+fi
+# On an 80-column pty: lines of at most 79 characters, cursor-up by the
+# number of axes, nothing smeared (cqt-stage-pty.py models the terminal).
+pty=$(dirname "$0")/cqt-stage-pty.py
+live_args="move x=100 long_axis_name1=-80 z=20 --time-scale 2"
+for cols in 80 60 30; do
+    # shellcheck disable=SC2086
+    if TERM=xterm python3 "$pty" --cols $cols --check live --axes 3 -- \
+        ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args >"$tmp/pty.out" 2>&1; then
+        pass "live display on a $cols-column terminal"
+    else
+        fail "live display on a $cols-column terminal: $(cat "$tmp/pty.out")"
+    fi
+done
+# --json on a terminal: the live lines on the terminal (stderr), the JSON in
+# its file untouched.
+# shellcheck disable=SC2086
+if TERM=xterm python3 "$pty" --cols 80 --check live --axes 3 --stdout-file "$tmp/ptyjson.out" -- \
+    ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args --json >"$tmp/pty.out" 2>&1 &&
+    python3 -m json.tool "$tmp/ptyjson.out" >/dev/null 2>&1; then
+    pass "--json on a terminal: live lines on stderr, valid JSON on stdout"
+else
+    fail "--json on a terminal: $(cat "$tmp/pty.out") $(head -c 200 "$tmp/ptyjson.out")"
+fi
+# TERM=dumb: a terminal that cannot move the cursor gets no live display.
+# shellcheck disable=SC2086
+if TERM=dumb python3 "$pty" --cols 80 --check plain -- \
+    ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args >"$tmp/pty.out" 2>&1; then
+    pass "TERM=dumb: no live display"
+else
+    fail "TERM=dumb: $(cat "$tmp/pty.out")"
+fi
+
 # Not interrupted: the same field, null.
 expect "$tmp/clean.json" .interrupted null
 

@@ -1,7 +1,13 @@
 /* test-axis.c — the simulated axis controller (cqt/axis.h).
  *
  * Waits are on events and predicates with CQT_TEST_TIMEOUT_MS, never on
- * sleeps; time_scale makes simulated seconds last milliseconds. */
+ * sleeps; time_scale makes simulated seconds last milliseconds.
+ *
+ * With CQT_TEST_AXIS_LINK=pty or tcp (meson: axis-over-pty, axis-over-tcp
+ * in suite axis-link) the same tests that make sense over a controller
+ * link run with every axis driven by cqt-axis-sim, a child process,
+ * through one cqt_axis_link (axis-sim-child.h); see the suite at the end
+ * for the ones left out and why. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -10,6 +16,7 @@
 
 #include <cqt/axis.h>
 
+#include "axis-sim-child.h"
 #include "cqt-test.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -26,7 +33,7 @@ static cqt_axis *make_axis(const char *name, double speed, double accel, double 
     c.time_scale = scale;
     c.update_hz = 100;
     c.thread = thread;
-    cqt_axis *a = cqt_axis_new(&c);
+    cqt_axis *a = axis_test_new(&c);
     ck_assert_msg(a != NULL, "cqt_axis_new(%s): %s", name, cqt_last_error());
     return a;
 }
@@ -969,7 +976,7 @@ START_TEST(test_axis_free_from_stopped_while_stop_is_in_flight)
         c.max_position = 1000;
         c.update_hz = 1000;
         c.thread = t;
-        free_on_stop f = {cqt_axis_new(&c), cqt_event_new("freed")};
+        free_on_stop f = {axis_test_new(&c), cqt_event_new("freed")};
         ck_assert_msg(f.axis != NULL, "cqt_axis_new: %s", cqt_last_error());
         ck_assert(cqt_connect(cqt_axis_stopped(f.axis), in_axis, free_on_stopped, &f, NULL, CQT_DIRECT) != 0);
         ck_assert_int_eq(cqt_axis_move_to(f.axis, 500), CQT_OK);
@@ -1131,6 +1138,37 @@ END_TEST
 
 CQT_TEST_SUITE(axis_suite)
 {
+    if (axis_test_link_mode()) {
+        /* Over a link: the tests of the public behaviour. Left out: the
+         * config/app checks of the simulated model, its profiles and
+         * update rate (time_scale, acceleration, update_hz are the
+         * controller's), its start position (the controller's POS? answer
+         * replaces it) and its injected faults (half-way strikes and the
+         * STALLED state: over a link they are the simulator's FAULT
+         * commands, tested in test-axis-link.c), and the tests that give an
+         * axis a thread of its own or of theirs (an axis on a link lives in
+         * the link's thread). */
+        Suite *s = suite_create(!strcmp(axis_test_link_kind(), "tcp") ? "axis-over-tcp" : "axis-over-pty");
+        TCase *tc = tcase_create("link");
+        tcase_add_checked_fixture(tc, axis_test_link_setup, axis_test_link_teardown);
+        tcase_add_test(tc, test_axis_move_from_main_signals_in_receiver_thread);
+        tcase_add_test(tc, test_axis_move_from_pool_worker_signals_in_receiver_thread);
+        tcase_add_test(tc, test_axis_move_from_plain_pthread);
+        tcase_add_test(tc, test_axis_move_from_axis_thread);
+        tcase_add_test(tc, test_axis_100_consecutive_moves);
+        tcase_add_test(tc, test_axis_retarget_while_moving);
+        tcase_add_test(tc, test_axis_stop);
+        tcase_add_test(tc, test_axis_nan_and_infinity_einval);
+        tcase_add_test(tc, test_axis_free_while_moving);
+        tcase_add_test(tc, test_axis_free_releases_connections_once);
+        tcase_add_test(tc, test_axis_free_from_its_own_slot);
+        tcase_add_test(tc, test_axis_free_from_stopped_while_stop_is_in_flight);
+        tcase_add_test(tc, test_axis_free_from_a_thread_the_axis_waits_on);
+        tcase_add_test(tc, test_axis_when_destroy_in_its_event_set_may_call_the_axis);
+        tcase_add_test(tc, test_axis_bad_input);
+        suite_add_tcase(s, tc);
+        return s;
+    }
     Suite *s = suite_create("axis");
     TCase *tc = tcase_create("axis");
     cqt_test_add_app_fixture(tc);

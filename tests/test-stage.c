@@ -1,7 +1,13 @@
 /* test-stage.c — several axes moved together (cqt/stage.h).
  *
  * Orders are checked from the report's monotonic times, never from sleeps;
- * waits use CQT_TEST_TIMEOUT_MS except where a timeout is the point. */
+ * waits use CQT_TEST_TIMEOUT_MS except where a timeout is the point.
+ *
+ * With CQT_TEST_AXIS_LINK=pty or tcp (meson: stage-over-pty,
+ * stage-over-tcp in suite axis-link) the tests that make sense over a
+ * controller link run with the stage's axes driven by cqt-axis-sim, a
+ * child process, through one cqt_axis_link (axis-sim-child.h); the suite
+ * at the end says which are left out and why. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +17,7 @@
 #include <cqt/axis.h>
 #include <cqt/stage.h>
 
+#include "axis-sim-child.h"
 #include "cqt-test.h"
 
 #define SHORT_TIMEOUT_MS 400 /* a move that must time out waits this long */
@@ -27,6 +34,10 @@ static cqt_stage *make_xyz(double scale, cqt_thread *thread)
     ac.max_position = 800;
     ac.time_scale = scale;
     ac.update_hz = 100;
+    if (axis_test_link_mode()) { /* the controller's axes x, y, z */
+        ac.link = axis_test_link();
+        thread = NULL;
+    }
     cqt_stage_config sc = {"xyz", xyz, 3, &ac, thread};
     cqt_stage *s = cqt_stage_new_from_config(&sc);
     ck_assert_msg(s != NULL, "%s", cqt_last_error());
@@ -756,6 +767,30 @@ END_TEST
 
 CQT_TEST_SUITE(stage_suite)
 {
+    if (axis_test_link_mode()) {
+        /* Over a link. Left out: the creation checks of the simulated
+         * model, the injected-fault cases (they assert where the
+         * simulation strikes, half way, and its STALLED state; over a link
+         * faults are the simulator's, tested in test-axis-link.c), the
+         * cases that need a move to last (time_scale: the controller sets
+         * the speed) and the ones that give the axes a thread (an axis on
+         * a link lives in the link's thread). */
+        Suite *s = suite_create(!strcmp(axis_test_link_kind(), "tcp") ? "stage-over-tcp" : "stage-over-pty");
+        TCase *tc = tcase_create("link");
+        tcase_add_checked_fixture(tc, axis_test_link_setup, axis_test_link_teardown);
+        tcase_add_test(tc, test_stage_parallel_all_reach);
+        tcase_add_test(tc, test_stage_sequential_in_order);
+        tcase_add_test(tc, test_stage_out_of_range_moves_nothing);
+        tcase_add_test(tc, test_stage_nan_target_einval);
+        tcase_add_test(tc, test_stage_move_from_plain_pthread);
+        tcase_add_test(tc, test_stage_async_report_in_receiver_thread_while_loop_runs);
+        tcase_add_test(tc, test_stage_async_destroy_called_exactly_once);
+        tcase_add_test(tc, test_stage_busy_and_stop);
+        tcase_add_test(tc, test_stage_free_while_async_move_runs);
+        tcase_add_test(tc, test_stage_bad_input);
+        suite_add_tcase(s, tc);
+        return s;
+    }
     Suite *s = suite_create("stage");
     TCase *tc = tcase_create("stage");
     cqt_test_add_app_fixture(tc);

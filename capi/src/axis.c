@@ -48,6 +48,8 @@
 #include <cqt/cqt.h>
 #include <cqt/axis.h>
 
+#include "axis-private.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -79,6 +81,11 @@ struct cqt_axis {
     cqt_timer *timer;
     cqt_signal *sig_changed, *sig_reached, *sig_stopped, *sig_faulted;
     cqt_event *ev_reached, *ev_settled;
+    /* A controller axis over a link (axis-link.c) instead of the motion
+     * model; its thread is the link's. */
+    cqt_axis_link *link;
+    int link_slot;
+    bool link_detached; /* set by the (first) cqt_axis_free() */
 
     pthread_mutex_t mu;
     /* guarded by mu */
@@ -316,6 +323,18 @@ static void axis_release_in_thread(void *user_data)
     a->obj = NULL;
 }
 
+/* Frees the controller axis for another cqt_axis as soon as this one is
+ * being freed, even when its release is deferred (a free from its own
+ * slot): the link reads its slots under its mutex at each report, and the
+ * memory stays until the release runs in the link thread. */
+static void axis_link_detach_once(cqt_axis *a)
+{
+    if (a->link && !a->link_detached) {
+        a->link_detached = true;
+        cqt__axis_link_detach(a->link, a->link_slot);
+    }
+}
+
 /* A free deferred out of a step: runs once as the queued call, or as its
  * destroy if the call is dropped (the thread quit first). */
 typedef struct axis_free_box {
@@ -373,10 +392,18 @@ static void axis_stop_timer(cqt_axis *a)
     }
 }
 
+static void axis_emit_result(cqt_axis *a, int r, double pos, double before, uint64_t id, bool drop,
+                             const char *msg);
+static void axis_link_step(cqt_axis *a);
+
 static void axis_step(cqt_axis *a)
 {
     if (a->freeing)
         return; /* a step queued before the release: nothing to do */
+    if (a->link) {
+        axis_link_step(a);
+        return;
+    }
     int64_t now = cqt_now_ns();
     char msg[sizeof a->message];
     a->depth++;
@@ -403,6 +430,13 @@ static void axis_step(cqt_axis *a)
     else if (!active)
         axis_stop_timer(a);
 
+    axis_emit_result(a, r, pos, before, id, drop, msg);
+}
+
+/* Emits what a step found and sets the events; ends the step (depth). */
+static void axis_emit_result(cqt_axis *a, int r, double pos, double before, uint64_t id, bool drop,
+                             const char *msg)
+{
     /* A slot may free the axis (a->freeing): the signals after it are not
      * emitted for a freed axis. */
     if (pos != before || r != R_NONE)
@@ -436,6 +470,97 @@ static void axis_step(cqt_axis *a)
      * free @a: nothing of it is touched after this. */
     if (--a->depth == 0 && a->freeing)
         axis_queue_release(a);
+}
+
+/* ---- over a link (axis-link.c) ------------------------------------------ */
+
+/* Hands the last accepted command to the link; the controller's replies
+ * and notifications come back through cqt__axis_on_link(). */
+static void axis_link_step(cqt_axis *a)
+{
+    a->depth++;
+    axis_lock(a);
+    bool fresh = a->applied_id != a->cmd_id;
+    int kind = a->cmd_kind;
+    double target = a->cmd_target;
+    a->applied_id = a->cmd_id;
+    bool moving = a->state == CQT_AXIS_MOVING; /* not ended by a fault since */
+    axis_unlock(a);
+    if (fresh && moving) {
+        char why[256] = "";
+        int rc = cqt__axis_link_submit(a->link, a->link_slot, kind == CMD_MOVE ? CQT__AXL_MOVE : CQT__AXL_STOP,
+                                       target, why, sizeof why);
+        if (rc == 1) {
+            cqt__axis_on_link(a, CQT__AXL_STOPPED, NAN, NULL);
+        } else if (rc != CQT_OK) {
+            char msg[sizeof a->message];
+            snprintf(msg, sizeof msg, "axis '%s': %s", a->name, why);
+            cqt__axis_on_link(a, CQT__AXL_FAULT, NAN, msg);
+        }
+    }
+    if (--a->depth == 0 && a->freeing)
+        axis_queue_release(a);
+}
+
+void cqt__axis_on_link(cqt_axis *a, cqt__axis_link_ev ev, double pos, const char *msg)
+{
+    if (a->freeing)
+        return;
+    char m[sizeof a->message];
+    a->depth++;
+    axis_lock(a);
+    double before = a->pos;
+    int r = R_NONE;
+    switch (ev) {
+    case CQT__AXL_POS:
+        a->pos = pos;
+        break;
+    case CQT__AXL_POS_REPLY:
+        a->pos = pos;
+        if (a->cmd_id == 0)
+            a->target = a->cmd_target = pos;
+        before = pos; /* a query, not a motion: no position_changed */
+        break;
+    case CQT__AXL_DONE:
+        /* Only the arrival of the last accepted command counts: a move
+         * accepted since goes out next and gets its own !DONE. The
+         * controller writes 3 decimals: the target is where it arrived. */
+        if (a->state == CQT_AXIS_MOVING && a->cmd_kind == CMD_MOVE && a->applied_id == a->cmd_id &&
+            fabs(pos - a->cmd_target) <= 6e-4) {
+            a->pos = a->cmd_target;
+            a->vel = 0;
+            a->state = CQT_AXIS_IDLE;
+            a->arrival_ns = cqt_now_ns();
+            r = R_ARRIVED;
+        } else {
+            a->pos = pos;
+        }
+        break;
+    case CQT__AXL_STOPPED:
+        if (!isnan(pos))
+            a->pos = pos;
+        if (a->state == CQT_AXIS_MOVING && a->cmd_kind == CMD_STOP && a->applied_id == a->cmd_id) {
+            a->vel = 0;
+            a->state = CQT_AXIS_STOPPED;
+            a->target = a->pos;
+            r = R_HALTED;
+        }
+        break;
+    case CQT__AXL_FAULT:
+        if (a->state != CQT_AXIS_FAULTED) {
+            a->state = CQT_AXIS_FAULTED;
+            a->vel = 0;
+            a->applied_id = a->cmd_id; /* the fault ends whatever was asked */
+            snprintf(a->message, sizeof a->message, "%s", msg ? msg : "controller fault");
+            r = R_FAULTED;
+        }
+        break;
+    }
+    uint64_t id = a->cmd_id;
+    double p = a->pos;
+    memcpy(m, a->message, sizeof m);
+    axis_unlock(a);
+    axis_emit_result(a, r, p, before, id, false, m);
 }
 
 static void axis_on_timeout(void *user_data, const cqt_value *arg)
@@ -496,7 +621,18 @@ static int axis_check_config(const cqt_axis_config *c, const char *name)
     if (c->time_scale < 0 || !isfinite(c->time_scale))
         return cqt_set_last_error(CQT_EINVAL, "%s: axis '%s': time_scale %g must be finite and > 0 (0: 1)",
                                   fn, name, c->time_scale);
-    if (c->thread && !cqt_thread_has_loop(c->thread))
+    if (c->link && c->thread && c->thread != cqt_axis_link_thread(c->link))
+        return cqt_set_last_error(CQT_EINVAL,
+                                  "%s: axis '%s': an axis on a link lives in the link's thread '%s', not in "
+                                  "'%s'; leave config.thread NULL (or pass the link's thread)",
+                                  fn, name, cqt_thread_name(cqt_axis_link_thread(c->link)),
+                                  cqt_thread_name(c->thread));
+    if (c->link && c->remote_name && (!*c->remote_name || strlen(c->remote_name) > 16))
+        return cqt_set_last_error(CQT_EINVAL,
+                                  "%s: axis '%s': remote_name '%s' is no controller axis name (1 to 16 "
+                                  "bytes)",
+                                  fn, name, c->remote_name);
+    if (!c->link && c->thread && !cqt_thread_has_loop(c->thread))
         return cqt_set_last_error(CQT_ENOLOOP,
                                   "%s: axis '%s': thread '%s' runs no event loop, so the motion timer "
                                   "could never fire; pass a cqt_thread_new() thread or NULL for its own",
@@ -569,7 +705,10 @@ cqt_axis *cqt_axis_new(const cqt_axis_config *config)
     pthread_cond_init(&a->calls_cv, NULL);
 
     char buf[AXIS_NAME_MAX + 16];
-    if (config->thread) {
+    if (config->link) {
+        a->link = config->link;
+        a->thread = cqt_axis_link_thread(config->link);
+    } else if (config->thread) {
         a->thread = config->thread;
     } else {
         snprintf(buf, sizeof buf, "axis-%s", name);
@@ -606,6 +745,19 @@ cqt_axis *cqt_axis_new(const cqt_axis_config *config)
         goto fail;
     /* set_name is owner-only; a queued call runs it there. Best effort. */
     cqt_invoke(a->obj, axis_set_object_name, a, CQT_QUEUED);
+    if (a->link) {
+        /* Last: from here on the link may report to the axis. */
+        int slot = cqt__axis_link_attach(a->link, a, config->remote_name ? config->remote_name : name);
+        if (slot < 0) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", cqt_last_error());
+            a->link = NULL;
+            cqt_axis_free(a);
+            cqt_set_last_error(slot, "%s", why);
+            return NULL;
+        }
+        a->link_slot = slot;
+    }
     return a;
 
 fail : {
@@ -633,7 +785,10 @@ static void axis_finish_free(cqt_axis *a)
         cqt_thread_free(a->thread); /* from inside it, released when its loop returns */
     a->own_thread = false;
     a->obj = NULL;
+    cqt_axis_link *link = a->link;
     axis_destroy_parts(a);
+    if (link) /* may release the link (its last axis, the user's free done) */
+        cqt__axis_link_unref(link);
 }
 
 void cqt_axis_free(cqt_axis *axis)
@@ -643,6 +798,7 @@ void cqt_axis_free(cqt_axis *axis)
     if (axis_in_own_thread(axis)) {
         if (axis->freeing)
             return; /* already on its way out: a second free from our slots */
+        axis_link_detach_once(axis);
         if (axis->depth > 0) {
             /* Inside one of our own steps (a slot, or a destroy that an
              * event set ran): stop moving now, release once it unwound. */
@@ -652,6 +808,7 @@ void cqt_axis_free(cqt_axis *axis)
         }
         axis_release_in_thread(axis);
     } else {
+        axis_link_detach_once(axis);
         int rc = cqt_invoke(axis->obj, axis_release_in_thread, axis, CQT_BLOCKING_QUEUED);
         if (rc == CQT_EDEADLK) {
             /* The axis thread is blocked on this one (maybe inside a step):
@@ -706,11 +863,24 @@ int cqt_axis_move_to(cqt_axis *axis, double target)
         return cqt_set_last_error(CQT_ERANGE,
                                   "%s: axis '%s': target %.3f is outside the soft limits [%.3f, %.3f]", fn,
                                   axis->name, target, axis->min, axis->max);
+    if (axis->link && fabs(target) > 1e9)
+        return cqt_set_last_error(CQT_ERANGE,
+                                  "%s: axis '%s': target %.3f is beyond what the controller protocol carries "
+                                  "(-1e9..1e9)",
+                                  fn, axis->name, target);
     axis_lock(axis);
     if (axis->state == CQT_AXIS_FAULTED) {
         int rc = cqt_set_last_error(CQT_EFAULT,
                                     "%s: axis '%s' is faulted (%s); clear it with cqt_axis_clear_fault()",
                                     fn, axis->name, axis->message);
+        axis_unlock(axis);
+        return rc;
+    }
+    char why[256];
+    if (axis->link && !cqt__axis_link_usable(axis->link, why, sizeof why)) {
+        int rc = cqt_set_last_error(CQT_EFAULT,
+                                    "%s: axis '%s': its link %s is lost (%s); call cqt_axis_link_reconnect()",
+                                    fn, axis->name, cqt_axis_link_address(axis->link), why);
         axis_unlock(axis);
         return rc;
     }
@@ -907,6 +1077,14 @@ int cqt_axis_inject_fault(cqt_axis *axis, cqt_axis_fault fault)
                                   "cqt_axis_inject_fault: axis '%s': unknown fault %d; use a "
                                   "CQT_AXIS_FAULT_* value",
                                   axis->name, (int)fault);
+    if (axis->link) {
+        int rc = cqt__axis_link_send_fault(axis->link, axis->link_slot, fault, false);
+        if (rc != CQT_OK)
+            return cqt_set_last_error(CQT_EFAULT,
+                                      "cqt_axis_inject_fault: axis '%s': its link %s is lost; call "
+                                      "cqt_axis_link_reconnect() first",
+                                      axis->name, cqt_axis_link_address(axis->link));
+    }
     axis_lock(axis);
     axis->fault = fault;
     axis_unlock(axis);
@@ -917,6 +1095,8 @@ int cqt_axis_clear_fault(cqt_axis *axis)
 {
     if (!axis)
         return axis_null("cqt_axis_clear_fault");
+    if (axis->link) /* best effort: a lost link has no fault armed to clear */
+        cqt__axis_link_send_fault(axis->link, axis->link_slot, CQT_AXIS_FAULT_NONE, true);
     axis_lock(axis);
     axis->fault = CQT_AXIS_FAULT_NONE;
     if (axis->state == CQT_AXIS_STALLED || axis->state == CQT_AXIS_FAULTED) {

@@ -57,6 +57,12 @@ for f in capi/src/*.c capi/src/*.h; do
                 # private to the module like <module>-private.h
                 [ "$base" != "${base%.c}" ] && [ -e "capi/src/${base%.c}.h" ] ||
                     bad "$f:$n: includes $inc, which is not its own interface header" ;;
+            "\"$module-"*".h\"")
+                # another part's interface within the same module
+                # (axis-link.c: "axis-proto.h"), private to the module
+                h=${inc//\"/}
+                [ -e "capi/src/$h" ] ||
+                    bad "$f:$n: includes $inc, which is no header of module $module in capi/src" ;;
             *) bad "$f:$n: includes $inc, not a public header (<cqt/...>), a system header, \"cqt-internal.h\" or \"$module-private.h\"" ;;
         esac
     done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f")

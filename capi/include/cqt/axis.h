@@ -32,10 +32,30 @@
  *    are lost, so only a timeout reveals it;
  *  - ERROR: the axis stops there and emits faulted; moves are refused with
  *    CQT_EFAULT until cqt_axis_clear_fault().
+ *
+ * Over a controller link (config.link, cqt/axislink.h) the motion model is
+ * the controller's: the axis lives in the link's thread, move_to and stop
+ * become MOVE and STOP commands (accepted at once, as above, and sent from
+ * the link's thread; moves that wait for the link coalesce), position_changed
+ * follows the controller's !POS reports, position_reached and the reached
+ * event its !DONE, stopped its !STOPPED. Soft limits are checked here,
+ * before anything is sent; speed, acceleration, update_hz and time_scale
+ * are the controller's business and ignored. The position starts at
+ * start_position and is replaced by the controller's answer to a POS?
+ * query sent at creation. Injected faults are sent to the controller as
+ * the simulator's FAULT command (docs/controller-protocol.md, section 7):
+ * STALL as STALL (the axis stays "moving"; a timeout reveals it),
+ * DROP_SIGNAL as NODONE (the next arrival sends no !DONE), ERROR as ERROR
+ * (the next command is answered ERR, which faults the axis);
+ * cqt_axis_clear_fault() also sends FAULT <axis> CLEAR. A real controller
+ * answers FAULT with ERR, which faults the axis. The link's own faults
+ * (no reply, ERR, garbled lines, connection lost) fault the axis as
+ * cqt/axislink.h says.
  */
 #ifndef CQT_AXIS_H
 #define CQT_AXIS_H
 
+#include "axislink.h"
 #include "base.h"
 #include "signal.h"
 
@@ -60,7 +80,14 @@ typedef struct cqt_axis_config {
     double time_scale;     /* simulated seconds per real second, > 0; 0: 1 */
     cqt_thread *thread;    /* nullable: the axis starts and owns a thread of its
                               own; else a cqt thread (or main) that the caller
-                              starts, and which must outlive the axis */
+                              starts, and which must outlive the axis. With a
+                              link: NULL or the link's thread */
+    cqt_axis_link *link;   /* nullable: NULL simulates the motion (above); else
+                              the controller connection that drives this axis
+                              (the axis takes a reference: the link lives on
+                              until its last axis is freed) */
+    const char *remote_name; /* with a link: the controller's axis name (1..16
+                              bytes, copied); NULL: the axis' name */
 } cqt_axis_config;
 
 /* What the axis is doing. */
@@ -106,7 +133,9 @@ CQT_API void cqt_axis_config_init(cqt_axis_config *config);
  * thread named "axis-NAME" and owns it.
  * Returns: transfer full, release with cqt_axis_free(); NULL on failure
  * with cqt_last_error() naming the bad field (CQT_EINVAL), an adopted
- * thread that runs no loop (CQT_ENOLOOP) or no app (CQT_ESTATE).
+ * thread that runs no loop (CQT_ENOLOOP) or no app (CQT_ESTATE); with a
+ * link, CQT_EINVAL for a remote_name the controller does not announce (the
+ * message lists its axes), CQT_ESTATE for one another axis already drives.
  * Thread: any. */
 CQT_API cqt_axis *cqt_axis_new(const cqt_axis_config *config);
 
@@ -147,8 +176,9 @@ CQT_API cqt_thread *cqt_axis_thread(const cqt_axis *axis);
  * already under way is retargeted. Repeated calls before the axis thread
  * ran coalesce: the last target wins.
  * Returns: CQT_OK; CQT_EINVAL for NULL or a NaN/infinite @target;
- * CQT_ERANGE for a target outside the soft limits; CQT_EFAULT while the
- * axis is faulted; CQT_ENOLOOP when the axis thread stopped. On failure
+ * CQT_ERANGE for a target outside the soft limits (over a link also
+ * beyond +-1e9, what the protocol carries); CQT_EFAULT while the axis is
+ * faulted or its link is lost; CQT_ENOLOOP when the axis thread stopped. On failure
  * nothing moves and cqt_last_error() names the axis (and its limits).
  * Thread: any. In the axis thread (a slot of the axis included) the
  * command's first update runs before this returns, nested: its signals
@@ -253,7 +283,9 @@ CQT_API cqt_signal *cqt_axis_faulted(cqt_axis *axis);
 /* cqt_axis_inject_fault:
  * Arms @fault (see the top of this file); CQT_AXIS_FAULT_NONE is
  * cqt_axis_clear_fault(). Replaces a fault armed before.
- * Returns: CQT_OK; CQT_EINVAL for NULL or an unknown fault.
+ * Returns: CQT_OK; CQT_EINVAL for NULL or an unknown fault; over a link,
+ * CQT_EFAULT when the link is lost (the fault is sent as a FAULT command:
+ * see the top of this file).
  * Thread: any; takes effect at the next update. */
 CQT_API int cqt_axis_inject_fault(cqt_axis *axis, cqt_axis_fault fault);
 

@@ -18,6 +18,7 @@
 #include "event.h"
 #include "pool.h"
 #include "worker.h"
+#include "axislink.h"
 #include "axis.h"
 #include "stage.h"
 #include "io.h"

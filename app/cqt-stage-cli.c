@@ -16,9 +16,13 @@
 static const char usage_text[] =
     "usage: cqt-stage move NAME=TARGET... [options]\n"
     "\n"
-    "Moves simulated axes (one per NAME) to their targets and reports.\n"
+    "Moves axes (one per NAME) to their targets and reports: simulated axes,\n"
+    "or a motor controller's (cqt-axis-sim, or one that speaks its protocol).\n"
     "\n"
     "options:\n"
+    "  --controller ADDR     where the axes are: sim (simulated, the default),\n"
+    "                        tcp:HOST:PORT or serial:/dev/ttyX[,BAUD]; NAME is\n"
+    "                        the controller's axis name\n"
     "  --parallel            start every axis at once (default)\n"
     "  --sequential          move one axis after the other\n"
     "  --timeout MS          overall limit in milliseconds (default 10000)\n"
@@ -28,6 +32,7 @@ static const char usage_text[] =
     "  --drop NAME,...       inject a lost 'reached' signal\n"
     "  --fault NAME,...      inject a drive error half way\n"
     "  --time-scale K        run simulated time K times faster (default 1)\n"
+    "                        (--speed, --accel, --time-scale: simulated axes only)\n"
     "  --json                print the report as JSON\n"
     "  --live / --no-live    force / suppress the live lines (default: on when the\n"
     "                        output they go to is a terminal and TERM is not dumb;\n"
@@ -37,7 +42,8 @@ static const char usage_text[] =
     "      --version         show the version and exit\n"
     "\n"
     "Soft limits are [-1000, 1000]. Exit status: 0 when every axis arrived,\n"
-    "1 when one did not, 2 for bad arguments, 3 when the runtime failed.\n"
+    "1 when one did not (a lost connection too: the report says so), 2 for bad\n"
+    "arguments, 3 when the runtime failed or the controller could not be reached.\n"
     "\n"
     "SIGINT (Ctrl+C) or SIGTERM during a move stops every axis where it is and\n"
     "prints the partial report, which ends 'interrupted: SIGINT' (JSON: member\n"
@@ -176,9 +182,45 @@ static int parse_target(cqt_stage_cli_options *opts, const char *a, char *err, s
     return CQT_STAGE_CLI_OK;
 }
 
+/* The form of a --controller address; whether it answers is the link's
+ * business (cqt_axis_link_new()). */
+static int check_address(const char *a, char *why, size_t why_len)
+{
+    char num[32];
+    long v;
+    if (strcmp(a, "sim") == 0)
+        return CQT_STAGE_CLI_OK;
+    if (strncmp(a, "tcp:", 4) == 0) {
+        const char *colon = strrchr(a + 4, ':');
+        if (!colon || colon == a + 4)
+            return fail(why, why_len, "'%.64s' is not tcp:HOST:PORT", a);
+        snprintf(num, sizeof num, "%s", colon + 1);
+        if (!cqt_tool_parse_long(colon + 1, 1, 65535, &v, NULL, 0))
+            return fail(why, why_len, "'%.64s': the port '%s' is not a number 1..65535", a, num);
+        return CQT_STAGE_CLI_OK;
+    }
+    if (strncmp(a, "serial:", 7) == 0) {
+        const char *comma = strchr(a + 7, ',');
+        if (a[7] == '\0' || comma == a + 7)
+            return fail(why, why_len, "'%.64s' is not serial:/dev/ttyX[,BAUD]", a);
+        if (comma) {
+            snprintf(num, sizeof num, "%s", comma + 1);
+            if (!cqt_tool_parse_long(comma + 1, 1, 4000000, &v, NULL, 0))
+                return fail(why, why_len, "'%.64s': the baud rate '%s' is not a number", a, num);
+        }
+        return CQT_STAGE_CLI_OK;
+    }
+    if (strncmp(a, "fd:", 3) == 0) {
+        if (!cqt_tool_parse_long(a + 3, 0, INT_MAX, &v, NULL, 0))
+            return fail(why, why_len, "'%.64s' is not fd:N", a);
+        return CQT_STAGE_CLI_OK;
+    }
+    return fail(why, why_len, "unknown transport in '%.64s' (tcp:HOST:PORT, serial:/dev/ttyX[,BAUD] or sim)", a);
+}
+
 enum {
     OPT_PARALLEL = 256, OPT_SEQUENTIAL, OPT_TIMEOUT, OPT_TIME_SCALE, OPT_SPEED, OPT_ACCEL, OPT_STALL,
-    OPT_DROP, OPT_FAULT, OPT_JSON, OPT_LIVE, OPT_NO_LIVE, OPT_PROGRESS, OPT_VERSION
+    OPT_DROP, OPT_FAULT, OPT_JSON, OPT_LIVE, OPT_NO_LIVE, OPT_PROGRESS, OPT_VERSION, OPT_CONTROLLER
 };
 
 static const struct option long_options[] = {
@@ -197,6 +239,7 @@ static const struct option long_options[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"controller", required_argument, NULL, OPT_CONTROLLER},
     {NULL, 0, NULL, 0},
 };
 
@@ -213,6 +256,7 @@ int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options
     opts->mode = CQT_STAGE_PARALLEL;
     opts->timeout_ms = CQT_STAGE_CLI_TIMEOUT_MS;
     opts->time_scale = 1.0;
+    strcpy(opts->controller, "sim");
     if (argc < 2 || !argv)
         return fail(err, err_len, "missing command (try 'move')");
     if (argc > MAX_ARGS)
@@ -232,7 +276,8 @@ int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options
 
     pending_opt lists[64];
     size_t n_lists = 0;
-    bool mode_set = false;
+    bool mode_set = false, sim_only = false;
+    const char *sim_opt = NULL;
     char why[160];
     long ms;
     opterr = 0;  /* the messages are ours, one line */
@@ -266,7 +311,16 @@ int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options
                 return fail(err, err_len, "--timeout: %s", why);
             opts->timeout_ms = (int)ms;
             break;
+        case OPT_CONTROLLER:
+            if (strlen(optarg) >= sizeof opts->controller)
+                return fail(err, err_len, "--controller: an address of at most %d bytes",
+                            CQT_STAGE_CLI_ADDRESS_MAX - 1);
+            if (check_address(optarg, why, sizeof why) != CQT_STAGE_CLI_OK)
+                return fail(err, err_len, "--controller: %s", why);
+            strcpy(opts->controller, optarg);
+            break;
         case OPT_TIME_SCALE:
+            sim_only = true, sim_opt = "--time-scale";
             if (!cqt_tool_parse_double(optarg, &opts->time_scale, why, sizeof why))
                 return fail(err, err_len, "--time-scale: %s", why);
             if (!(opts->time_scale > 0))
@@ -277,6 +331,8 @@ int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options
         case OPT_STALL:
         case OPT_DROP:
         case OPT_FAULT:
+            if (ch == OPT_SPEED || ch == OPT_ACCEL)
+                sim_only = true, sim_opt = ch == OPT_SPEED ? "--speed" : "--accel";
             if (n_lists == sizeof lists / sizeof lists[0])
                 return fail(err, err_len, "too many per-axis options");
             lists[n_lists].value = optarg;
@@ -296,6 +352,9 @@ int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options
             return fail(err, err_len, "%s", why);
         }
     }
+    if (sim_only && strcmp(opts->controller, "sim") != 0)
+        return fail(err, err_len, "%s applies to simulated axes only; the controller at %.64s moves at its own speed",
+                    sim_opt, opts->controller);
     /* What is left: the command, then the NAME=TARGET words. */
     if (optind >= argc)
         return fail(err, err_len, "missing command (try 'move')");

@@ -17,6 +17,7 @@
 #include <cqt/stage.h>
 
 #define CQT_STAGE_CLI_NAME_MAX 16 /* bytes of an axis name, with the NUL */
+#define CQT_STAGE_CLI_ADDRESS_MAX 256 /* bytes of a --controller address, with the NUL */
 
 /* Defaults of the tool. */
 #define CQT_STAGE_CLI_SPEED 100.0      /* units/s */
@@ -52,13 +53,19 @@ typedef struct cqt_stage_cli_options {
     bool json;
     int live;            /* CQT_STAGE_CLI_LIVE_* */
     bool progress;       /* --progress: "progress: x=... y=..." lines on stderr */
+    char controller[CQT_STAGE_CLI_ADDRESS_MAX]; /* --controller: "sim" (default),
+                                                   "tcp:...", "serial:...", "fd:N" */
 } cqt_stage_cli_options;
 
 /* cqt_stage_cli_parse:
  * Parses `move NAME=TARGET... [options]` from @argv[1..argc) (argv[0] is
  * the program) into @opts, with getopt_long() (options may come anywhere;
  * abbreviations are taken when unambiguous); the NAME=TARGET words are
- * parsed by hand. Numbers are decimal and strict (tool-opts.h). @argv may
+ * parsed by hand. Numbers are decimal and strict (tool-opts.h).
+ * --controller takes "sim" or an address whose transport is tcp:, serial:
+ * or fd: (the rest is checked when the link opens); with a controller,
+ * --speed, --accel and --time-scale are errors: the controller moves its
+ * axes at its own speed, in real time. @argv may
  * hold any bytes; NULL entries are errors; @argv itself is not reordered.
  * Uses getopt's globals (optind, optarg): one thread at a time.
  * @err (nullable): receives a one-line reason on CQT_STAGE_CLI_USAGE.

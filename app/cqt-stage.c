@@ -32,6 +32,7 @@
 
 typedef struct tool {
     cqt_stage_cli_options opts;
+    cqt_axis_link *link; /* --controller: the connection; NULL: simulated axes */
     cqt_axis *axes[CQT_STAGE_MAX_AXES];
     double start[CQT_STAGE_MAX_AXES];
     cqt_stage_report report;
@@ -157,8 +158,28 @@ static void unwatch_signals(tool *t)
     t->watches[0] = t->watches[1] = 0;
 }
 
+/* --controller: connects and does the HELLO exchange (bounded: 2 s; the
+ * parser checked the address' form). Returns 0, or 4 when the controller
+ * cannot be reached (the message printed: exit 3). */
+static int open_controller(tool *t)
+{
+    if (cqt_axis_link_address_is_sim(t->opts.controller))
+        return 0;
+    cqt_axis_link_config lc;
+    cqt_axis_link_config_init(&lc);
+    lc.address = t->opts.controller;
+    t->link = cqt_axis_link_new(&lc);
+    if (t->link)
+        return 0;
+    fprintf(stderr, "cqt-stage: --controller: %s\n", cqt_last_error());
+    return 4; /* reported: 3 without a second message */
+}
+
 static int run(tool *t)
 {
+    int orc = open_controller(t);
+    if (orc)
+        return orc;
     cqt_axis_config cfg;
     for (size_t i = 0; i < t->opts.n; i++) {
         const cqt_stage_cli_axis *a = &t->opts.axes[i];
@@ -169,6 +190,7 @@ static int run(tool *t)
         cfg.min_position = -CQT_STAGE_CLI_LIMIT;
         cfg.max_position = CQT_STAGE_CLI_LIMIT;
         cfg.time_scale = t->opts.time_scale;
+        cfg.link = t->link; /* NULL: simulated */
         t->axes[i] = cqt_axis_new(&cfg);
         if (!t->axes[i])
             return 3;
@@ -262,8 +284,11 @@ int main(int argc, char **argv)
     int status = run(&t);
     if (status == 3)
         fprintf(stderr, "cqt-stage: %s\n", cqt_last_error());
+    else if (status == 4)
+        status = 3;
     for (size_t i = 0; i < t.opts.n; i++)
         cqt_axis_free(t.axes[i]);
+    cqt_axis_link_free(t.link); /* closed once its axes are gone too */
     if (cqt_app_shutdown(10000) != CQT_OK && status == 0) {
         fprintf(stderr, "cqt-stage: shutdown: %s\n", cqt_last_error());
         status = 3;

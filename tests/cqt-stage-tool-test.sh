@@ -3,15 +3,19 @@
 # usage, for a clean run, a stalled run and a run interrupted by a signal;
 # its strict command line; its live display on terminals of several widths
 # (through cqt-stage-pty.py), on a pipe and with TERM=dumb.
-#   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage
+#   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage [PATH/TO/cqt-axis-sim]
+# With the simulator, also --controller against it, a real process, over
+# TCP and a pty, and with the connection pulled (the simulator killed).
 # JSON is checked with jq, else python3; the test fails if neither exists.
 set -u
-tool_path=${1:?usage: $0 PATH/TO/cqt-stage}
+tool_path=${1:?usage: $0 PATH/TO/cqt-stage [PATH/TO/cqt-axis-sim]}
+sim_path=${2:-}
 # Under the valgrind test setup the tool runs under memcheck (CQT_VALGRIND,
 # see tests/run-valgrind.sh).
 tool() { ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" "$@"; }
 tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+simpid=
+trap '[ -n "$simpid" ] && kill -KILL "$simpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 failures=0
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -295,6 +299,110 @@ if TERM=dumb python3 "$pty" --cols 80 --check plain -- \
     pass "TERM=dumb: no live display"
 else
     fail "TERM=dumb: $(cat "$tmp/pty.out")"
+fi
+
+# 9. --controller: the form of the address is checked with the other
+# arguments (exit 2); with a controller the simulated-axis options are
+# errors.
+bad "--controller: unknown transport in 'foo:bar'" move x=1 --controller foo:bar
+bad "--controller: 'tcp:127.0.0.1:0x10': the port '0x10' is not a number 1..65535" move x=1 --controller tcp:127.0.0.1:0x10
+bad "--controller: 'tcp:localhost' is not tcp:HOST:PORT" move x=1 --controller tcp:localhost
+bad "--speed applies to simulated axes only" move x=1 --controller tcp:127.0.0.1:9 --speed x=5
+
+# Against cqt-axis-sim, a real process: a move, and a pulled connection.
+start_sim() { # ARGS...: starts the simulator; sets simpid and where (its port or pty)
+    "$sim_path" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+    simpid=$!
+    where=
+    i=0
+    while [ $i -lt 600 ] && kill -0 "$simpid" 2>/dev/null; do # up to 60 s: a bounded poll of its output
+        where=$(head -1 "$tmp/sim.out" | sed -n 's/^\([0-9][0-9]*\)$/\1/p; s/^\(\/dev\/.*\)$/\1/p')
+        [ -n "$where" ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "cqt-axis-sim did not say where it listens: $(cat "$tmp/sim.out" "$tmp/sim.err")"
+    return 1
+}
+stop_sim() {
+    kill -TERM "$simpid" 2>/dev/null
+    wait "$simpid" 2>/dev/null
+    simpid=
+}
+if [ -n "$sim_path" ]; then
+    # over TCP: every axis arrives, each MOVE reaches the controller once
+    if start_sim --tcp 0 --speed 400; then
+        tool move x=100 y=-50 z=20 --controller "tcp:127.0.0.1:$where" --json >"$tmp/tcp.json" 2>"$tmp/tcp.err"
+        rc=$?
+        [ $rc -eq 0 ] && pass "--controller tcp: exits 0" || fail "--controller tcp: exits $rc: $(cat "$tmp/tcp.err")"
+        expect "$tmp/tcp.json" .status CQT_OK
+        expect "$tmp/tcp.json" '.axes[0].position' 100
+        expect "$tmp/tcp.json" '.axes[1].position' -50
+        expect "$tmp/tcp.json" '.axes[2].outcome' reached
+        for m in "MOVE x 100" "MOVE y -50" "MOVE z 20"; do
+            n=$(grep -c "recv: $m" "$tmp/sim.err")
+            [ "$n" -eq 1 ] && pass "the simulator received '$m' once" ||
+                fail "the simulator received '$m' $n times: $(cat "$tmp/sim.err")"
+        done
+        # an axis the controller does not have: exit 3, the message lists its axes
+        tool move q=1 --controller "tcp:127.0.0.1:$where" >"$tmp/q.out" 2>"$tmp/q.err"
+        rc=$?
+        [ $rc -eq 3 ] && grep -q "has no axis 'q' (it has: x y z)" "$tmp/q.err" &&
+            pass "an axis the controller lacks: exit 3, its axes named" ||
+            fail "an axis the controller lacks: exit $rc: $(cat "$tmp/q.err")"
+        stop_sim
+    fi
+    # over a pty, as a serial line
+    if start_sim --pty --speed 400; then
+        tool move x=30 --controller "serial:$where" --json >"$tmp/pty.json" 2>"$tmp/pty.err"
+        rc=$?
+        [ $rc -eq 0 ] && pass "--controller serial:$where exits 0" ||
+            fail "--controller serial:$where exits $rc: $(cat "$tmp/pty.err")"
+        expect "$tmp/pty.json" '.axes[0].position' 30
+        stop_sim
+    fi
+    # the connection pulled mid-move (the simulator killed): every axis is
+    # faulted, the report says "connection lost", exit 1, no hang
+    if start_sim --tcp 0 --speed 10; then
+        port=$where
+        ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" move x=100 y=50 --controller "tcp:127.0.0.1:$port" \
+            --timeout 600000 --progress --json >"$tmp/lost.json" 2>"$tmp/lost.err" &
+        pid=$!
+        i=0
+        while ! moving "$tmp/lost.err" && [ $i -lt 1200 ] && kill -0 $pid 2>/dev/null; do
+            sleep 0.05 # a bounded poll of its progress lines
+            i=$((i + 1))
+        done
+        kill -KILL "$simpid"
+        wait "$simpid" 2>/dev/null
+        simpid=
+        # bounded: a tool that never noticed would be killed after 60 s
+        i=0
+        while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -KILL $pid 2>/dev/null
+        wait $pid
+        rc=$?
+        [ $rc -eq 1 ] && pass "connection lost: exits 1" || fail "connection lost: exits $rc: $(grep -v '^progress' "$tmp/lost.err")"
+        expect "$tmp/lost.json" .status CQT_EFAULT
+        expect "$tmp/lost.json" '.axes[0].outcome' faulted
+        expect "$tmp/lost.json" '.axes[1].outcome' faulted
+        if python3 - "$tmp/lost.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert "connection lost" in r["message"], r["message"]
+for a in r["axes"]:
+    assert "connection lost" in a["detail"] and 0 < a["position"] < a["target"], a
+PY
+        then pass "connection lost: the report says so, each axis where it was last reported"
+        else fail "connection lost: $(cat "$tmp/lost.json")"
+        fi
+        # nobody listens there now: exit 3 and a message naming the address
+        tool move x=1 --controller "tcp:127.0.0.1:$port" >"$tmp/refused.out" 2>"$tmp/refused.err"
+        rc=$?
+        [ $rc -eq 3 ] && grep -q "^cqt-stage: --controller: .*127.0.0.1:$port" "$tmp/refused.err" &&
+            pass "no controller: exit 3: $(head -1 "$tmp/refused.err")" ||
+            fail "no controller: exit $rc: $(cat "$tmp/refused.err")"
+    fi
 fi
 
 # Not interrupted: the same field, null.

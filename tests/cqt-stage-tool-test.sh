@@ -322,6 +322,9 @@ start_sim() { # ARGS...: starts the simulator; sets simpid and where (its port o
         i=$((i + 1))
     done
     fail "cqt-axis-sim did not say where it listens: $(cat "$tmp/sim.out" "$tmp/sim.err")"
+    kill -KILL "$simpid" 2>/dev/null
+    wait "$simpid" 2>/dev/null
+    simpid=
     return 1
 }
 stop_sim() {

@@ -39,6 +39,8 @@ bad "option '--time-scale' needs a value" --time-scale
 bad "unknown option '--bogus'" --quiet --bogus
 bad "option '--quiet' takes no value" --quiet=1
 bad "unexpected argument 'x'" x
+bad "--controller: unknown transport in 'foo:bar'" --controller foo:bar
+bad "--time-scale applies to simulated axes only" --controller tcp:127.0.0.1:9 --time-scale 2
 
 timeout -s KILL 60 "$demo" --version >"$tmp/out" 2>"$tmp/err" </dev/null
 rc=$?

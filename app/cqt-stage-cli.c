@@ -613,10 +613,18 @@ size_t cqt_stage_cli_format_text_interrupted(const cqt_stage_report *rep, int si
             snprintf(start, sizeof start, "%+.3fs", rel_ms(a->start_ns, rep->start_ns) / 1000.0);
         if (a->arrival_ns)
             snprintf(arrival, sizeof arrival, "%+.3fs", rel_ms(a->arrival_ns, rep->start_ns) / 1000.0);
-        out_printf(&o, "  %-15.*s %-12s %10.3f %10.3f %8s %8s  %.*s\n",
-                   (int)field_len(a->name, sizeof a->name), a->name, cqt_stage_outcome_name(a->outcome),
-                   a->target, a->position, start, arrival, (int)field_len(a->detail, sizeof a->detail),
-                   a->detail);
+        /* the row names the axis: a detail that starts by naming it again
+         * ("axis 'x': connection lost ...", a link's fault) goes without */
+        const char *detail = a->detail;
+        size_t dlen = field_len(a->detail, sizeof a->detail), nlen = field_len(a->name, sizeof a->name);
+        if (dlen > nlen + 10 && memcmp(detail, "axis '", 6) == 0 && memcmp(detail + 6, a->name, nlen) == 0 &&
+            memcmp(detail + 6 + nlen, "': ", 3) == 0) {
+            detail += nlen + 9;
+            dlen -= nlen + 9;
+        }
+        out_printf(&o, "  %-15.*s %-12s %10.3f %10.3f %8s %8s  %.*s\n", (int)nlen, a->name,
+                   cqt_stage_outcome_name(a->outcome), a->target, a->position, start, arrival, (int)dlen,
+                   detail);
     }
     size_t mlen = field_len(rep->message, sizeof rep->message);
     if (rep->status != CQT_OK && mlen > 0)

@@ -35,6 +35,7 @@ typedef struct tool {
     cqt_axis_link *link; /* --controller: the connection; NULL: simulated axes */
     cqt_axis *axes[CQT_STAGE_MAX_AXES];
     double start[CQT_STAGE_MAX_AXES];
+    bool known[CQT_STAGE_MAX_AXES]; /* over a link: the controller said where the axis is */
     cqt_stage_report report;
     bool live;
     FILE *live_out; /* stdout, or stderr with --json */
@@ -158,10 +159,25 @@ static void unwatch_signals(tool *t)
     t->watches[0] = t->watches[1] = 0;
 }
 
+/* Link traffic, in the main thread: a "< POS NAME P" line is the reply to
+ * the query the link sends for each new axis. */
+static void on_traffic(void *user_data, const cqt_value *arg)
+{
+    tool *t = user_data;
+    const char *line = cqt_value_get_string(arg);
+    if (!line || strncmp(line, "< POS ", 6) != 0)
+        return;
+    const char *name = line + 6;
+    size_t len = strcspn(name, " ");
+    for (size_t i = 0; i < t->opts.n; i++)
+        if (strlen(t->opts.axes[i].name) == len && memcmp(t->opts.axes[i].name, name, len) == 0)
+            t->known[i] = true;
+}
+
 /* --controller: connects and does the HELLO exchange (bounded: 2 s; the
  * parser checked the address' form). Returns 0, or 4 when the controller
  * cannot be reached (the message printed: exit 3). */
-static int open_controller(tool *t)
+static int open_controller(tool *t, cqt_object *receiver)
 {
     if (cqt_axis_link_address_is_sim(t->opts.controller))
         return 0;
@@ -169,15 +185,35 @@ static int open_controller(tool *t)
     cqt_axis_link_config_init(&lc);
     lc.address = t->opts.controller;
     t->link = cqt_axis_link_new(&lc);
-    if (t->link)
+    if (t->link && cqt_connect(cqt_axis_link_traffic(t->link), receiver, on_traffic, t, NULL, CQT_AUTO) != 0)
         return 0;
     fprintf(stderr, "cqt-stage: --controller: %s\n", cqt_last_error());
     return 4; /* reported: 3 without a second message */
 }
 
-static int run(tool *t)
+static bool all_known(const tool *t)
 {
-    int orc = open_controller(t);
+    for (size_t i = 0; i < t->opts.n; i++)
+        if (!t->known[i])
+            return false;
+    return true;
+}
+
+/* A new axis on a link learns where it is from the controller's reply to
+ * a query the link sends (after any move: moves go first). The live bars
+ * need each axis' start, so wait for those replies before moving: bounded
+ * by the link's reply timeout (1 s) and some slack; an axis whose reply
+ * did not come starts its bar where the first report puts it. */
+static void wait_positions(tool *t)
+{
+    int64_t deadline = cqt_now_ns() + 3000 * (int64_t)1000000;
+    while (!all_known(t) && cqt_now_ns() < deadline)
+        cqt_app_process_events(20);
+}
+
+static int create_axes(tool *t, cqt_object *main_obj)
+{
+    int orc = open_controller(t, main_obj);
     if (orc)
         return orc;
     cqt_axis_config cfg;
@@ -194,14 +230,31 @@ static int run(tool *t)
         t->axes[i] = cqt_axis_new(&cfg);
         if (!t->axes[i])
             return 3;
+    }
+    if (t->link)
+        wait_positions(t);
+    for (size_t i = 0; i < t->opts.n; i++) {
+        const cqt_stage_cli_axis *a = &t->opts.axes[i];
         t->start[i] = cqt_axis_position(t->axes[i]);
         if (a->fault != CQT_AXIS_FAULT_NONE && cqt_axis_inject_fault(t->axes[i], a->fault) != CQT_OK)
             return 3;
     }
+    return 0;
+}
+
+static int run(tool *t)
+{
+    cqt_object *main_obj = cqt_object_new(NULL);
+    if (!main_obj)
+        return 3;
+    int crc = create_axes(t, main_obj);
+    if (crc) {
+        cqt_object_free(main_obj);
+        return crc;
+    }
     cqt_stage *stage = cqt_stage_new(t->axes, t->opts.n);
-    cqt_object *main_obj = stage ? cqt_object_new(NULL) : NULL;
-    if (!main_obj) {
-        cqt_stage_free(stage);
+    if (!stage) {
+        cqt_object_free(main_obj);
         return 3;
     }
     double targets[CQT_STAGE_MAX_AXES];

@@ -82,6 +82,25 @@ START_TEST(test_stage_cli_json_utf8_passes_through)
 }
 END_TEST
 
+/* The text report's row names the axis: a detail naming it again (a link's
+ * fault message) is shown without that prefix; the JSON keeps it whole. */
+START_TEST(test_stage_cli_text_detail_without_axis_prefix)
+{
+    cqt_stage_report rep;
+    one_axis(&rep, 100, 29.2);
+    rep.status = CQT_EFAULT;
+    rep.axes[0].outcome = CQT_STAGE_FAULTED;
+    snprintf(rep.axes[0].detail, sizeof rep.axes[0].detail, "axis 'x': connection lost to tcp:127.0.0.1:9");
+    char text[4096];
+    cqt_stage_cli_format_text(&rep, text, sizeof text);
+    ck_assert_msg(strstr(text, "  connection lost to tcp:127.0.0.1:9\n") && !strstr(text, "axis 'x'"), "%s", text);
+    ck_assert_msg(strstr(format_json(&rep), "\"detail\":\"axis 'x': connection lost"), "%s", json);
+    snprintf(rep.axes[0].detail, sizeof rep.axes[0].detail, "axis 'xy': other");
+    cqt_stage_cli_format_text(&rep, text, sizeof text);
+    ck_assert_msg(strstr(text, "axis 'xy': other"), "%s", text);
+}
+END_TEST
+
 /* A live line fits the terminal: at most columns - 1 characters for every
  * width, printable ASCII only; a bar while there is room for one. */
 START_TEST(test_stage_cli_live_fits_columns)
@@ -148,6 +167,7 @@ CQT_TEST_SUITE(stage_cli_suite)
     tcase_add_test(tc, test_stage_cli_json_numbers_shortest);
     tcase_add_test(tc, test_stage_cli_json_utf8_passes_through);
     tcase_add_test(tc, test_stage_cli_live_fits_columns);
+    tcase_add_test(tc, test_stage_cli_text_detail_without_axis_prefix);
     tcase_add_test(tc, test_stage_cli_parse_errors);
     suite_add_tcase(s, tc);
     return s;

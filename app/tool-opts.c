@@ -40,13 +40,10 @@ static size_t decimal_prefix(const char *s, bool *fraction)
     while (is_digit(s[i]))
         i++, digits++;
     if (s[i] == '.') {
-        size_t dot = i++;
+        i++;
+        *fraction = true; /* "5." and "5.0" are not written as whole numbers */
         while (is_digit(s[i]))
-            i++, digits++, *fraction = true;
-        if (digits == 0)
-            return 0;
-        if (!*fraction && i == dot + 1)
-            *fraction = true; /* "5." is still not a whole number */
+            i++, digits++;
     }
     if (digits == 0)
         return 0;

@@ -320,8 +320,11 @@ int main(int argc, char **argv)
     if (prc != CQT_STAGE_CLI_OK)
         return cqt_tool_usage_error("cqt-stage", "%s", err);
     t.live_out = t.opts.json ? stderr : stdout;
+    /* --progress lines go to stderr too: with --json they would break the
+     * block's cursor-up count, so auto mode leaves the live lines out */
     t.live = t.opts.live == CQT_STAGE_CLI_LIVE_ON ||
-             (t.opts.live == CQT_STAGE_CLI_LIVE_AUTO && live_terminal(t.live_out));
+             (t.opts.live == CQT_STAGE_CLI_LIVE_AUTO && live_terminal(t.live_out) &&
+              !(t.opts.progress && t.live_out == stderr));
 
     /* Qt must not see our options: give it the program name only. */
     static int qt_argc = 1;

@@ -301,6 +301,16 @@ else
     fail "TERM=dumb: $(cat "$tmp/pty.out")"
 fi
 
+# --json --progress on a terminal: the progress lines share stderr with
+# the live block and would break its cursor-up count: no live block.
+# shellcheck disable=SC2086
+if TERM=xterm python3 "$pty" --cols 80 --check plain --stdout-file "$tmp/ptyprog.out" -- \
+    ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args --json --progress >"$tmp/pty.out" 2>&1; then
+    pass "--json --progress on a terminal: no live display"
+else
+    fail "--json --progress on a terminal: $(head -c 300 "$tmp/pty.out")"
+fi
+
 # 9. --controller: the form of the address is checked with the other
 # arguments (exit 2); with a controller the simulated-axis options are
 # errors.

@@ -241,8 +241,13 @@ START_TEST(test_axis_link_moves_from_every_thread)
         cqt_event_free(m.done);
     }
     ck_assert_int_eq(cqt_pool_wait_idle(T), CQT_OK);
-    cqt_axis_free(a);
+    /* The link first: it lives on until its last axis goes (the fixture
+     * checks that nothing is left). */
     cqt_axis_link_free(l);
+    ck_assert_int_eq(cqt_axis_link_get_state(l), CQT_AXIS_LINK_CONNECTED);
+    ck_assert_int_eq(cqt_axis_move_to(a, 0), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), T), CQT_OK);
+    cqt_axis_free(a);
     cqt_object_free(in_other);
     cqt_thread_free(other);
     axis_sim_free(sim);
@@ -475,6 +480,18 @@ START_TEST(test_axis_link_fault_oversized_line)
 }
 END_TEST
 
+static void noop_call(void *ud)
+{
+    (void)ud;
+}
+
+static void on_traffic_ok(void *ud, const cqt_value *v)
+{
+    const char *line = cqt_value_get_string(v);
+    if (line && !strcmp(line, "< OK"))
+        cqt_event_set(ud);
+}
+
 /* A reply that never ends (a partial line) faults the command's axis at
  * the reply timeout, naming the command and the partial line. */
 START_TEST(test_axis_link_fault_no_reply_partial_line)
@@ -487,7 +504,18 @@ START_TEST(test_axis_link_fault_no_reply_partial_line)
     fake_expect(&f, "MOVE x 5.000");
     fake_send(&f, "OK");
     expect_fault(x, "no reply to 'MOVE x 5.000' within 200 ms (partial line held: 'OK')");
-    fake_send(&f, "\n"); /* the late end of it: a reply to nothing */
+    /* The late end of it, a reply to nothing: wait until the link has read
+     * it (its traffic signal), so that it cannot strike y's move below. */
+    cqt_event *late = cqt_event_new("late");
+    cqt_object *rx = cqt_object_new(cqt_axis_link_thread(l));
+    ck_assert(cqt_connect(cqt_axis_link_traffic(l), rx, on_traffic_ok, late, NULL, CQT_AUTO) != 0);
+    fake_send(&f, "\n");
+    ck_assert_int_eq(cqt_event_wait(late, T), CQT_OK);
+    /* The traffic signal comes first; a call queued behind it runs once the
+     * link is done with that line. */
+    ck_assert_int_eq(cqt_invoke(rx, noop_call, NULL, CQT_BLOCKING_QUEUED), CQT_OK);
+    cqt_object_free(rx);
+    cqt_event_free(late);
     /* The link goes on: y still moves. */
     ck_assert_int_eq(cqt_axis_move_to(y, 1), CQT_OK);
     fake_expect(&f, "MOVE y 1.000");
@@ -566,6 +594,63 @@ START_TEST(test_axis_link_fault_connection_dropped)
 }
 END_TEST
 
+/* An axis freed while its command is in flight: the reply that comes
+ * afterwards is still that command's, not a garbled line that would fault
+ * the other axes on the link. */
+START_TEST(test_axis_link_free_with_command_in_flight)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_axis *x, *y;
+    fake_axes(&f, l, &x, &y);
+    ck_assert_int_eq(cqt_axis_move_to(y, 5), CQT_OK);
+    fake_expect(&f, "MOVE y 5.000");
+    fake_send(&f, "OK y\n");
+    ck_assert_int_eq(cqt_axis_move_to(x, 3), CQT_OK);
+    fake_expect(&f, "MOVE x 3.000");
+    cqt_axis_free(x);
+    fake_send(&f, "OK x\n!DONE y 5.000\n");
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(y), T), CQT_OK);
+    ck_assert_int_eq(cqt_axis_get_state(y), CQT_AXIS_IDLE);
+    cqt_axis_free(y);
+    cqt_axis_link_free(l);
+    close(f.sv[0]);
+    close(f.sv[1]);
+}
+END_TEST
+
+typedef struct self_free {
+    cqt_axis_link *link;
+    cqt_event *done;
+} self_free;
+
+static void free_link_on_lost(void *ud, const cqt_value *v)
+{
+    self_free *f = ud;
+    if (cqt_value_get_int(v) != CQT_AXIS_LINK_LOST)
+        return;
+    cqt_axis_link_free(f->link);
+    cqt_event_set(f->done);
+}
+
+/* The link freed from its own state_changed slot, in its own thread, when
+ * the peer is gone: the release waits for the slot to return; nothing is
+ * left afterwards (the fixture checks the live counts). */
+START_TEST(test_axis_link_free_from_its_own_slot)
+{
+    fake f;
+    cqt_axis_link *l = fake_open(&f, T);
+    cqt_object *in_link = cqt_object_new(cqt_axis_link_thread(l));
+    self_free sf = {l, cqt_event_new("freed")};
+    ck_assert(cqt_connect(cqt_axis_link_state_changed(l), in_link, free_link_on_lost, &sf, NULL, CQT_DIRECT) != 0);
+    close(f.sv[1]);
+    ck_assert_int_eq(cqt_event_wait(sf.done, T), CQT_OK);
+    cqt_object_free(in_link);
+    cqt_event_free(sf.done);
+    close(f.sv[0]);
+}
+END_TEST
+
 /* ---- faults with the simulator ----------------------------------------- */
 
 /* An injected ERROR is sent as FAULT: the next command is answered ERR and
@@ -584,6 +669,41 @@ START_TEST(test_axis_link_fault_injected_error)
     ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(a), T), CQT_OK);
     ck_assert(cqt_axis_position(a) == 3);
     cqt_axis_free(a);
+    cqt_axis_link_free(l);
+    axis_sim_free(sim);
+}
+END_TEST
+
+/* A stall injected over the link (FAULT y STALL) and a per-axis timeout:
+ * the stage reports y timed out, names y only, and x and z arrive. */
+START_TEST(test_axis_link_stage_stall_per_axis_timeout)
+{
+    axis_sim *sim = axis_sim_start(_i == 1, 0, sim_args);
+    cqt_axis_link *l = open_link(axis_sim_address(sim), T);
+    cqt_axis *axes[3] = {link_axis(l, "x"), link_axis(l, "y"), link_axis(l, "z")};
+    cqt_stage *st = cqt_stage_new(axes, 3);
+    ck_assert_int_eq(cqt_stage_set_axis_timeout(st, 1, 300), CQT_OK);
+    ck_assert_int_eq(cqt_axis_inject_fault(axes[1], CQT_AXIS_FAULT_STALL), CQT_OK);
+    ck_assert(axis_sim_wait_log(sim, "recv: FAULT y STALL", T));
+    const double targets[3] = {3, 40, -2};
+    cqt_stage_report rep;
+    ck_assert_int_eq(cqt_stage_move_to(st, targets, CQT_STAGE_PARALLEL, T, &rep), CQT_ETIMEDOUT);
+    ck_assert_int_eq(rep.axes[0].outcome, CQT_STAGE_REACHED);
+    ck_assert_int_eq(rep.axes[1].outcome, CQT_STAGE_TIMED_OUT);
+    ck_assert_int_eq(rep.axes[2].outcome, CQT_STAGE_REACHED);
+    ck_assert_int_eq(rep.axes[1].timeout_ms, 300);
+    ck_assert_msg(strstr(rep.message, "y did not reach 40.000 within 300 ms"), "%s", rep.message);
+    ck_assert_ptr_null(strstr(rep.message, "x "));
+    ck_assert_ptr_null(strstr(rep.message, "z "));
+    /* Cleared, y moves again. */
+    ck_assert_int_eq(cqt_stage_stop(st), CQT_OK);
+    ck_assert_int_eq(cqt_axis_clear_fault(axes[1]), CQT_OK);
+    ck_assert(axis_sim_wait_log(sim, "recv: FAULT y CLEAR", T));
+    ck_assert_int_eq(cqt_axis_move_to(axes[1], 1), CQT_OK);
+    ck_assert_int_eq(cqt_event_wait(cqt_axis_reached_event(axes[1]), T), CQT_OK);
+    cqt_stage_free(st);
+    for (int i = 0; i < 3; i++)
+        cqt_axis_free(axes[i]);
     cqt_axis_link_free(l);
     axis_sim_free(sim);
 }
@@ -741,7 +861,10 @@ CQT_TEST_SUITE(axis_link_suite)
     tcase_add_test(tc, test_axis_link_fault_no_reply_partial_line);
     tcase_add_test(tc, test_axis_link_fault_err_reply_and_notification);
     tcase_add_test(tc, test_axis_link_fault_connection_dropped);
+    tcase_add_test(tc, test_axis_link_free_with_command_in_flight);
+    tcase_add_test(tc, test_axis_link_free_from_its_own_slot);
     tcase_add_loop_test(tc, test_axis_link_fault_injected_error, 0, 2);
+    tcase_add_loop_test(tc, test_axis_link_stage_stall_per_axis_timeout, 0, 2);
     tcase_add_loop_test(tc, test_axis_link_sigkill_mid_move, 0, 2);
     tcase_add_test(tc, test_axis_link_controller_restart_and_reconnect);
     tcase_add_loop_test(tc, test_axis_link_1000_moves_from_4_threads, 0, 2);

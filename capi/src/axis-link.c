@@ -47,6 +47,8 @@
 #include <limits.h>
 #include <math.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -266,6 +268,10 @@ static int open_tcp(const char *fn, const char *address, const link_addr *ad, in
             err = errno;
             continue;
         }
+        /* One short command at a time, each waiting for its reply: send
+         * at once rather than coalesce (Nagle). */
+        int one = 1;
+        setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0) {
             freeaddrinfo(res);
             *out = s;
@@ -526,6 +532,10 @@ static void report_fault(cqt_axis_link *l, int slot, const char *fmt, const char
 {
     link_lock(l);
     cqt_axis *a = slot >= 0 && slot < AXP_MAX_AXES ? l->slots[slot].axis : NULL;
+    if (a) { /* the fault ends what the axis asked: nothing more goes out for it */
+        l->slots[slot].move_pending = false;
+        l->slots[slot].stop_pending = false;
+    }
     link_unlock(l);
     if (!a || l->freeing)
         return;
@@ -885,7 +895,12 @@ int cqt__axis_link_attach(cqt_axis_link *l, cqt_axis *axis, const char *remote)
 void cqt__axis_link_detach(cqt_axis_link *l, int slot)
 {
     link_lock(l);
-    memset(&l->slots[slot], 0, sizeof l->slots[slot]);
+    /* The remote name stays: the reply to a command of this slot still in
+     * flight must match it, not look garbled to the other axes. */
+    link_slot *s = &l->slots[slot];
+    s->axis = NULL;
+    s->move_pending = s->stop_pending = s->pos_query = false;
+    s->fault_pending = 0;
     link_unlock(l);
 }
 

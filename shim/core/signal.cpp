@@ -298,6 +298,7 @@ cqt_connection cqt_connect(cqt_signal *s, cqt_object *receiver, cqt_slot_fn fn, 
         c->destroy = destroy;
         c->type = type;
         ConnList *old = nullptr;
+        uint64_t cid = 0;
         {
             std::lock_guard<std::mutex> lk(g_conn_mu);
             if (receiver->dead.load()) {
@@ -318,10 +319,13 @@ cqt_connection cqt_connect(cqt_signal *s, cqt_object *receiver, cqt_slot_fn fn, 
             receiver->ext().inbound.push_back(c);
             cqt__live_add(CQT__LIVE_CONNECTIONS, 1);
             old = swap_list(s, next);
+            /* Read under the lock: once it is released, a free of the
+             * signal in another thread may release the connection. */
+            cid = c->id;
         }
         destroy = nullptr; // the connection owns it now
         list_unref(old);
-        return c->id;
+        return cid;
     });
     if (id == 0 && destroy)
         destroy(user_data);

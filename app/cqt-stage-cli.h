@@ -18,6 +18,7 @@
 #include <cqt/stage.h>
 
 #define CQT_STAGE_CLI_NAME_MAX 16 /* bytes of an axis name, with the NUL */
+#define CQT_STAGE_CLI_ADDRESS_MAX 256 /* bytes of a --controller address, with the NUL */
 
 /* Defaults of the tool. */
 #define CQT_STAGE_CLI_SPEED 100.0      /* units/s */
@@ -28,10 +29,12 @@
 enum {
     CQT_STAGE_CLI_OK = 0,   /* run the move */
     CQT_STAGE_CLI_HELP = 1, /* --help: print the usage, exit 0 */
-    CQT_STAGE_CLI_USAGE = 2 /* bad arguments: print err and the usage, exit 2 */
+    CQT_STAGE_CLI_USAGE = 2,  /* bad arguments: print err and "Try --help", exit 2 */
+    CQT_STAGE_CLI_VERSION = 3 /* --version: print the version, exit 0 */
 };
 
-/* Live display: auto (when stdout is a terminal and not --json), on, off. */
+/* Live display: auto (when the stream it goes to, stdout or with --json
+ * stderr, is a terminal and TERM is set and not "dumb"), on, off. */
 enum { CQT_STAGE_CLI_LIVE_AUTO = 0, CQT_STAGE_CLI_LIVE_ON = 1, CQT_STAGE_CLI_LIVE_OFF = 2 };
 
 typedef struct cqt_stage_cli_axis {
@@ -51,14 +54,23 @@ typedef struct cqt_stage_cli_options {
     bool json;
     int live;            /* CQT_STAGE_CLI_LIVE_* */
     bool progress;       /* --progress: "progress: x=... y=..." lines on stderr */
+    char controller[CQT_STAGE_CLI_ADDRESS_MAX]; /* --controller: "sim" (default),
+                                                   "tcp:...", "serial:...", "fd:N" */
 } cqt_stage_cli_options;
 
 /* cqt_stage_cli_parse:
  * Parses `move NAME=TARGET... [options]` from @argv[1..argc) (argv[0] is
- * the program) into @opts. @argv may hold any bytes; NULL entries are
- * errors.
+ * the program) into @opts, with getopt_long() (options may come anywhere;
+ * abbreviations are taken when unambiguous); the NAME=TARGET words are
+ * parsed by hand. Numbers are decimal and strict (tool-opts.h).
+ * --controller takes "sim" or an address whose transport is tcp:, serial:
+ * or fd: (the rest is checked when the link opens); with a controller,
+ * --speed, --accel and --time-scale are errors: the controller moves its
+ * axes at its own speed, in real time. @argv may
+ * hold any bytes; NULL entries are errors; @argv itself is not reordered.
+ * Uses getopt's globals (optind, optarg): one thread at a time.
  * @err (nullable): receives a one-line reason on CQT_STAGE_CLI_USAGE.
- * Returns: CQT_STAGE_CLI_OK, CQT_STAGE_CLI_HELP or CQT_STAGE_CLI_USAGE. */
+ * Returns: CQT_STAGE_CLI_OK, _HELP, _VERSION or _USAGE. */
 int cqt_stage_cli_parse(int argc, const char *const *argv, cqt_stage_cli_options *opts, char *err,
                         size_t err_len);
 
@@ -94,10 +106,15 @@ int cqt_stage_cli_signal_status(int signo);
 
 /* cqt_stage_cli_format_live:
  * One live line for an axis (no newline): name, a bar of the way from
- * @start to @target, the position, the target and @state's name.
+ * @start to @target, the position, the target and @state's name. With
+ * @columns > 0 the line has at most @columns - 1 characters (so that it
+ * never reaches a terminal's last column and wraps): the bar shrinks,
+ * then goes, then the line is cut. With @columns <= 0, the full line (a
+ * 30-character bar). For one @columns, lines of names up to 15 bytes and
+ * numbers up to 9 characters (-1000.000) line up.
  * Returns: as cqt_stage_cli_format_json(). */
 size_t cqt_stage_cli_format_live(const char *name, double start, double target, double position,
-                                 cqt_axis_state state, char *buf, size_t len);
+                                 cqt_axis_state state, int columns, char *buf, size_t len);
 
 /* cqt_stage_cli_exit_status:
  * Returns: the tool's exit status for a report: 0 when every axis arrived

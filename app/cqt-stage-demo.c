@@ -27,7 +27,10 @@
  */
 #include "cqt-stage-demo.h"
 #include "proc-threads.h"
+#include "tool-opts.h"
 
+#include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -910,14 +913,61 @@ static int build_window(demo *d)
 
 /* ---- setup and teardown ----------------------------------------------------- */
 
+/* The controller link's state and traffic, in the log (the GUI thread: the
+ * link emits in its own). */
+static void on_link_state(void *user_data, const cqt_value *arg)
+{
+    demo *d = user_data;
+    if (d->closing)
+        return; /* the window is going; so may the link */
+    cqt_axis_link_state st = (cqt_axis_link_state)cqt_value_get_int(arg);
+    char why[256] = "";
+    if (st != CQT_AXIS_LINK_CONNECTED)
+        cqt_axis_link_get_message(d->link, why, sizeof why);
+    demo_log(d, "controller %s: %s%s%s", cqt_axis_link_address(d->link), cqt_axis_link_state_name(st),
+             *why ? ": " : "", why);
+}
+
+static void on_link_traffic(void *user_data, const cqt_value *arg)
+{
+    demo *d = user_data;
+    if (d->closing)
+        return;
+    const char *line = cqt_value_get_string(arg);
+    if (line && strncmp(line, "< !POS ", 7) == 0)
+        return; /* position reports, 20 a second per axis: the bars show them */
+    demo_log(d, "link %s", line ? line : "");
+}
+
+/* --controller: connect (bounded, 2 s) and log the link from now on. */
+static int open_controller(demo *d)
+{
+    if (cqt_axis_link_address_is_sim(d->opt.controller))
+        return 0;
+    cqt_axis_link_config lc;
+    cqt_axis_link_config_init(&lc);
+    lc.address = d->opt.controller;
+    d->link = cqt_axis_link_new(&lc);
+    if (!d->link)
+        return -1;
+    if (!cqt_connect(cqt_axis_link_state_changed(d->link), d->gui, on_link_state, d, NULL, CQT_AUTO) ||
+        !cqt_connect(cqt_axis_link_traffic(d->link), d->gui, on_link_traffic, d, NULL, CQT_AUTO))
+        return -1;
+    demo_log(d, "controller %s: connected, %d axes", d->opt.controller, cqt_axis_link_axis_count(d->link));
+    return 0;
+}
+
 static int build_stage(demo *d)
 {
+    if (open_controller(d) != 0)
+        return -1;
     cqt_axis_config cfg;
     cqt_axis_config_init(&cfg);
     cfg.speed = DEMO_SPEED;
     cfg.min_position = 0;
     cfg.max_position = DEMO_LIMIT;
     cfg.time_scale = d->opt.time_scale;
+    cfg.link = d->link; /* NULL: simulated; else x, y, z are the controller's */
     cqt_stage_config sc = {
         .name = "xyz",
         .axis_names = axis_names,
@@ -987,16 +1037,24 @@ static int wait_threads(int max, int timeout_ms)
 
 static void usage(FILE *f)
 {
-    fputs("usage: cqt-stage-demo [--script tour|close|busy] [--screenshot FILE] [--time-scale K]\n"
-          "                      [--job-arrays N] [--array-size N] [--quiet]\n"
+    fputs("usage: cqt-stage-demo [--script tour|close|busy] [--screenshot FILE]\n"
+          "                      [--time-scale K] [--job-arrays N] [--array-size N]\n"
+          "                      [--quiet] [--controller A]\n"
           "  --script tour    run every feature, check each; exit 0 only if all behaved\n"
           "  --script close   close the window while a move and a job run\n"
           "  --script busy    start a move and a job, print 'busy: ...' and wait\n"
           "  --screenshot F   save the window to F (PNG) at the end\n"
-          "  --time-scale K   simulated seconds per real second for the axes (default 1;\n"
-          "                   the tour uses 5 unless given)\n"
+          "  --time-scale K   simulated seconds per real second for the axes, in\n"
+          "                   (0, 1000] (default 1; the tour uses 5 unless given)\n"
           "  --job-arrays N   arrays per job (default 400); --array-size N doubles each\n"
           "                   (default 1000000)\n"
+          "  --quiet          do not echo the log to stdout\n"
+          "  --controller A   where the axes x, y, z are: sim (simulated, the default),\n"
+          "                   tcp:HOST:PORT or serial:/dev/ttyX[,BAUD] (cqt-axis-sim);\n"
+          "                   the link's state and the lines it carries (but position\n"
+          "                   reports) go to the log\n"
+          "  -h, --help       show this help and exit\n"
+          "  --version        show the version and exit\n"
           "Without a display, Qt's offscreen platform is used.\n"
           "SIGINT or SIGTERM closes the window as Ctrl+Q does (axes stopped, jobs quit,\n"
           "shutdown bounded by 5 s); the exit status is then 128 + the signal (130 for\n"
@@ -1004,52 +1062,96 @@ static void usage(FILE *f)
           f);
 }
 
+#define PROG "cqt-stage-demo"
+
+/* Returns 0 to run, 1 after --help or --version (exit 0), or 2 after a
+ * usage error it printed (exit 2). */
 static int parse(int argc, char **argv, demo_options *o)
 {
+    enum { OPT_SCRIPT = 256, OPT_SCREENSHOT, OPT_TIME_SCALE, OPT_JOB_ARRAYS, OPT_ARRAY_SIZE, OPT_QUIET,
+           OPT_VERSION, OPT_CONTROLLER };
+    static const struct option longopts[] = {
+        {"script", required_argument, NULL, OPT_SCRIPT},
+        {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
+        {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+        {"job-arrays", required_argument, NULL, OPT_JOB_ARRAYS},
+        {"array-size", required_argument, NULL, OPT_ARRAY_SIZE},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"controller", required_argument, NULL, OPT_CONTROLLER},
+        {NULL, 0, NULL, 0},
+    };
+    o->controller = "sim";
     o->time_scale = 0;
     o->job_arrays = 0;
     o->job_array_size = 0;
     o->shutdown_timeout_ms = 5000;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    char why[160];
+    long n;
+    int ch;
+    opterr = 0; /* our messages, one line */
+    while ((ch = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'h':
             usage(stdout);
-            exit(0);
-        } else if (!strcmp(a, "--quiet")) {
+            return 1;
+        case OPT_VERSION:
+            cqt_tool_print_version(PROG, NULL);
+            return 1;
+        case OPT_QUIET:
             o->quiet = true;
-        } else if (!strcmp(a, "--script") && v) {
-            if (!strcmp(v, "tour"))
+            break;
+        case OPT_SCRIPT:
+            if (!strcmp(optarg, "tour"))
                 o->script = DEMO_SCRIPT_TOUR;
-            else if (!strcmp(v, "close"))
+            else if (!strcmp(optarg, "close"))
                 o->script = DEMO_SCRIPT_CLOSE;
-            else if (!strcmp(v, "busy"))
+            else if (!strcmp(optarg, "busy"))
                 o->script = DEMO_SCRIPT_BUSY;
             else
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--screenshot") && v) {
-            o->screenshot = v;
-            i++;
-        } else if (!strcmp(a, "--time-scale") && v) {
-            o->time_scale = strtod(v, NULL);
+                return cqt_tool_usage_error(PROG, "--script: unknown script '%s' (tour, close or busy)",
+                                            optarg);
+            break;
+        case OPT_SCREENSHOT:
+            o->screenshot = optarg;
+            break;
+        case OPT_CONTROLLER:
+            if (strcmp(optarg, "sim") != 0 && strncmp(optarg, "tcp:", 4) != 0 &&
+                strncmp(optarg, "serial:", 7) != 0)
+                return cqt_tool_usage_error(PROG,
+                                            "--controller: unknown transport in '%s' (tcp:HOST:PORT, "
+                                            "serial:/dev/ttyX[,BAUD] or sim)",
+                                            optarg);
+            o->controller = optarg;
+            break;
+        case OPT_TIME_SCALE:
+            if (!cqt_tool_parse_double(optarg, &o->time_scale, why, sizeof why))
+                return cqt_tool_usage_error(PROG, "--time-scale: %s", why);
             if (!(o->time_scale > 0 && o->time_scale <= 1000))
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--job-arrays") && v) {
-            o->job_arrays = atoi(v);
-            if (o->job_arrays < 1)
-                return -1;
-            i++;
-        } else if (!strcmp(a, "--array-size") && v) {
-            o->job_array_size = atoi(v);
-            if (o->job_array_size < 1)
-                return -1;
-            i++;
-        } else {
-            return -1;
+                return cqt_tool_usage_error(PROG, "--time-scale must be > 0 and <= 1000, not '%s'", optarg);
+            o->time_scale_given = true;
+            break;
+        case OPT_JOB_ARRAYS:
+        case OPT_ARRAY_SIZE:
+            if (!cqt_tool_parse_long(optarg, 1, INT_MAX, &n, why, sizeof why))
+                return cqt_tool_usage_error(PROG, "%s: %s", ch == OPT_JOB_ARRAYS ? "--job-arrays" : "--array-size",
+                                            why);
+            if (ch == OPT_JOB_ARRAYS)
+                o->job_arrays = (int)n;
+            else
+                o->job_array_size = (int)n;
+            break;
+        default: /* ':' or '?' */
+            cqt_tool_getopt_error(ch, argv, longopts, why, sizeof why);
+            return cqt_tool_usage_error(PROG, "%s", why);
         }
     }
+    if (optind < argc)
+        return cqt_tool_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    if (o->time_scale_given && strcmp(o->controller, "sim") != 0)
+        return cqt_tool_usage_error(PROG, "--time-scale applies to simulated axes only; the controller at %s "
+                                    "moves in real time", o->controller);
     bool scripted = o->script != DEMO_SCRIPT_NONE;
     if (o->time_scale == 0)
         o->time_scale = o->script == DEMO_SCRIPT_TOUR ? 5 : 1;
@@ -1063,10 +1165,9 @@ static int parse(int argc, char **argv, demo_options *o)
 int main(int argc, char **argv)
 {
     static demo d;
-    if (parse(argc, argv, &d.opt) != 0) {
-        usage(stderr);
-        return 2;
-    }
+    int prc = parse(argc, argv, &d.opt);
+    if (prc != 0)
+        return prc == 1 ? 0 : 2;
     int baseline = thread_baseline();
     if (!getenv("DISPLAY") && !getenv("WAYLAND_DISPLAY") && !getenv("QT_QPA_PLATFORM")) {
         setenv("QT_QPA_PLATFORM", "offscreen", 1);
@@ -1086,13 +1187,21 @@ int main(int argc, char **argv)
     d.gui = cqt_object_new(NULL);
     cqt_set_message_handler(on_message, &d, NULL);
     if (!d.gui || build_stage(&d) != 0 || build_window(&d) != 0 || watch_signals(&d) != 0) {
+        if (d.opt.controller && strcmp(d.opt.controller, "sim") != 0 && !d.link) {
+            fprintf(stderr, "cqt-stage-demo: --controller: %s\n", cqt_last_error());
+            return 3;
+        }
         fprintf(stderr, "cqt-stage-demo: setup failed: %s\n", cqt_last_error());
         return 3;
     }
     cqt_object_start_timer(d.gui, 20, CQT_TIMER_PRECISE, on_heartbeat, &d);
     cqt_window_show(d.win);
-    demo_log(&d, "ready: axes x, y, z in threads 'axis-x', 'axis-y', 'axis-z'; time scale %g",
-             d.opt.time_scale);
+    if (d.link)
+        demo_log(&d, "ready: axes x, y, z of the controller at %s, in the link's thread '%s'",
+                 d.opt.controller, cqt_thread_name(cqt_axis_link_thread(d.link)));
+    else
+        demo_log(&d, "ready: axes x, y, z in threads 'axis-x', 'axis-y', 'axis-z'; time scale %g",
+                 d.opt.time_scale);
     if (d.opt.script != DEMO_SCRIPT_NONE && demo_script_start(&d) != 0) {
         fprintf(stderr, "cqt-stage-demo: could not start the script: %s\n", cqt_last_error());
         return 3;
@@ -1116,6 +1225,7 @@ int main(int argc, char **argv)
     cqt_window_free(d.win);
     cqt_demo_naive_axis_free(d.naive_axis);
     cqt_stage_free(d.stage); /* completes once its report was delivered or dropped */
+    cqt_axis_link_free(d.link); /* closed once its axes are gone too */
     int rc = cqt_app_shutdown(d.opt.shutdown_timeout_ms);
     double ms = (double)(demo_now_ns() - t0) / 1e6;
     if (rc != CQT_OK) {

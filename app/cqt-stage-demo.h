@@ -62,6 +62,8 @@ typedef struct demo_options {
     int job_array_size;
     int shutdown_timeout_ms;
     bool quiet; /* do not echo log lines to stdout */
+    const char *controller; /* --controller: "sim" (simulated axes) or an address */
+    bool time_scale_given;  /* --time-scale was on the command line */
 } demo_options;
 
 struct demo {
@@ -73,6 +75,7 @@ struct demo {
     cqt_widget *job_start, *job_pause, *job_abort, *job_bar, *job_count, *job_result, *job_queue;
     demo_axis_ui axes[DEMO_AXES];
     cqt_stage *stage;
+    cqt_axis_link *link; /* --controller: the axes' connection; NULL: simulated */
     bool moving;
     cqt_stage_report last_report;
     int reports;

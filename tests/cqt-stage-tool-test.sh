@@ -1,16 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # cqt-stage-tool-test.sh — the cqt-stage tool's exit status, JSON and
-# usage, for a clean run, a stalled run and a run interrupted by a signal.
-#   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage
+# usage, for a clean run, a stalled run and a run interrupted by a signal;
+# its strict command line; its live display on terminals of several widths
+# (through cqt-stage-pty.py), on a pipe and with TERM=dumb.
+#   usage: cqt-stage-tool-test.sh PATH/TO/cqt-stage [PATH/TO/cqt-axis-sim]
+# With the simulator, also --controller against it, a real process, over
+# TCP and a pty, and with the connection pulled (the simulator killed).
 # JSON is checked with jq, else python3; the test fails if neither exists.
 set -u
-tool_path=${1:?usage: $0 PATH/TO/cqt-stage}
+tool_path=${1:?usage: $0 PATH/TO/cqt-stage [PATH/TO/cqt-axis-sim]}
+sim_path=${2:-}
 # Under the valgrind test setup the tool runs under memcheck (CQT_VALGRIND,
 # see tests/run-valgrind.sh).
 tool() { ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" "$@"; }
 tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+simpid=
+trap '[ -n "$simpid" ] && kill -KILL "$simpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 failures=0
 
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -74,18 +80,64 @@ grep -q "^error: y did not reach 650.000 within 500 ms; stopped at 325.000 (stal
     pass "text report names y" || fail "text report: $(cat "$tmp/stall.txt")"
 grep -q "^  z  *not started" "$tmp/stall.txt" && pass "z not started" || fail "z line: $(cat "$tmp/stall.txt")"
 
-# 4. Bad arguments: exit 2 with the usage on stderr, nothing on stdout.
-for args in "" "jump x=1" "move" "move x=abc" "move x=1 x=2" "move x=1 --timeout -5" \
-    "move x=1 --speed y=5" "move x=1 --bogus" "move x=1 --parallel --sequential"; do
-    # shellcheck disable=SC2086
-    tool $args >"$tmp/bad.out" 2>"$tmp/bad.err"
+# 4. Bad arguments: exit 2, nothing on stdout, and on stderr exactly two
+# lines: what was wrong (getopt_long's cases and strict numbers each say
+# it their way) and where the help is, not the whole help.
+bad() { # WANT-IN-THE-FIRST-LINE ARGS...
+    want=$1
+    shift
+    tool "$@" >"$tmp/bad.out" 2>"$tmp/bad.err"
     rc=$?
-    if [ $rc -eq 2 ] && grep -q "^usage: cqt-stage move" "$tmp/bad.err" && [ ! -s "$tmp/bad.out" ]; then
-        pass "'$args' exits 2 with usage"
+    first=$(head -1 "$tmp/bad.err")
+    if [ $rc -eq 2 ] && [ ! -s "$tmp/bad.out" ] && [ "$(wc -l <"$tmp/bad.err")" -eq 2 ] &&
+        case $first in "cqt-stage: "*"$want"*) true ;; *) false ;; esac &&
+        [ "$(sed -n 2p "$tmp/bad.err")" = "Try 'cqt-stage --help' for more information." ]; then
+        pass "'$*' exits 2: $first"
     else
-        fail "'$args' exits $rc; stderr: $(head -1 "$tmp/bad.err")"
+        fail "'$*' exits $rc, want 2 and '$want'; stderr: $(head -3 "$tmp/bad.err")"
     fi
-done
+}
+bad "missing command"
+bad "unknown command 'jump'" jump x=1
+bad "give at least one NAME=TARGET" move
+bad "target of 'x': 'abc' is not a decimal number" move x=abc
+bad "target of 'x': '0x10' is not a decimal number" move x=0x10
+bad "target of 'x': 'inf' is not a decimal number" move x=inf
+bad "target of 'x': '1e999' is out of range" move x=1e999
+bad "target of 'x': '5junk' has 'junk' after the number" move x=5junk
+bad "axis 'x' is given twice" move x=1 x=2
+bad "--timeout: '-5' is out of range (min 0)" move x=1 --timeout -5
+bad "--timeout: '99999999999999' is out of range (max 2147483647)" move x=1 --timeout 99999999999999
+bad "--timeout: '3x' has 'x' after the number" move x=1 --timeout 3x
+bad "--timeout: '1.5' is not a whole number" move x=1 --timeout 1.5
+bad "--time-scale: '2junk' has 'junk' after the number" move x=1 --time-scale 2junk
+bad "--time-scale must be > 0, not '0'" move x=1 --time-scale 0
+bad "--speed: x: '0x10' is not a decimal number" move x=1 --speed x=0x10
+bad "no target was given for axis 'y'" move x=1 --speed y=5
+bad "unknown option '--bogus'" move x=1 --bogus
+bad "unknown option '--bogus'" move x=1 --bogus --json
+bad "unknown option '-q'" move x=1 -q
+bad "option '--timeout' needs a value" move x=1 --timeout
+bad "option '--json' takes no value" move x=1 --json=yes
+bad "option '--s' is ambiguous" move x=1 --s
+bad "exclude each other" move x=1 --parallel --sequential
+
+# 4b. Numbers the strict parser takes: a denormal target (1e-320 is finite)
+# and an abbreviated option.
+tool move x=1e-320 y=-0.5 --seq --time-scale 100 --json >"$tmp/small.json" 2>"$tmp/small.err"
+rc=$?
+[ $rc -eq 0 ] && pass "x=1e-320 is taken" || fail "x=1e-320 exits $rc: $(head -2 "$tmp/small.err")"
+expect "$tmp/small.json" '.axes[0].target' 1e-320
+expect "$tmp/small.json" .mode sequential
+
+# 4c. --version: the project's version on stdout, exit 0.
+tool --version >"$tmp/version.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^cqt-stage (cqt) [0-9][0-9.]*$" "$tmp/version.out"; then
+    pass "--version: $(cat "$tmp/version.out")"
+else
+    fail "--version exits $rc: $(cat "$tmp/version.out")"
+fi
 
 # 5. An out-of-range target: a report, exit 1, nothing moved.
 tool move x=100 y=5000 --json >"$tmp/range.json" 2>/dev/null
@@ -180,6 +232,193 @@ fi
 interrupt sigint-twice INTx2 130
 grep -q "AddressSanitizer\|runtime error\|ThreadSanitizer" "$tmp/sigint-twice.err" &&
     fail "sigint-twice: $(cat "$tmp/sigint-twice.err")"
+
+# 7. JSON numbers in their shortest round-trip form (20.698073, not
+# 20.698073000000001): no number token has more digits than 15 or than
+# Python's repr (the shortest that reads back) of the same double.
+if python3 - "$tmp/clean.json" "$tmp/stall.json" <<'PY'
+import re, sys
+for path in sys.argv[1:]:
+    text = open(path).read()
+    # numbers outside strings (the report's strings hold none of these shapes after ':')
+    for tok in re.findall(r'(?<=[:\[,])-?\d[\d.eE+-]*', text):
+        v = float(tok)
+        shortest = repr(v)
+        digits = lambda s: len(re.sub(r'[eE].*', '', s).replace('-', '').replace('.', '').lstrip('0'))
+        assert digits(tok) <= max(15, digits(shortest)), (path, tok, shortest)
+PY
+then pass "JSON numbers are in shortest round-trip form"
+else fail "JSON numbers are longer than needed: $(head -c 300 "$tmp/clean.json")"
+fi
+
+# 8. The live display. --live --json: the lines go to stderr, stdout is
+# valid JSON.
+tool move x=100 y=50 --time-scale 10 --live --json >"$tmp/livejson.out" 2>"$tmp/livejson.err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -m json.tool "$tmp/livejson.out" >/dev/null 2>&1 && grep -q "\[" "$tmp/livejson.err"; then
+    pass "--live --json: JSON on stdout, live lines on stderr"
+else
+    fail "--live --json exits $rc; stdout: $(head -c 200 "$tmp/livejson.out")"
+fi
+# Every report is valid JSON for python3 -m json.tool.
+for f in clean stall range small; do
+    python3 -m json.tool "$tmp/$f.json" >/dev/null 2>&1 && pass "$f.json is valid JSON" ||
+        fail "$f.json is not valid JSON: $(head -c 200 "$tmp/$f.json")"
+done
+# Not a terminal (a pipe): no escape sequence, whatever TERM says.
+TERM=xterm tool move x=100 y=50 --time-scale 10 >"$tmp/pipe.out" 2>&1
+if grep -q "$(printf '\033')" "$tmp/pipe.out"; then fail "escape sequences written to a pipe"
+else pass "no live display on a pipe"
+fi
+# On an 80-column pty: lines of at most 79 characters, cursor-up by the
+# number of axes, nothing smeared (cqt-stage-pty.py models the terminal).
+pty=$(dirname "$0")/cqt-stage-pty.py
+live_args="move x=100 long_axis_name1=-80 z=20 --time-scale 2"
+for cols in 80 60 30; do
+    # shellcheck disable=SC2086
+    if TERM=xterm python3 "$pty" --cols $cols --check live --axes 3 -- \
+        ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args >"$tmp/pty.out" 2>&1; then
+        pass "live display on a $cols-column terminal"
+    else
+        fail "live display on a $cols-column terminal: $(cat "$tmp/pty.out")"
+    fi
+done
+# --json on a terminal: the live lines on the terminal (stderr), the JSON in
+# its file untouched.
+# shellcheck disable=SC2086
+if TERM=xterm python3 "$pty" --cols 80 --check live --axes 3 --stdout-file "$tmp/ptyjson.out" -- \
+    ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args --json >"$tmp/pty.out" 2>&1 &&
+    python3 -m json.tool "$tmp/ptyjson.out" >/dev/null 2>&1; then
+    pass "--json on a terminal: live lines on stderr, valid JSON on stdout"
+else
+    fail "--json on a terminal: $(cat "$tmp/pty.out") $(head -c 200 "$tmp/ptyjson.out")"
+fi
+# TERM=dumb: a terminal that cannot move the cursor gets no live display.
+# shellcheck disable=SC2086
+if TERM=dumb python3 "$pty" --cols 80 --check plain -- \
+    ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args >"$tmp/pty.out" 2>&1; then
+    pass "TERM=dumb: no live display"
+else
+    fail "TERM=dumb: $(cat "$tmp/pty.out")"
+fi
+
+# --json --progress on a terminal: the progress lines share stderr with
+# the live block and would break its cursor-up count: no live block.
+# shellcheck disable=SC2086
+if TERM=xterm python3 "$pty" --cols 80 --check plain --stdout-file "$tmp/ptyprog.out" -- \
+    ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" $live_args --json --progress >"$tmp/pty.out" 2>&1; then
+    pass "--json --progress on a terminal: no live display"
+else
+    fail "--json --progress on a terminal: $(head -c 300 "$tmp/pty.out")"
+fi
+
+# 9. --controller: the form of the address is checked with the other
+# arguments (exit 2); with a controller the simulated-axis options are
+# errors.
+bad "--controller: unknown transport in 'foo:bar'" move x=1 --controller foo:bar
+bad "--controller: 'tcp:127.0.0.1:0x10': the port '0x10' is not a number 1..65535" move x=1 --controller tcp:127.0.0.1:0x10
+bad "--controller: 'tcp:localhost' is not tcp:HOST:PORT" move x=1 --controller tcp:localhost
+bad "--speed applies to simulated axes only" move x=1 --controller tcp:127.0.0.1:9 --speed x=5
+
+# Against cqt-axis-sim, a real process: a move, and a pulled connection.
+start_sim() { # ARGS...: starts the simulator; sets simpid and where (its port or pty)
+    "$sim_path" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+    simpid=$!
+    where=
+    i=0
+    while [ $i -lt 600 ] && kill -0 "$simpid" 2>/dev/null; do # up to 60 s: a bounded poll of its output
+        where=$(head -1 "$tmp/sim.out" | sed -n 's/^\([0-9][0-9]*\)$/\1/p; s/^\(\/dev\/.*\)$/\1/p')
+        [ -n "$where" ] && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    fail "cqt-axis-sim did not say where it listens: $(cat "$tmp/sim.out" "$tmp/sim.err")"
+    kill -KILL "$simpid" 2>/dev/null
+    wait "$simpid" 2>/dev/null
+    simpid=
+    return 1
+}
+stop_sim() {
+    kill -TERM "$simpid" 2>/dev/null
+    wait "$simpid" 2>/dev/null
+    simpid=
+}
+if [ -n "$sim_path" ]; then
+    # over TCP: every axis arrives, each MOVE reaches the controller once
+    if start_sim --tcp 0 --speed 400; then
+        tool move x=100 y=-50 z=20 --controller "tcp:127.0.0.1:$where" --json >"$tmp/tcp.json" 2>"$tmp/tcp.err"
+        rc=$?
+        [ $rc -eq 0 ] && pass "--controller tcp: exits 0" || fail "--controller tcp: exits $rc: $(cat "$tmp/tcp.err")"
+        expect "$tmp/tcp.json" .status CQT_OK
+        expect "$tmp/tcp.json" '.axes[0].position' 100
+        expect "$tmp/tcp.json" '.axes[1].position' -50
+        expect "$tmp/tcp.json" '.axes[2].outcome' reached
+        for m in "MOVE x 100" "MOVE y -50" "MOVE z 20"; do
+            n=$(grep -c "recv: $m" "$tmp/sim.err")
+            [ "$n" -eq 1 ] && pass "the simulator received '$m' once" ||
+                fail "the simulator received '$m' $n times: $(cat "$tmp/sim.err")"
+        done
+        # an axis the controller does not have: exit 3, the message lists its axes
+        tool move q=1 --controller "tcp:127.0.0.1:$where" >"$tmp/q.out" 2>"$tmp/q.err"
+        rc=$?
+        [ $rc -eq 3 ] && grep -q "has no axis 'q' (it has: x y z)" "$tmp/q.err" &&
+            pass "an axis the controller lacks: exit 3, its axes named" ||
+            fail "an axis the controller lacks: exit $rc: $(cat "$tmp/q.err")"
+        stop_sim
+    fi
+    # over a pty, as a serial line
+    if start_sim --pty --speed 400; then
+        tool move x=30 --controller "serial:$where" --json >"$tmp/pty.json" 2>"$tmp/pty.err"
+        rc=$?
+        [ $rc -eq 0 ] && pass "--controller serial:$where exits 0" ||
+            fail "--controller serial:$where exits $rc: $(cat "$tmp/pty.err")"
+        expect "$tmp/pty.json" '.axes[0].position' 30
+        stop_sim
+    fi
+    # the connection pulled mid-move (the simulator killed): every axis is
+    # faulted, the report says "connection lost", exit 1, no hang
+    if start_sim --tcp 0 --speed 10; then
+        port=$where
+        ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" move x=100 y=50 --controller "tcp:127.0.0.1:$port" \
+            --timeout 600000 --progress --json >"$tmp/lost.json" 2>"$tmp/lost.err" &
+        pid=$!
+        i=0
+        while ! moving "$tmp/lost.err" && [ $i -lt 1200 ] && kill -0 $pid 2>/dev/null; do
+            sleep 0.05 # a bounded poll of its progress lines
+            i=$((i + 1))
+        done
+        kill -KILL "$simpid"
+        wait "$simpid" 2>/dev/null
+        simpid=
+        # bounded: a tool that never noticed would be killed after 60 s
+        i=0
+        while kill -0 $pid 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -KILL $pid 2>/dev/null
+        wait $pid
+        rc=$?
+        [ $rc -eq 1 ] && pass "connection lost: exits 1" || fail "connection lost: exits $rc: $(grep -v '^progress' "$tmp/lost.err")"
+        expect "$tmp/lost.json" .status CQT_EFAULT
+        expect "$tmp/lost.json" '.axes[0].outcome' faulted
+        expect "$tmp/lost.json" '.axes[1].outcome' faulted
+        if python3 - "$tmp/lost.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert "connection lost" in r["message"], r["message"]
+for a in r["axes"]:
+    assert "connection lost" in a["detail"] and 0 < a["position"] < a["target"], a
+PY
+        then pass "connection lost: the report says so, each axis where it was last reported"
+        else fail "connection lost: $(cat "$tmp/lost.json")"
+        fi
+        # nobody listens there now: exit 3 and a message naming the address
+        tool move x=1 --controller "tcp:127.0.0.1:$port" >"$tmp/refused.out" 2>"$tmp/refused.err"
+        rc=$?
+        [ $rc -eq 3 ] && grep -q "^cqt-stage: --controller: .*127.0.0.1:$port" "$tmp/refused.err" &&
+            pass "no controller: exit 3: $(head -1 "$tmp/refused.err")" ||
+            fail "no controller: exit $rc: $(cat "$tmp/refused.err")"
+    fi
+fi
+
 # Not interrupted: the same field, null.
 expect "$tmp/clean.json" .interrupted null
 

@@ -337,7 +337,10 @@ START_TEST(test_axis_sim_move_reports_done)
         if (r.kind == AXP_EV_DONE)
             break;
         ck_assert_int_eq(r.kind, AXP_EV_POS);
-        ck_assert(r.position > last && r.position < 2);
+        /* "< 2" would be wrong: positions go out with 3 decimals, so one
+         * within 0.0005 of the target reads as 2.000 */
+        ck_assert_msg(r.position > last && r.position <= 2, "report %d: %.3f after %.3f (%s)", reports,
+                      r.position, last, raw);
         last = r.position;
         reports++;
     }
@@ -366,7 +369,9 @@ START_TEST(test_axis_sim_accel_move)
     char raw[512];
     double last = 0;
     for (next_reply(&r, raw, sizeof raw); r.kind == AXP_EV_POS; next_reply(&r, raw, sizeof raw)) {
-        ck_assert(r.position > last && r.position < 3);
+        /* <= 3: the ramp down ends in tiny steps, and a position within
+         * 0.0005 of the target goes out as 3.000 (3 decimals) */
+        ck_assert_msg(r.position > last && r.position <= 3, "%.3f after %.3f (%s)", r.position, last, raw);
         last = r.position;
     }
     ck_assert_int_eq(r.kind, AXP_EV_DONE);
@@ -598,25 +603,67 @@ START_TEST(test_axis_sim_sigterm_exits_0)
 }
 END_TEST
 
-/* Bad options: exit status 2 and a one-line reason with "Try --help". */
-START_TEST(test_axis_sim_bad_options)
+/* Runs the simulator with @args (NULL-terminated), its stdout and stderr
+ * both into the log, and returns its wait status once it exited. */
+static int run_sim_args(const char *const *args)
 {
     const char *exe = getenv("CQT_AXIS_SIM");
     ck_assert(exe != NULL);
-    const char *argv[] = {exe, "--fault", "q:stall", NULL};
+    const char *argv[16] = {exe};
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
     int err[2];
     ck_assert_int_eq(pipe2(err, O_CLOEXEC), 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     ck_assert_int_eq(posix_spawn(&C.pid, exe, &fa, NULL, (char *const *)argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
     close(err[1]);
     C.err.fd = err[0];
     C.link.fd = -1;
-    int st = wait_exit();
-    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2);
-    ck_assert_msg(strstr(C.log, "--fault takes AXIS:KIND") && strstr(C.log, "--help"), "%s", C.log);
+    return wait_exit();
+}
+
+/* Bad options: exit status 2 and two lines, what was wrong (strict
+ * numbers, each getopt_long case named as such) and "Try ... --help". */
+static const struct {
+    const char *args[4];
+    const char *want;
+} bad_options[] = {
+    {{"--fault", "q:stall"}, "cqt-axis-sim: --fault takes AXIS:KIND"},
+    {{"--tcp", "0x10"}, "cqt-axis-sim: --tcp: '0x10' is not a decimal number"},
+    {{"--tcp", "99999999999999"}, "cqt-axis-sim: --tcp: '99999999999999' is out of range (max 65535)"},
+    {{"--speed", "2junk"}, "cqt-axis-sim: --speed: '2junk' has 'junk' after the number"},
+    {{"--report-ms", "5.5"}, "cqt-axis-sim: --report-ms: '5.5' is not a whole number"},
+    {{"--speed"}, "cqt-axis-sim: option '--speed' needs a value"},
+    {{"--tcp", "0", "--bogus"}, "cqt-axis-sim: unknown option '--bogus'"},
+    {{"--pty=1"}, "cqt-axis-sim: option '--pty' takes no value"},
+};
+
+START_TEST(test_axis_sim_bad_options)
+{
+    int st = run_sim_args(bad_options[_i].args);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d; log:\n%s", st, C.log);
+    char want[512];
+    snprintf(want, sizeof want, "%s", bad_options[_i].want);
+    ck_assert_msg(strncmp(C.log, want, strlen(want)) == 0, "want '%s', got:\n%s", want, C.log);
+    const char *second = strchr(C.log, '\n');
+    ck_assert_msg(second && strcmp(second + 1, "Try 'cqt-axis-sim --help' for more information.\n") == 0,
+                  "not one line and the Try line:\n%s", C.log);
+}
+END_TEST
+
+/* --version: the project's version and the protocol's, exit status 0. */
+START_TEST(test_axis_sim_version)
+{
+    const char *args[] = {"--version", NULL};
+    int st = run_sim_args(args);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d; log:\n%s", st, C.log);
+    ck_assert_msg(strncmp(C.log, "cqt-axis-sim (cqt) ", 19) == 0 && C.log[19] >= '0' && C.log[19] <= '9' &&
+                      strstr(C.log, "\ncontroller protocol version 1\n"),
+                  "%s", C.log);
 }
 END_TEST
 
@@ -640,7 +687,8 @@ CQT_TEST_SUITE(axis_sim_suite)
     tcase_add_loop_test(tc, test_axis_sim_fault_refuse, 0, 2);
     tcase_add_test(tc, test_axis_sim_refuse_from_start);
     tcase_add_loop_test(tc, test_axis_sim_sigterm_exits_0, 0, 2);
-    tcase_add_test(tc, test_axis_sim_bad_options);
+    tcase_add_loop_test(tc, test_axis_sim_bad_options, 0, (int)(sizeof bad_options / sizeof bad_options[0]));
+    tcase_add_test(tc, test_axis_sim_version);
     suite_add_tcase(s, tc);
     return s;
 }

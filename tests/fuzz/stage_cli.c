@@ -7,12 +7,13 @@
  * cqt_stage_report — arbitrary bytes, as the header promises to survive —
  * and formatted as JSON, text and live lines.
  *
- * Invariants: parse returns one of its three codes and, on a usage error,
+ * Invariants: parse returns one of its four codes and, on a usage error,
  * a non-empty reason; parsed options are within their documented ranges;
  * every formatter NUL-terminates, returns the same length whatever the
  * buffer size, and writes exactly that length when the buffer is big
  * enough; the JSON is one object with balanced braces and brackets outside
- * strings, no raw control character, and ends with a newline. */
+ * strings, no raw control character, and ends with a newline; a live line
+ * fits the columns it was given and holds printable ASCII only. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,8 @@ int fuzz_stage_cli_run(const uint8_t *data, size_t size)
     cqt_stage_cli_options opts;
     char err[128];
     int rc = cqt_stage_cli_parse(argc, argv, &opts, err, sizeof err);
-    CHECK(rc == CQT_STAGE_CLI_OK || rc == CQT_STAGE_CLI_HELP || rc == CQT_STAGE_CLI_USAGE,
+    CHECK(rc == CQT_STAGE_CLI_OK || rc == CQT_STAGE_CLI_HELP || rc == CQT_STAGE_CLI_USAGE ||
+              rc == CQT_STAGE_CLI_VERSION,
           "parse returned %d", rc);
     if (rc == CQT_STAGE_CLI_USAGE)
         CHECK(err[0] != '\0', "usage error without a reason");
@@ -148,11 +150,17 @@ int fuzz_stage_cli_run(const uint8_t *data, size_t size)
     char line[256], name[sizeof rep.axes[0].name + 1];
     memcpy(name, rep.axes[0].name, sizeof rep.axes[0].name);
     name[sizeof rep.axes[0].name] = '\0';
+    /* a terminal width from the report's bytes: 0 (no limit) to 255 */
+    int columns = (int)(unsigned char)rep.message[0];
     size_t need = cqt_stage_cli_format_live(name, rep.axes[0].target, rep.axes[1].target,
-                                            rep.axes[0].position, rep.axes[0].state, line,
-                                            sizeof line);
+                                            rep.axes[0].position, rep.axes[0].state, columns,
+                                            line, sizeof line);
     CHECK(need < sizeof line ? strlen(line) == need : strlen(line) == sizeof line - 1,
           "live line length");
+    CHECK(columns <= 0 || need < (size_t)columns, "a live line of %zu for %d columns", need, columns);
+    for (size_t i = 0; i < need && i < sizeof line - 1; i++)
+        CHECK((unsigned char)line[i] >= 0x20 && (unsigned char)line[i] < 0x7f,
+              "byte 0x%02x in a live line", (unsigned char)line[i]);
     free(args);
     return 0;
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "axis-proto.h"
+#include "tool-opts.h"
 
 #define PROG "cqt-axis-sim"
 #define TICK_MS 10
@@ -732,23 +733,30 @@ static void usage(FILE *f)
             "  printf 'HELLO 1\\nMOVE x 10\\n' | nc 127.0.0.1 40123\n");
 }
 
-static int bad_usage(const char *fmt, const char *arg)
+/* A number option: strict decimal (tool-opts.h), then [@lo, @hi]; a whole
+ * number when @whole. On failure prints the usage error and returns false. */
+static bool number_option(const char *opt, const char *s, double lo, double hi, bool whole, double *out)
 {
-    fprintf(stderr, PROG ": ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-    return 2;
-}
-
-static bool parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
+    char why[160];
+    bool ok;
+    if (whole) {
+        long v;
+        ok = cqt_tool_parse_long(s, (long)lo, (long)hi, &v, why, sizeof why);
+        if (ok)
+            *out = (double)v;
+    } else {
+        double v;
+        ok = cqt_tool_parse_double(s, &v, why, sizeof why);
+        if (ok && !(v >= lo && v <= hi)) {
+            snprintf(why, sizeof why, "'%.64s' is out of range (%g to %g)", s, lo, hi);
+            ok = false;
+        }
+        if (ok)
+            *out = v;
+    }
+    if (!ok)
+        cqt_tool_usage_error(PROG, "%s: %s", opt, why);
+    return ok;
 }
 
 static bool parse_axes(const char *list)
@@ -817,61 +825,67 @@ int main(int argc, char **argv)
     opterr = 0;
     int ch;
     double d;
-    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (ch) {
         case OPT_PTY:
             S.tcp = false;
             break;
         case OPT_TCP:
-            if (!parse_double(optarg, 0, 65535, &d) || d != floor(d))
-                return bad_usage("--tcp takes a port 0..65535, not '%s'", optarg);
+            if (!number_option("--tcp", optarg, 0, 65535, true, &d))
+                return 2;
             S.tcp = true;
             S.port = (int)d;
             break;
         case OPT_AXES:
             if (!parse_axes(optarg))
-                return bad_usage("--axes takes 1 to 8 distinct names [A-Za-z0-9_-] of at most 16 "
-                                 "characters, separated by commas, not '%s'", optarg);
+                return cqt_tool_usage_error(PROG, "--axes takes 1 to 8 distinct names [A-Za-z0-9_-] of at "
+                                            "most 16 characters, separated by commas, not '%s'", optarg);
             break;
         case OPT_SPEED:
-            if (!parse_double(optarg, 1e-6, 1e9, &S.speed))
-                return bad_usage("--speed takes a positive number, not '%s'", optarg);
+            if (!number_option("--speed", optarg, 1e-6, 1e9, false, &S.speed))
+                return 2;
             break;
         case OPT_ACCEL:
-            if (!parse_double(optarg, 0, 1e12, &S.accel))
-                return bad_usage("--accel takes a number >= 0, not '%s'", optarg);
+            if (!number_option("--accel", optarg, 0, 1e12, false, &S.accel))
+                return 2;
             break;
         case OPT_LIMIT:
-            if (!parse_double(optarg, 0, AXP_MAX_POSITION, &S.limit))
-                return bad_usage("--limit takes a number 0..1e9, not '%s'", optarg);
+            if (!number_option("--limit", optarg, 0, AXP_MAX_POSITION, false, &S.limit))
+                return 2;
             break;
         case OPT_REPORT:
-            if (!parse_double(optarg, 1, 100, &d) || d != floor(d))
-                return bad_usage("--report-ms takes whole milliseconds 1..100, not '%s'", optarg);
+            if (!number_option("--report-ms", optarg, 1, 100, true, &d))
+                return 2;
             S.report_ms = (int)d;
             break;
         case OPT_FAULT:
             if (nfaults == 16)
-                return bad_usage("at most 16 --fault options (%s)", optarg);
+                return cqt_tool_usage_error(PROG, "at most 16 --fault options (%s)", optarg);
             faults[nfaults++] = optarg;
             break;
         case OPT_HELP:
             usage(stdout);
             return 0;
-        case OPT_VERSION:
-            printf(PROG " (cqt) protocol %d\n", AXP_VERSION);
+        case OPT_VERSION: {
+            char extra[64];
+            snprintf(extra, sizeof extra, "controller protocol version %d\n", AXP_VERSION);
+            cqt_tool_print_version(PROG, extra);
             return 0;
-        default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+        default: { /* ':' or '?' */
+            char why[160];
+            cqt_tool_getopt_error(ch, argv, opts, why, sizeof why);
+            return cqt_tool_usage_error(PROG, "%s", why);
+        }
         }
     }
     if (optind < argc)
-        return bad_usage("unexpected argument '%s'", argv[optind]);
+        return cqt_tool_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     /* Faults after --axes, whatever the order they were given in. */
     for (int i = 0; i < nfaults; i++)
         if (!parse_fault(faults[i]))
-            return bad_usage("--fault takes AXIS:KIND[:N] with a known axis or '*' and a kind "
-                             "from --help, not '%s'", faults[i]);
+            return cqt_tool_usage_error(PROG, "--fault takes AXIS:KIND[:N] with a known axis or '*' and "
+                                        "a kind from --help, not '%s'", faults[i]);
 
     signal(SIGPIPE, SIG_IGN); /* a host gone mid-write is an EPIPE, not a death */
     int qt_argc = 1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tool-opts.c — see tool-opts.h. */
 #include "tool-opts.h"
 

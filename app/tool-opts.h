@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tool-opts.h — what cqt's programs (cqt-stage, cqt-stage-demo,
  * cqt-axis-sim) share on their command lines: strict number parsing whose
  * failures say what was wrong, the GNU usage-error form, --version.

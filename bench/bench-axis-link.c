@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-axis-link.c — command-to-done over a controller link: how long from
  * cqt_axis_move_to() to the reached event, against cqt-axis-sim over a pty
  * and over TCP loopback, beside the floor of the same exchange done by a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stage_over_tcp.c — three axes of a motor controller, reached over TCP,
  * moved in parallel as one stage.
  *

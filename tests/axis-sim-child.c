@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis-sim-child.c — see axis-sim-child.h. */
 #include "axis-sim-child.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis-sim-child.h — cqt-axis-sim as a real child process for the suites
  * that drive axes over a link (test-axis-link.c, and test-axis.c and
  * test-stage.c when CQT_TEST_AXIS_LINK is "pty" or "tcp").

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """cqt-stage-pty.py — runs a program on a pseudo-terminal of a given size
 and checks what a terminal of that size would show (cqt-stage's live
 display).

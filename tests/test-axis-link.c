@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-axis-link.c — cqt_axis over a controller link (cqt/axislink.h):
  * against cqt-axis-sim as a real child process over a pty and over TCP
  * (loop index 0: pty, 1: TCP), and against a scripted controller on a

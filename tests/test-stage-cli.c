@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stage-cli.c — the cqt-stage tool's formatting and parsing
  * (app/cqt-stage-cli.h), on reports built by hand: what a run of the tool
  * cannot produce on demand (UTF-8 and control bytes in a message, a given

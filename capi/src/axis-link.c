@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis-link.c — one connection to a motor controller (see cqt/axislink.h),
  * speaking docs/controller-protocol.md v1 for the axes on it (axis.c).
  *

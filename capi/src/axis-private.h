@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* axis-private.h — what axis.c (the axis) and axis-link.c (the controller
  * connection) tell each other. Never installed.
  *

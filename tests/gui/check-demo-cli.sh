@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # check-demo-cli.sh — cqt-stage-demo's command line: --help and --version
 # on stdout with exit 0; a usage error is exit 2, nothing on stdout and two
 # lines on stderr: what was wrong (strict numbers, getopt_long's cases) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cqt/axislink.h — one connection to a motor controller, for cqt_axis.
  *
  * A cqt_axis_link is a byte stream to a controller that speaks the line

@@ -705,6 +705,61 @@ START_TEST(test_event_when_all_timeout)
 }
 END_TEST
 
+/* A timeout never fires early. Qt's coarse timers (what a single shot of
+ * 2 s or more is) may fire up to 5% before their interval to align
+ * wake-ups; a when_all timeout is a limit ("not set within"), so it waits
+ * out the rest. Several intervals at once, since Qt's alignment depends on
+ * the interval; each is checked against its own start. */
+struct early_probe {
+    int64_t armed_ns, fired_ns;
+    int status;
+    cqt_test_counter calls;
+};
+
+static void early_fn(void *user_data, int status, const int *results, size_t n, size_t index)
+{
+    (void)results;
+    (void)n;
+    (void)index;
+    struct early_probe *e = user_data;
+    e->fired_ns = cqt_now_ns();
+    e->status = status;
+    cqt_test_counter_add(&e->calls, 1);
+}
+
+static bool all_early_fired(void *arg)
+{
+    struct early_probe *e = arg;
+    for (int i = 0; i < 4; i++)
+        if (cqt_test_counter_get(&e[i].calls) == 0)
+            return false;
+    return true;
+}
+
+START_TEST(test_event_when_all_timeout_never_early)
+{
+    static const int ms[4] = {2010, 2270, 2530, 2990};
+    cqt_object *recv = new_object(NULL);
+    cqt_event *ev = new_event("never");
+    struct early_probe e[4];
+    memset(e, 0, sizeof e);
+    for (int i = 0; i < 4; i++) {
+        e[i].armed_ns = cqt_now_ns();
+        ck_assert_int_eq(cqt_event_when_all(&ev, 1, ms[i], recv, early_fn, &e[i], NULL), CQT_OK);
+    }
+    ck_assert(cqt_test_run_until(all_early_fired, e, 3 * T_MS));
+    for (int i = 0; i < 4; i++) {
+        int64_t waited_ms = (e[i].fired_ns - e[i].armed_ns) / 1000000;
+        ck_assert_int_eq(e[i].status, CQT_ETIMEDOUT);
+        ck_assert_int_eq(cqt_test_counter_get(&e[i].calls), 1);
+        ck_assert_msg(waited_ms >= ms[i], "a %d ms timeout fired after %lld ms", ms[i],
+                      (long long)waited_ms);
+    }
+    cqt_object_free(recv);
+    free_events(&ev, 1);
+}
+END_TEST
+
 /* when_any: the event set first, its index, and the others unset. */
 START_TEST(test_event_when_any_first_index)
 {
@@ -1080,6 +1135,7 @@ CQT_TEST_SUITE(event_suite)
     tcase_add_test(when, test_event_when_all_forever_settled_leaves_no_timer);
     tcase_add_test(when, test_event_when_bad_input_destroys_once);
     tcase_add_test(when, test_event_when_all_races_timeout);
+    tcase_add_test(when, test_event_when_all_timeout_never_early);
     suite_add_tcase(s, when);
     return s;
 }

@@ -114,6 +114,11 @@ struct when_rec {
      * destroy runs when the receiver is freed or its loop ends, and drops
      * the wait); 0 until known, -1 once the record no longer needs it. */
     atomic_int watch_id;
+    /* A timeout's deadline (cqt_now_ns), and how many timer destroys are
+     * to pass without dropping the wait: one per re-armed single shot
+     * (when_timer_fire). */
+    int64_t deadline_ns;
+    atomic_int rearmed;
     struct ev_node nodes[];
 };
 
@@ -671,9 +676,28 @@ static void when_fire_all(struct when_rec *fire)
 }
 
 /* The timeout fired in the receiver's thread: report unless a set won. */
+static void when_timer_destroy(void *data);
+
+/* The timeout's single shot fired. A limit must not end early, and Qt's
+ * coarse timers (a single shot of 2 s or more) may fire up to 5% before
+ * their interval to align wake-ups: if the deadline is still ahead, arm
+ * another shot for the rest (it is precise once under 2 s) and let this
+ * shot's destroy pass. Fires in the receiver's thread, as that shot will,
+ * so the two never run at once. */
 static void when_timer_fire(void *data)
 {
     struct when_rec *r = data;
+    int64_t left = r->deadline_ns - cqt_now_ns();
+    if (left > 0 && atomic_load(&r->state) == WHEN_PENDING) {
+        int ms = (int)((left + 999999) / 1000000);
+        when_ref(r); /* the next shot's */
+        atomic_fetch_add(&r->rearmed, 1);
+        if (cqt_single_shot_full(ms, r->receiver, when_timer_fire, r, when_timer_destroy) ==
+            CQT_OK)
+            return;
+        /* Refused (its destroy ran, passing, and dropped its reference): end
+         * the wait now rather than never. */
+    }
     if (!when_claim(r, WHEN_BY_TIMEOUT))
         return;
     when_settle(r);
@@ -689,6 +713,15 @@ static void when_timer_fire(void *data)
 static void when_timer_destroy(void *data)
 {
     struct when_rec *r = data;
+    int passes = atomic_load(&r->rearmed);
+    while (passes > 0 && !atomic_compare_exchange_weak(&r->rearmed, &passes, passes - 1))
+        ;
+    if (passes > 0) {
+        /* A shot that re-armed another (or a re-arm that was refused): the
+         * wait goes on, or is ended by the one that re-armed. */
+        when_unref(r); /* the timer's */
+        return;
+    }
     if (when_claim(r, WHEN_DROPPED)) {
         when_settle(r);
         if (r->destroy)
@@ -782,6 +815,8 @@ static int when_start(const char *fname, bool any, cqt_event *const *events, siz
     r->index = (size_t)-1;
     r->results = (int *)(void *)&r->nodes[n];
     atomic_init(&r->watch_id, 0);
+    r->deadline_ns = timeout_ms == CQT_FOREVER ? 0 : cqt_now_ns() + (int64_t)timeout_ms * 1000000;
+    atomic_init(&r->rearmed, 0);
 
     for (size_t i = 0; i < n; i++) {
         struct ev_node *node = &r->nodes[i];

@@ -96,7 +96,9 @@ typedef void (*cqt_when_fn)(void *user_data, int status, const int *results, siz
 
 /* cqt_event_when_all:
  * Returns at once; @fn runs once in @receiver's thread when every event is
- * set or @timeout_ms passes (CQT_FOREVER: no timeout). The events must
+ * set or @timeout_ms passes (CQT_FOREVER: no timeout; a timeout never
+ * ends early, though Qt's coarse timers behind long ones may fire up to
+ * 5% before their interval: the rest is waited out). The events must
  * stay alive until @fn or @destroy ran. The wait is dropped (@fn is never
  * called, the events are no longer watched) when @receiver is freed or
  * its thread's loop ends first, cqt_app_shutdown() included, also with

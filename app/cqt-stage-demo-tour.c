@@ -20,6 +20,7 @@
 #include "cqt-stage-demo.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,6 +57,10 @@ typedef enum tour_step {
     STEP_JOB,   /* job 1: pause, resume, result; job 2 queued meanwhile */
     STEP_ABORT, /* job 2: pause, then abort */
     STEP_SHOWCASE, /* not checked: a stalled move and a paused job 3 for the screenshot */
+    /* --controller: these instead of the simulated axes' steps above */
+    STEP_LINK_MOVE, /* a parallel move over the link: every axis arrives */
+    STEP_LINK_PULL, /* the simulator killed mid-move: every axis faulted, connection lost */
+    STEP_LINK_AFTER, /* the window still answers: a shortcut, a refused move */
     STEP_END,
     STEP_DONE,
     /* --script close */
@@ -65,7 +70,8 @@ typedef enum tour_step {
 
 static const char *const step_names[] = {
     "start", "parallel move", "sequential move", "stalled move", "lost signal",
-    "naive QTimer (P1)", "job with pause/resume", "job abort", "showcase", "end", "done",
+    "naive QTimer (P1)", "job with pause/resume", "job abort", "showcase",
+    "move over the link", "pulled connection", "after the pull", "end", "done",
     "close: start work", "close: wait for work",
 };
 
@@ -78,6 +84,10 @@ struct demo_tour {
     bool job1_paused, job1_resumed, job1_returned, job2_paused, job2_aborted, job2_returned;
     bool job2_queued;
     bool showcase_report, showcase_job;
+    /* the link steps */
+    int link_moves_sent; /* "> MOVE" lines seen in the link's traffic */
+    bool pull_armed, pulled, pull_report, link_lost;
+    char lost_why[256];
     /* the reference heartbeat: written in its thread, read in the GUI's */
     cqt_thread *ref_thread;
     cqt_object *ref_obj;
@@ -247,7 +257,7 @@ static void run_step(void *user_data)
         d->hb_own_unknown = false;
         reference_start(d);
         demo_log(d, "tour: start (every step is checked; the GUI thread never waits)");
-        go(d, STEP_PARALLEL, 100);
+        go(d, d->link ? STEP_LINK_MOVE : STEP_PARALLEL, 100);
         break;
     case STEP_PARALLEL:
         set_targets(d, 300, 600, 900);
@@ -296,6 +306,34 @@ static void run_step(void *user_data)
         cqt_widget_click(d->move_parallel);
         cqt_widget_click(d->job_start);
         break;
+    case STEP_LINK_MOVE:
+        t->link_moves_sent = 0;
+        cqt_widget_set_value(d->timeout, 20000); /* real time, a loaded machine */
+        set_targets(d, 300, 600, 900);
+        cqt_widget_click(d->move_parallel);
+        break;
+    case STEP_LINK_PULL:
+        /* Back towards 0: the connection is pulled at the first position
+         * report of this move, so it drops mid-move. */
+        t->pull_armed = true;
+        set_targets(d, 0, 0, 0);
+        cqt_widget_click(d->move_parallel);
+        break;
+    case STEP_LINK_AFTER: {
+        /* The window still takes keys: F5 starts a move, which the
+         * faulted axes refuse (at once, or in a report of failed axes). */
+        int before = d->reports;
+        set_targets(d, 500, 500, 500);
+        press_keys(d, "F5");
+        if (!d->moving) {
+            if (d->reports != before)
+                fail(d, "a report came for a move that was refused");
+            else
+                pass(d, "after the pull the window answers F5; the faulted axes refused the move");
+            go(d, STEP_END, 200);
+        } /* else its report (on_report) checks it */
+        break;
+    }
     case STEP_END: {
         double ref = reference_max_ms(t);
         reference_stop(t);
@@ -399,6 +437,79 @@ void demo_script_on_report(demo *d, const cqt_stage_report *r)
         if (t->showcase_job)
             go(d, STEP_END, 200);
         break;
+    case STEP_LINK_MOVE:
+        if (r->status != CQT_OK) {
+            fail(d, "move over the link: %s (%s)", cqt_status_name(r->status), r->message);
+            ok = false;
+        }
+        for (size_t i = 0; i < DEMO_AXES; i++) {
+            ok &= outcome_is(d, r, i, CQT_STAGE_REACHED);
+            double want = 300.0 * (double)(i + 1);
+            if (i < r->n && !(fabs(r->axes[i].position - want) < 0.01)) {
+                fail(d, "axis %s reported at %.3f, not %.0f", r->axes[i].name, r->axes[i].position,
+                     want);
+                ok = false;
+            }
+        }
+        if (t->link_moves_sent < DEMO_AXES) {
+            fail(d, "the link carried %d MOVE lines, expected %d", t->link_moves_sent, DEMO_AXES);
+            ok = false;
+        }
+        if (ok)
+            pass(d, "move over the link: MOVE sent for x, y, z; each reached its target");
+        if (d->opt.sim_pid > 0) {
+            go(d, STEP_LINK_PULL, 200);
+        } else {
+            demo_log(d, "tour: no --sim-pid: the connection is not pulled");
+            go(d, STEP_END, 200);
+        }
+        break;
+    case STEP_LINK_PULL:
+        if (!t->pulled) {
+            fail(d, "the move ended (%s) before the connection was pulled",
+                 cqt_status_name(r->status));
+            go(d, STEP_END, 200);
+            break;
+        }
+        if (r->status == CQT_OK) {
+            fail(d, "the move succeeded with the connection pulled");
+            ok = false;
+        }
+        for (size_t i = 0; i < DEMO_AXES; i++) {
+            ok &= outcome_is(d, r, i, CQT_STAGE_FAULTED);
+            cqt_axis_state st = cqt_axis_get_state(d->axes[i].axis);
+            if (st != CQT_AXIS_FAULTED) {
+                fail(d, "axis %s is %s, not faulted", d->axes[i].name, cqt_axis_state_name(st));
+                ok = false;
+            }
+        }
+        /* the report's message: one part per failed axis, each naming it
+         * and the lost connection */
+        for (size_t i = 0; i < DEMO_AXES; i++) {
+            char needle[32];
+            snprintf(needle, sizeof needle, "axis '%s': connection lost", d->axes[i].name);
+            if (!strstr(r->message, needle)) {
+                fail(d, "the report does not say \"%s\": \"%s\"", needle, r->message);
+                ok = false;
+            }
+        }
+        if (ok)
+            pass(d, "pulled connection: every axis faulted, the report says connection lost");
+        t->pull_report = true;
+        if (t->link_lost)
+            go(d, STEP_LINK_AFTER, 200);
+        break;
+    case STEP_LINK_AFTER: {
+        bool refused = r->status != CQT_OK;
+        for (size_t i = 0; i < r->n && i < DEMO_AXES; i++)
+            refused &= r->axes[i].outcome != CQT_STAGE_REACHED;
+        if (refused)
+            pass(d, "after the pull the window answers F5; the faulted axes refused the move");
+        else
+            fail(d, "a move after the pull: %s (%s)", cqt_status_name(r->status), r->message);
+        go(d, STEP_END, 200);
+        break;
+    }
     default:
         break;
     }
@@ -510,6 +621,40 @@ void demo_script_on_job(demo *d, demo_job *j, const char *what, const cqt_value 
             t->showcase_job = true;
         }
     }
+}
+
+void demo_script_on_link_traffic(demo *d, const char *line)
+{
+    struct demo_tour *t = d->tour;
+    if (!t)
+        return;
+    if (t->step == STEP_LINK_MOVE && strncmp(line, "> MOVE ", 7) == 0)
+        t->link_moves_sent++;
+    if (t->step == STEP_LINK_PULL && t->pull_armed && !t->pulled &&
+        strncmp(line, "< !POS ", 7) == 0) {
+        t->pulled = true;
+        demo_log(d, "tour: pulling the connection mid-move: SIGKILL to the simulator (pid %d)",
+                 d->opt.sim_pid);
+        if (kill((pid_t)d->opt.sim_pid, SIGKILL) != 0)
+            fail(d, "could not kill the simulator (pid %d)", d->opt.sim_pid);
+    }
+}
+
+void demo_script_on_link_state(demo *d, cqt_axis_link_state st, const char *why)
+{
+    struct demo_tour *t = d->tour;
+    if (!t || t->step != STEP_LINK_PULL || st != CQT_AXIS_LINK_LOST || t->link_lost)
+        return;
+    t->link_lost = true;
+    snprintf(t->lost_why, sizeof t->lost_why, "%s", why);
+    if (!t->pulled)
+        fail(d, "the link was lost before the tour pulled it: %s", why);
+    else if (!strstr(why, "connection lost"))
+        fail(d, "the link's lost message does not say connection lost: \"%s\"", why);
+    else
+        pass(d, "the link went to 'lost' and the log says why (connection lost)");
+    if (t->pull_report)
+        go(d, STEP_LINK_AFTER, 200);
 }
 
 int demo_script_start(demo *d)

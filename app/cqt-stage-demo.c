@@ -926,6 +926,7 @@ static void on_link_state(void *user_data, const cqt_value *arg)
         cqt_axis_link_get_message(d->link, why, sizeof why);
     demo_log(d, "controller %s: %s%s%s", cqt_axis_link_address(d->link), cqt_axis_link_state_name(st),
              *why ? ": " : "", why);
+    demo_script_on_link_state(d, st, why);
 }
 
 static void on_link_traffic(void *user_data, const cqt_value *arg)
@@ -934,6 +935,7 @@ static void on_link_traffic(void *user_data, const cqt_value *arg)
     if (d->closing)
         return;
     const char *line = cqt_value_get_string(arg);
+    demo_script_on_link_traffic(d, line ? line : "");
     if (line && strncmp(line, "< !POS ", 7) == 0)
         return; /* position reports, 20 a second per axis: the bars show them */
     demo_log(d, "link %s", line ? line : "");
@@ -1039,7 +1041,7 @@ static void usage(FILE *f)
 {
     fputs("usage: cqt-stage-demo [--script tour|close|busy] [--screenshot FILE]\n"
           "                      [--time-scale K] [--job-arrays N] [--array-size N]\n"
-          "                      [--quiet] [--controller A]\n"
+          "                      [--quiet] [--controller A] [--sim-pid PID]\n"
           "  --script tour    run every feature, check each; exit 0 only if all behaved\n"
           "  --script close   close the window while a move and a job run\n"
           "  --script busy    start a move and a job, print 'busy: ...' and wait\n"
@@ -1053,6 +1055,9 @@ static void usage(FILE *f)
           "                   tcp:HOST:PORT or serial:/dev/ttyX[,BAUD] (cqt-axis-sim);\n"
           "                   the link's state and the lines it carries (but position\n"
           "                   reports) go to the log\n"
+          "  --sim-pid PID    with --script tour and a controller: the pid of its\n"
+          "                   cqt-axis-sim; the tour kills it mid-move (SIGKILL) and\n"
+          "                   checks every axis is reported faulted, connection lost\n"
           "  -h, --help       show this help and exit\n"
           "  --version        show the version and exit\n"
           "Without a display, Qt's offscreen platform is used.\n"
@@ -1069,7 +1074,7 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, demo_options *o)
 {
     enum { OPT_SCRIPT = 256, OPT_SCREENSHOT, OPT_TIME_SCALE, OPT_JOB_ARRAYS, OPT_ARRAY_SIZE, OPT_QUIET,
-           OPT_VERSION, OPT_CONTROLLER };
+           OPT_VERSION, OPT_CONTROLLER, OPT_SIM_PID };
     static const struct option longopts[] = {
         {"script", required_argument, NULL, OPT_SCRIPT},
         {"screenshot", required_argument, NULL, OPT_SCREENSHOT},
@@ -1080,6 +1085,7 @@ static int parse(int argc, char **argv, demo_options *o)
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {"controller", required_argument, NULL, OPT_CONTROLLER},
+        {"sim-pid", required_argument, NULL, OPT_SIM_PID},
         {NULL, 0, NULL, 0},
     };
     o->controller = "sim";
@@ -1125,6 +1131,11 @@ static int parse(int argc, char **argv, demo_options *o)
                                             optarg);
             o->controller = optarg;
             break;
+        case OPT_SIM_PID:
+            if (!cqt_tool_parse_long(optarg, 2, INT_MAX, &n, why, sizeof why))
+                return cqt_tool_usage_error(PROG, "--sim-pid: %s", why);
+            o->sim_pid = (int)n;
+            break;
         case OPT_TIME_SCALE:
             if (!cqt_tool_parse_double(optarg, &o->time_scale, why, sizeof why))
                 return cqt_tool_usage_error(PROG, "--time-scale: %s", why);
@@ -1152,6 +1163,9 @@ static int parse(int argc, char **argv, demo_options *o)
     if (o->time_scale_given && strcmp(o->controller, "sim") != 0)
         return cqt_tool_usage_error(PROG, "--time-scale applies to simulated axes only; the controller at %s "
                                     "moves in real time", o->controller);
+    if (o->sim_pid && (o->script != DEMO_SCRIPT_TOUR || !strcmp(o->controller, "sim")))
+        return cqt_tool_usage_error(PROG, "--sim-pid needs --script tour and --controller tcp:... or "
+                                    "serial:... (the simulator the tour pulls)");
     bool scripted = o->script != DEMO_SCRIPT_NONE;
     if (o->time_scale == 0)
         o->time_scale = o->script == DEMO_SCRIPT_TOUR ? 5 : 1;

@@ -64,6 +64,7 @@ typedef struct demo_options {
     bool quiet; /* do not echo log lines to stdout */
     const char *controller; /* --controller: "sim" (simulated axes) or an address */
     bool time_scale_given;  /* --time-scale was on the command line */
+    int sim_pid; /* --sim-pid: the controller simulator the tour may kill; 0: none */
 } demo_options;
 
 struct demo {
@@ -132,5 +133,9 @@ void demo_script_free(demo *d);
 void demo_script_on_report(demo *d, const cqt_stage_report *r);
 void demo_script_on_naive(demo *d, bool arrived, int warnings);
 void demo_script_on_job(demo *d, demo_job *j, const char *what, const cqt_value *arg);
+/* The controller link's state (@why: why it was lost, else "") and each
+ * line it carried ("> MOVE x 10", "< !POS x 3.5"). */
+void demo_script_on_link_state(demo *d, cqt_axis_link_state st, const char *why);
+void demo_script_on_link_traffic(demo *d, const char *line);
 
 #endif /* CQT_STAGE_DEMO_H */

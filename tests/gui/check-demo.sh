@@ -3,8 +3,13 @@
 # check-demo.sh — runs cqt-stage-demo's scripts and checks what they leave.
 #
 # Usage: check-demo.sh DEMO PYTHON tour|close|sigterm|sigint [WRAPPER...]
+#        check-demo.sh DEMO PYTHON link SIM [WRAPPER...]
 #   tour:  the tour passes (exit 0, every step ok, heartbeat within its
 #          bound) and the screenshot is a PNG of the window's size, not blank;
+#   link:  the same tour against a cqt-axis-sim process SIM (TCP, a port of
+#          its choosing): a move over the link arrives, then the tour kills
+#          the simulator mid-move (--sim-pid) and sees every axis faulted,
+#          "connection lost" in the log, the window still answering;
 #   close: closing the window while a move and a job run exits 0 after a
 #          clean, bounded shutdown with no thread left behind;
 #   sigterm, sigint: the signal, sent once a move and a job run (the demo's
@@ -15,11 +20,34 @@
 set -u
 demo=$1 python=$2 script=$3
 shift 3
+sim=
+if [ "$script" = link ]; then
+    sim=$1
+    shift
+fi
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+simpid=
+# The simulator is killed by the tour; this only covers a tour that never got there.
+trap '[ -z "$simpid" ] || kill -KILL "$simpid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 case "$script" in
     tour) args=(--script tour --screenshot "$tmp/shot.png") ;;
+    link)
+        # Fast axes (500 units/s): the tour's moves take a second or two.
+        "$sim" --tcp 0 --speed 500 >"$tmp/sim.out" 2>"$tmp/sim.err" &
+        simpid=$!
+        port=
+        # A bounded poll of its first line, the port (up to 60 s).
+        for ((i = 0; i < 600; i++)); do
+            port=$(sed -n '1s/^\([0-9][0-9]*\)$/\1/p' "$tmp/sim.out")
+            [ -n "$port" ] && break
+            kill -0 "$simpid" 2>/dev/null || break
+            sleep 0.1
+        done
+        [ -n "$port" ] || { cat "$tmp/sim.out" "$tmp/sim.err"; echo "FAIL: cqt-axis-sim printed no port"; exit 1; }
+        args=(--script tour --screenshot "$tmp/shot.png" --controller "tcp:127.0.0.1:$port"
+            --sim-pid "$simpid")
+        ;;
     close) args=(--script close) ;;
     sigterm|sigint) ;;
     *) echo "check-demo.sh: unknown script '$script'" >&2; exit 2 ;;
@@ -97,6 +125,19 @@ if [ "$script" = close ]; then
     exit 0
 fi
 grep -q '^tour: [0-9]* checks passed, 0 failed' "$tmp/out" || { echo "FAIL: tour"; exit 1; }
+if [ "$script" = link ]; then
+    # The tour's own checks passed; these say they were the link's.
+    for want in 'tour: ok — move over the link' 'tour: ok — pulled connection' \
+        'controller tcp:127.0.0.1:[0-9]*: lost: connection lost' 'tour: ok — after the pull'; do
+        grep -q "$want" "$tmp/out" || { echo "FAIL: link tour: no line '$want'"; exit 1; }
+    done
+    rc=0
+    wait "$simpid" || rc=$?
+    simpid=
+    [ "$rc" -eq 137 ] || { echo "FAIL: the simulator was not killed by the tour (exit status $rc)"; exit 1; }
+    echo "the simulator's log:"
+    cat "$tmp/sim.err"
+fi
 size=$(sed -n 's/^screenshot: .* (\([0-9]*\)x\([0-9]*\))$/\1 \2/p' "$tmp/out")
 [ -n "$size" ] || { echo "FAIL: no screenshot line"; exit 1; }
 read -r w h <<<"$size"

@@ -802,6 +802,18 @@ static cqt_widget *button(demo *d, cqt_widget *parent, const char *text, const c
     return b;
 }
 
+/* The connection's state, at the right of the status bar (its address is
+ * in the stage's title). */
+static void show_link_state(demo *d, cqt_axis_link_state st)
+{
+    char text[64];
+    snprintf(text, sizeof text, "controller: %s", cqt_axis_link_state_name(st));
+    cqt_widget_set_text(d->link_state, text);
+    cqt_widget_set_style_sheet(d->link_state, st == CQT_AXIS_LINK_CONNECTED
+                                                  ? "color: #1a7f37; padding-right: 12px;"
+                                                  : "color: #c62828; font-weight: bold; padding-right: 12px;");
+}
+
 static int build_window(demo *d)
 {
     d->win = cqt_window_new("cqt-stage-demo — three axes, a long job, a live main loop");
@@ -809,7 +821,13 @@ static int build_window(demo *d)
         return -1;
 
     /* Axes: one row each. */
-    cqt_widget *stage = group(d->win, "Stage: three axes, each in its own thread");
+    char title[200];
+    if (d->link)
+        snprintf(title, sizeof title, "Stage: three axes of the controller at %s, in the link's thread",
+                 d->opt.controller);
+    else
+        snprintf(title, sizeof title, "Stage: three axes, each in its own thread");
+    cqt_widget *stage = group(d->win, title);
     cqt_widget *grid = cqt_grid_new(stage, 5);
     header(grid, "Axis");
     header(grid, "Target");
@@ -889,6 +907,10 @@ static int build_window(demo *d)
     d->log = cqt_log_view_new(logbox, 500);
 
     d->status = cqt_window_status_bar(d->win);
+    if (d->link) {
+        d->link_state = cqt_label_new(d->status, "");
+        show_link_state(d, cqt_axis_link_get_state(d->link));
+    }
     d->heartbeat = cqt_label_new(d->status, "main loop latency   - ms");
     cqt_widget_set_style_sheet(d->heartbeat, "font-family: monospace; padding-right: 6px;");
     cqt_status_bar_show_message(d->status, "Each button shows its shortcut · Ctrl+Q quits", 0);
@@ -926,6 +948,7 @@ static void on_link_state(void *user_data, const cqt_value *arg)
         cqt_axis_link_get_message(d->link, why, sizeof why);
     demo_log(d, "controller %s: %s%s%s", cqt_axis_link_address(d->link), cqt_axis_link_state_name(st),
              *why ? ": " : "", why);
+    show_link_state(d, st);
     demo_script_on_link_state(d, st, why);
 }
 

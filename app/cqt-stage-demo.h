@@ -71,6 +71,7 @@ struct demo {
     demo_options opt;
     cqt_object *gui; /* lives in main: the receiver of every delivery */
     cqt_widget *win, *log, *status, *heartbeat;
+    cqt_widget *link_state; /* --controller: the connection's state; else NULL */
     cqt_widget *move_parallel, *move_sequential, *stop_all, *timeout;
     cqt_widget *stall_y, *drop_z, *naive;
     cqt_widget *job_start, *job_pause, *job_abort, *job_bar, *job_count, *job_result, *job_queue;

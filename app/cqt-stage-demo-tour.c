@@ -7,6 +7,12 @@
  * timers: the GUI thread never blocks, so the heartbeat it reports at the
  * end measures the real main loop. Each step has a watchdog.
  *
+ * With --controller the axes are a controller's, moving in real time, and
+ * the simulated axes' fault switches do not apply: the tour moves them
+ * over the link instead and, given the simulator's pid (--sim-pid), kills
+ * it at the first position report of a move — a pulled connection, which
+ * must fault every axis ("connection lost") while the window answers.
+ *
  * The latency verdict leaves out what a loaded machine adds. Each
  * heartbeat's lateness is reduced by the time the GUI thread spent
  * runnable but waiting for a CPU in that interval (Linux schedstat, read

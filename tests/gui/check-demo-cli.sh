@@ -42,6 +42,9 @@ bad "option '--quiet' takes no value" --quiet=1
 bad "unexpected argument 'x'" x
 bad "--controller: unknown transport in 'foo:bar'" --controller foo:bar
 bad "--time-scale applies to simulated axes only" --controller tcp:127.0.0.1:9 --time-scale 2
+bad "--sim-pid needs --script tour and --controller" --controller tcp:127.0.0.1:9 --sim-pid 1234
+bad "--sim-pid needs --script tour and --controller" --script tour --sim-pid 1234
+bad "--sim-pid: '1' is out of range (min 2)" --sim-pid 1
 
 timeout -s KILL 60 "$demo" --version >"$tmp/out" 2>"$tmp/err" </dev/null
 rc=$?

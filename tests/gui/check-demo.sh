@@ -109,7 +109,7 @@ rc=0
 timeout 300 "$@" "$demo" "${args[@]}" >"$tmp/out" 2>&1 || rc=$?
 cat "$tmp/out"
 if [ "$rc" -ne 0 ]; then
-    echo "FAIL: cqt-stage-demo --script $script exited with $rc$([ "$rc" -eq 124 ] && echo ' (hung)')"
+    echo "FAIL: cqt-stage-demo ${args[*]:0:2} ($script) exited with $rc$([ "$rc" -eq 124 ] && echo ' (hung)')"
     exit 1
 fi
 if ! grep -q '^shutdown: clean' "$tmp/out"; then

@@ -112,7 +112,7 @@ if [ "$deflib" != shared ]; then
         if ! out=$("${cc_cmd[@]}" "${extra[@]}" "$here/consumer.c" "${c[@]}" "${l[@]}" -o "$tmp/consumer-static" 2>&1); then
             printf '%s\n' "$out"
             fail "the static consumer did not link"
-        elif readelf -d "$tmp/consumer-static" | grep -q "NEEDED.*lib$name\\.so"; then
+        elif readelf -d "$tmp/consumer-static" | grep "NEEDED.*lib$name\\.so" >/dev/null; then
             fail "the static consumer still needs lib$name.so"
         elif ! out=$("$tmp/consumer-static" 2>&1); then
             printf '%s\n' "$out"

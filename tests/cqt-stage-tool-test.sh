@@ -164,6 +164,7 @@ interrupt() { # NAME SIGNAL[xN] WANT_STATUS ARGS...: runs a long move, signals i
     name=$1 sig=${2%x*} times=1 want=$3
     case $2 in *x*) times=${2#*x} ;; esac
     shift 3
+    : >"$tmp/$name.err" # emptied before the job starts: the loop below reads it at once
     ${CQT_VALGRIND:+"$CQT_VALGRIND"} "$tool_path" move x=900 y=800 z=700 --speed x=10,y=10,z=10 \
         --timeout 600000 --progress "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
     pid=$!
@@ -322,7 +323,12 @@ bad "--speed applies to simulated axes only" move x=1 --controller tcp:127.0.0.1
 
 # Against cqt-axis-sim, a real process: a move, and a pulled connection.
 start_sim() { # ARGS...: starts the simulator; sets simpid and where (its port or pty)
-    "$sim_path" "$@" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+    # Emptied here, not by the background job's own redirection: that one
+    # runs in the child after the fork, and the loop below could read the
+    # previous simulator's line first (a pty path taken for a port).
+    : >"$tmp/sim.out"
+    : >"$tmp/sim.err"
+    "$sim_path" "$@" >>"$tmp/sim.out" 2>>"$tmp/sim.err" &
     simpid=$!
     where=
     i=0

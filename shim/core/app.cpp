@@ -42,11 +42,6 @@ namespace cqt {
 App g_app;
 void qt_message_bridge(QtMsgType type, const QMessageLogContext &ctx, const QString &msg);
 
-bool app_running()
-{
-    return g_app.state.load(std::memory_order_acquire) == int(AppState::Running);
-}
-
 bool require_app(const char *fn)
 {
     if (app_running())
@@ -233,7 +228,7 @@ void cqt_app_quit(int exit_code)
             d.internal.arg = nullptr;
             bool wake = false;
             {
-                std::lock_guard<std::mutex> lk(m->mu);
+                std::lock_guard lk(m->mu);
                 if (enqueue_locked(m, d, false, wake) != CQT_OK)
                     wake = false;
             }

@@ -123,7 +123,7 @@ void watch_unref(cqt_io_watch *w)
 void finish(cqt_io_watch *w)
 {
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         if (w->finished)
             return;
         w->finished = true;
@@ -144,7 +144,7 @@ void owner_gone(cqt_io_watch *w)
 {
     bool fin = false, drop_handle;
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         if (!w->freed) {
             w->freed = true;
             fin = w->in_cb == 0;
@@ -271,7 +271,7 @@ Host::~Host()
     if (wr)
         wr->setEnabled(false);
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         if (w->host == this)
             w->host = nullptr;
     }
@@ -285,7 +285,7 @@ void call_user(cqt_io_watch *w, unsigned revents, bool stop, Host *h)
 {
     cqt_object *o = w->owner;
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         if (w->freed || !w->enabled || o->dead.load(std::memory_order_acquire))
             return;
         revents &= w->events | CQT_IO_ERROR;
@@ -307,7 +307,7 @@ void call_user(cqt_io_watch *w, unsigned revents, bool stop, Host *h)
     x.dispatch_depth--;
     bool fin = false, reapply = false;
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         if (--w->in_cb == 0) {
             w->idle.notify_all();
             fin = w->finish_in_cb;
@@ -328,7 +328,7 @@ void Host::activated()
     watch_ref(keep); // a free inside the callback must not delete it under us
     unsigned want;
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         want = (w->freed || !w->enabled) ? 0 : w->events;
     }
     if (!want || w->owner->dead.load(std::memory_order_acquire)) {
@@ -377,7 +377,7 @@ void apply_run(void *p)
     unsigned want = 0;
     bool gone;
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         gone = w->freed;
         if (!gone && w->enabled)
             want = w->events;
@@ -392,12 +392,12 @@ void apply_run(void *p)
     if (!gone && !o->dead.load(std::memory_order_acquire)) {
         Host *h;
         {
-            std::lock_guard<std::mutex> lk(w->mu);
+            std::lock_guard lk(w->mu);
             h = w->host;
         }
         if (!h) {
             h = new Host(w, cqt::ensure_qobject(o));
-            std::lock_guard<std::mutex> lk(w->mu);
+            std::lock_guard lk(w->mu);
             w->host = h;
         } else {
             hosts_set_home(h, QThread::currentThread()); // after a move
@@ -421,7 +421,7 @@ void teardown_run(void *p)
     auto *w = static_cast<cqt_io_watch *>(p);
     Host *h;
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         h = w->host;
         w->host = nullptr;
     }
@@ -559,7 +559,7 @@ cqt_io_watch *cqt_io_watch_new(cqt_object *owner, int fd, unsigned events, cqt_i
             // A thread cqt did not start has no loop to watch in (Qt:
             // "QSocketNotifier: Can only be used with threads started with QThread").
             cqt_thread *t = owner->thread.load();
-            std::lock_guard<std::mutex> lk(t->mu);
+            std::lock_guard lk(t->mu);
             if (!cqt::accepts(t, false)) {
                 char what[128];
                 snprintf(what, sizeof what, "the watch's owner, object '%s',", owner->name);
@@ -626,7 +626,7 @@ bool cqt_io_watch_is_enabled(const cqt_io_watch *w)
     if (!w || w->magic != kIoMagic)
         return false;
     auto *mw = const_cast<cqt_io_watch *>(w);
-    std::lock_guard<std::mutex> lk(mw->mu);
+    std::lock_guard lk(mw->mu);
     return !w->freed && w->enabled;
 }
 

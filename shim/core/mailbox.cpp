@@ -147,31 +147,24 @@ DeliveryQueue::~DeliveryQueue()
     }
 }
 
-void DeliveryQueue::push(const Delivery &d, BlockCache &cache)
+void DeliveryQueue::grow(BlockCache &cache)
 {
-    if (!tail || tail->end == DeliveryBlock::kCap) {
-        DeliveryBlock *b = cache.get(); // may throw: nothing changed yet
-        if (tail)
-            tail->next = b;
-        else
-            head = b, pos = 0;
-        tail = b;
-    }
-    tail->items[tail->end++] = d;
-    count++;
+    DeliveryBlock *b = cache.get(); // may throw: nothing changed yet
+    if (tail)
+        tail->next = b;
+    else
+        head = b, pos = 0;
+    tail = b;
 }
 
-void DeliveryQueue::pop(BlockCache &spent)
+void DeliveryQueue::next_block(BlockCache &spent)
 {
-    count--;
-    if (++pos == head->end) {
-        DeliveryBlock *b = head;
-        head = b->next;
-        pos = 0;
-        if (!head)
-            tail = nullptr;
-        spent.put(b);
-    }
+    DeliveryBlock *b = head;
+    head = b->next;
+    pos = 0;
+    if (!head)
+        tail = nullptr;
+    spent.put(b);
 }
 
 void DeliveryQueue::take(DeliveryQueue &from)
@@ -183,20 +176,6 @@ void DeliveryQueue::take(DeliveryQueue &from)
     from.head = from.tail = nullptr;
     from.pos = 0;
     from.count = 0;
-}
-
-bool accepts(const cqt_thread *t, bool blocking)
-{
-    if (t->kind == ThreadKind::Adopted)
-        return false;
-    switch (t->state) {
-    case LoopState::New: return !blocking;
-    case LoopState::Running:
-    case LoopState::Stopping: return true;
-    case LoopState::Finished:
-    case LoopState::Freed: return false;
-    }
-    return false;
 }
 
 int loop_refusal(const char *fn, const cqt_thread *t, bool blocking, const char *what)
@@ -228,20 +207,6 @@ int loop_refusal(const char *fn, const cqt_thread *t, bool blocking, const char 
     return fail(CQT_EINTERNAL, "%s: %s: thread '%s' refused a delivery", fn, what, t->name);
 }
 
-// Caller holds t->mu.
-int enqueue_locked(cqt_thread *t, Delivery &d, bool blocking, bool &wake)
-{
-    if (!accepts(t, blocking))
-        return CQT_ENOLOOP;
-    t->pending.push(d, t->spare);
-    t->inflight.fetch_add(1, std::memory_order_relaxed);
-    if (!t->wake_posted) {
-        t->wake_posted = true;
-        wake = true;
-    }
-    return CQT_OK;
-}
-
 void post_wake(cqt_thread *t)
 {
     std::lock_guard<std::mutex> lk(t->wake_mu); // the pump is not deleted under us
@@ -261,7 +226,7 @@ void wake_nested_loop(cqt_thread *t)
     // empty, so producers post no wake-up while the delivery runs. Wake
     // the nested loop now, whatever is queued: its drain continues the
     // batch and clears the flag, and later posts wake it again.
-    std::lock_guard<std::mutex> lk(t->mu);
+    std::lock_guard lk(t->mu);
     t->wake_posted = true;
     post_wake(t);
 }
@@ -287,7 +252,62 @@ void drain(cqt_thread *t, bool to_empty)
     };
     for (;;) {
         if (!t->draining.empty()) {
-            Delivery d = t->draining.front();
+            Delivery &front = t->draining.front();
+            if (front.kind == kCall && !front.done) {
+                // The common case, inline: a plain call. Its fields are
+                // read out before the pop (a nested drain may recycle the
+                // block), the pop before the call (a nested drain goes on
+                // after it).
+                cqt_object *target = front.target;
+                cqt_fn fn = front.call.fn;
+                void *user_data = front.call.user_data;
+                cqt_destroy_fn destroy = front.call.destroy;
+                t->draining.pop(t->spent);
+                if (target != held) {
+                    release_held();
+                    held = target;
+                }
+                if (target) {
+                    held_n++;
+                    if (!target->dead.load(std::memory_order_acquire))
+                        fn(user_data);
+                } else {
+                    fn(user_data);
+                }
+                if (destroy)
+                    destroy(user_data);
+                done++;
+                if (--budget == 0) {
+                    out_of_budget = true;
+                    break;
+                }
+                continue;
+            }
+            if (front.kind == kSlot && !front.done) {
+                // A queued slot, inline likewise; the argument is moved out.
+                cqt_object *target = front.target;
+                Conn *c = front.slot.conn;
+                cqt_value arg = front.slot.arg;
+                t->draining.pop(t->spent);
+                if (target != held) {
+                    release_held();
+                    held = target;
+                }
+                if (target)
+                    held_n++;
+                if ((!target || !target->dead.load(std::memory_order_acquire)) &&
+                    c->active.load(std::memory_order_acquire))
+                    c->fn(c->user_data, &arg);
+                value_clear_fast(&arg);
+                conn_unref(c);
+                done++;
+                if (--budget == 0) {
+                    out_of_budget = true;
+                    break;
+                }
+                continue;
+            }
+            Delivery d = front;
             t->draining.pop(t->spent); // before running it: a nested drain goes on after it
             if (d.kind != kNone) {
                 cqt_object *target = d.target;
@@ -307,7 +327,7 @@ void drain(cqt_thread *t, bool to_empty)
             continue;
         }
         release_held(); // before the lock: a last reference may free the object
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         t->inflight.fetch_sub(done, std::memory_order_relaxed);
         done = 0;
         t->spare.absorb(t->spent);

@@ -61,15 +61,15 @@ std::mutex g_name_mu;
 
 // Holds o->mu, then both threads' mailboxes, in address order.
 struct MoveLocks {
-    std::unique_lock<std::mutex> a, b;
+    std::unique_lock<cqt::Lock> a, b;
     MoveLocks(cqt_thread *x, cqt_thread *y)
     {
         if (x < y) {
-            a = std::unique_lock<std::mutex>(x->mu);
-            b = std::unique_lock<std::mutex>(y->mu);
+            a = std::unique_lock<cqt::Lock>(x->mu);
+            b = std::unique_lock<cqt::Lock>(y->mu);
         } else {
-            a = std::unique_lock<std::mutex>(y->mu);
-            b = std::unique_lock<std::mutex>(x->mu);
+            a = std::unique_lock<cqt::Lock>(y->mu);
+            b = std::unique_lock<cqt::Lock>(x->mu);
         }
     }
 };
@@ -154,23 +154,37 @@ bool in_owner_thread(const cqt_object *o)
 // again; it lands in the old thread's mailbox, which the move then carries.
 thread_local cqt_object *tls_moving __attribute__((tls_model("initial-exec"))) = nullptr;
 
-int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
+// The refusal of a post: cold, out of line, off the hot path.
+static __attribute__((noinline, cold)) int post_refused(const char *fn, cqt_object *o,
+                                                         cqt_thread *t, bool blocking)
+{
+    char what[128];
+    snprintf(what, sizeof what, "object '%s'", name_of(o).s);
+    return loop_refusal(fn, t, blocking, what);
+}
+
+// Queues a delivery to the thread @o lives in; @fill writes it into its
+// mailbox slot (kind and payload; target and done are set here). The
+// object's lock pins o->thread (a move switches it under that lock), the
+// mailbox lock covers the slot. On refusal nothing was queued.
+template <class Fill>
+static inline int post_filled(const char *fn, cqt_object *o, Completion *done, bool blocking,
+                              Fill &&fill)
 {
     cqt_thread *t;
     bool wake = false;
     {
-        std::unique_lock<std::mutex> olk(o->mu, std::defer_lock);
-        if (tls_moving != o)
+        std::unique_lock<cqt::Lock> olk(o->mu, std::defer_lock);
+        if (__builtin_expect(tls_moving != o, 1))
             olk.lock();
         t = o->thread.load(std::memory_order_relaxed);
-        d.target = o;
-        std::lock_guard<std::mutex> tlk(t->mu);
-        if (enqueue_locked(t, d, blocking, wake) != CQT_OK) {
-            d.target = nullptr;
-            char what[128];
-            snprintf(what, sizeof what, "object '%s'", name_of(o).s);
-            return loop_refusal(fn, t, blocking, what);
-        }
+        std::lock_guard tlk(t->mu);
+        Delivery *slot = enqueue_slot_locked(t, blocking, wake);
+        if (!slot)
+            return post_refused(fn, o, t, blocking);
+        fill(slot);
+        slot->target = o;
+        slot->done = done;
         object_ref(o);
         if (wake)
             thread_ref(t); // keeps t (and its wake_mu) alive until posted
@@ -183,6 +197,73 @@ int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
         thread_unref(t);
     }
     return CQT_OK;
+}
+
+// post_call without a destroy function, when it needs neither an
+// allocation nor an error: false (nothing done) sends the caller the
+// whole way. Nothing here can throw.
+static inline bool post_call_fast(cqt_object *o, cqt_fn call, void *user_data) noexcept
+{
+    if (__builtin_expect(tls_moving == o, 0))
+        return false;
+    cqt_thread *t;
+    bool wake;
+    o->mu.lock();
+    t = o->thread.load(std::memory_order_relaxed);
+    t->mu.lock();
+    DeliveryBlock *b = t->pending.tail;
+    if (__builtin_expect(!b || b->end == DeliveryBlock::kCap || !accepts(t, false), 0)) {
+        t->mu.unlock();
+        o->mu.unlock();
+        return false;
+    }
+    Delivery *slot = &b->items[b->end++];
+    t->pending.count++;
+    slot->kind = kCall;
+    slot->target = o;
+    slot->done = nullptr;
+    slot->call.fn = call;
+    slot->call.user_data = user_data;
+    slot->call.destroy = nullptr;
+    t->inflight.fetch_add(1, std::memory_order_relaxed);
+    wake = !t->wake_posted;
+    t->wake_posted = true;
+    object_ref(o);
+    if (wake)
+        thread_ref(t); // keeps t (and its wake_mu) alive until posted
+    t->mu.unlock();
+    o->mu.unlock();
+    if (wake) {
+        post_wake(t);
+        thread_unref(t);
+    }
+    return true;
+}
+
+int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking)
+{
+    return post_filled(fn, o, d.done, blocking, [&](Delivery *slot) { *slot = d; });
+}
+
+int post_slot(const char *fn, cqt_object *o, Conn *c, const cqt_value *arg)
+{
+    return post_filled(fn, o, nullptr, false, [&](Delivery *slot) {
+        slot->kind = kSlot;
+        slot->slot.conn = c;
+        value_copy_fast(&slot->slot.arg, arg);
+        c->refs.fetch_add(1, std::memory_order_relaxed);
+    });
+}
+
+int post_call(const char *fn, cqt_object *o, cqt_fn call, void *user_data,
+              cqt_destroy_fn destroy)
+{
+    return post_filled(fn, o, nullptr, false, [&](Delivery *slot) {
+        slot->kind = kCall;
+        slot->call.fn = call;
+        slot->call.user_data = user_data;
+        slot->call.destroy = destroy;
+    });
 }
 
 int run_in_owner(const char *fn, cqt_object *o, void (*run)(void *), void (*drop)(void *),
@@ -210,14 +291,14 @@ ShimObject *ensure_qobject(cqt_object *o)
         return x.qobj;
     x.qobj = new ShimObject(o);
     cqt_thread *t = o->thread.load();
-    std::lock_guard<std::mutex> lk(t->mu);
+    std::lock_guard lk(t->mu);
     t->timer_objects.push_back(o);
     return x.qobj;
 }
 
 static void forget_qobject(cqt_object *o, cqt_thread *t)
 {
-    std::lock_guard<std::mutex> lk(t->mu);
+    std::lock_guard lk(t->mu);
     auto &v = t->timer_objects;
     v.erase(std::remove(v.begin(), v.end(), o), v.end());
 }
@@ -320,11 +401,11 @@ static void destroy_deferred(void *p)
 
 static bool defer_destroy(cqt_object *o)
 {
-    std::lock_guard<std::mutex> olk(o->mu);
+    std::lock_guard olk(o->mu);
     cqt_thread *t = o->thread.load();
     if (t == current_thread_if_any())
         return false;
-    std::lock_guard<std::mutex> tlk(t->mu);
+    std::lock_guard tlk(t->mu);
     if (t->state != LoopState::Running && t->state != LoopState::Stopping)
         return false;
     // Its loop runs: the free happens there, after what is already queued
@@ -473,7 +554,7 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
         ObjectExtra *x = o->ext_if();
         std::vector<Delivery> stranded; // blocking calls @t cannot run
         {
-            std::lock_guard<std::mutex> olk(o->mu);
+            std::lock_guard olk(o->mu);
             if (x && x->qobj) {
                 // Qt hands the QObject and its timers to the new thread
                 // through its own (uninstrumented) locks: tell TSan.
@@ -558,10 +639,16 @@ static int invoke_impl(cqt_object *target, cqt_fn fn, void *user_data, cqt_destr
 {
     int rc = guard("cqt_invoke", int(CQT_EINTERNAL), [&]() -> int {
         static const char name[] = "cqt_invoke";
-        if (!object_usable(name, target))
+        if (__builtin_expect(!object_ok(target), 0) && !object_usable(name, target))
             return usable_status(target);
         if (!fn)
             return fail(CQT_EINVAL, "%s: fn is NULL; pass the function to run", name);
+        if (type == CQT_QUEUED) { // the hot path: no need to know the calling thread
+            int r = post_call(name, target, fn, user_data, destroy);
+            if (r == CQT_OK)
+                destroy = nullptr;
+            return r;
+        }
         cqt_thread *cur = current_thread();
         bool here = target->thread.load(std::memory_order_acquire) == cur;
         switch (type) {
@@ -599,12 +686,7 @@ static int invoke_impl(cqt_object *target, cqt_fn fn, void *user_data, cqt_destr
                                     "CQT_QUEUED or CQT_BLOCKING_QUEUED",
                         name, type);
         }
-        Delivery d{};
-        d.kind = kCall;
-        d.call.fn = fn;
-        d.call.user_data = user_data;
-        d.call.destroy = destroy;
-        int r = post_to_object(name, target, d, false);
+        int r = post_call(name, target, fn, user_data, destroy);
         if (r == CQT_OK)
             destroy = nullptr;
         return r;
@@ -622,7 +704,14 @@ int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_
 
 int cqt_invoke(cqt_object *target, cqt_fn fn, void *user_data, cqt_conn conn)
 {
-    return invoke_impl(target, fn, user_data, nullptr, enum_int(conn));
+    // The hot path first, out of invoke_impl's way: a queued call to a
+    // live object whose mailbox has room. Anything else (a new block to
+    // allocate, a refusal to explain) goes the whole way.
+    const int type = enum_int(conn);
+    if (__builtin_expect(type == CQT_QUEUED && fn && object_ok(target), 1) &&
+        post_call_fast(target, fn, user_data))
+        return int(CQT_OK);
+    return invoke_impl(target, fn, user_data, nullptr, type);
 }
 
 } // extern "C"

@@ -29,6 +29,7 @@ extern "C" {
 #include "cqt-internal.h"
 }
 #include "../common/guard.h"
+#include "lock.h"
 
 class QThreadPool;
 
@@ -78,9 +79,49 @@ int enum_int(const E &e)
     return v;
 }
 
+// ---- values on the delivery path -------------------------------------------
+
+// cqt_value_copy / cqt_value_clear, inline for the types stored in the
+// value itself (none, bool, int, double): no reference to take or drop.
+inline void value_copy_fast(cqt_value *dst, const cqt_value *src)
+{
+    const int32_t ty = src->type_;
+    if (ty == CQT_VALUE_NONE) {
+        dst->type_ = CQT_VALUE_NONE;
+        dst->code_ = 0;
+        dst->u_.i = 0;
+    } else if (ty > CQT_VALUE_NONE && ty <= CQT_VALUE_DOUBLE) {
+        *dst = *src;
+    } else {
+        cqt_value_copy(dst, src);
+    }
+}
+inline void value_clear_fast(cqt_value *v)
+{
+    const int32_t ty = v->type_;
+    if (ty >= CQT_VALUE_NONE && ty <= CQT_VALUE_DOUBLE) {
+        v->type_ = CQT_VALUE_NONE;
+        v->code_ = 0;
+        v->u_.i = 0;
+    } else {
+        cqt_value_clear(v);
+    }
+}
+
 // ---- deliveries (mailbox.cpp) ---------------------------------------------
 
-struct Conn;
+// A connection (signal.cpp owns its lifecycle; the mailbox runs it).
+struct Conn {
+    std::atomic<int> refs{1};
+    std::atomic<bool> active{true};
+    uint64_t id = 0;
+    cqt_signal *sig = nullptr;
+    cqt_object *receiver = nullptr; // holds a reference
+    cqt_slot_fn fn = nullptr;
+    void *user_data = nullptr;
+    cqt_destroy_fn destroy = nullptr;
+    int type = CQT_AUTO; // a cqt_conn, checked at connect
+};
 
 // A blocking caller waits on this (on its own stack).
 struct Completion {
@@ -155,9 +196,26 @@ struct DeliveryQueue {
     ~DeliveryQueue(); // frees the blocks; the items must be dealt with already
 
     bool empty() const { return count == 0; }
-    void push(const Delivery &d, BlockCache &cache);
+    // Appends a slot for the caller to fill (may throw bad_alloc: then
+    // nothing changed). Inline: it is on every post.
+    Delivery *push_slot(BlockCache &cache)
+    {
+        if (__builtin_expect(!tail || tail->end == DeliveryBlock::kCap, 0))
+            grow(cache);
+        count++;
+        return &tail->items[tail->end++];
+    }
+    void push(const Delivery &d, BlockCache &cache) { *push_slot(cache) = d; }
+    void grow(BlockCache &cache); // a new tail block
     Delivery &front() { return head->items[pos]; }
-    void pop(BlockCache &spent); // a block read to its end goes to @spent
+    // A block read to its end goes to @spent.
+    void pop(BlockCache &spent)
+    {
+        count--;
+        if (__builtin_expect(++pos == head->end, 0))
+            next_block(spent);
+    }
+    void next_block(BlockCache &spent);
     void take(DeliveryQueue &from); // *this must be empty
     template <class F>
     void for_each(F &&f)
@@ -205,7 +263,7 @@ struct cqt_thread {
     std::mutex wake_mu;
 
     // Mailbox, guarded by mu.
-    std::mutex mu;
+    cqt::Lock mu;
     cqt::DeliveryQueue pending;
     cqt::BlockCache spare; // blank blocks for pending
     bool wake_posted = false;
@@ -263,7 +321,19 @@ void kill_thread_timers(cqt_thread *t);
 // cqt_thread_exit without the checks: ends every loop of a cqt thread.
 void exit_loop(cqt_thread *t, int code);
 // Accepting posts? Non-blocking: New/Running/Stopping; blocking: Running/Stopping.
-bool accepts(const cqt_thread *t, bool blocking);
+inline bool accepts(const cqt_thread *t, bool blocking)
+{
+    if (t->kind == ThreadKind::Adopted)
+        return false;
+    switch (t->state.load(std::memory_order_relaxed)) {
+    case LoopState::New: return !blocking;
+    case LoopState::Running:
+    case LoopState::Stopping: return true;
+    case LoopState::Finished:
+    case LoopState::Freed: return false;
+    }
+    return false;
+}
 int loop_refusal(const char *fn, const cqt_thread *t, bool blocking, const char *what);
 void set_current_thread(cqt_thread *t);
 cqt_thread *make_main_thread(QThread *qt);
@@ -275,9 +345,31 @@ void release_finished_thread(cqt_thread *t);
 void watch_os_thread(const void *owner);
 void join_os_threads(const void *owner);
 
-// Enqueues @d for @t (lock held by caller is NOT required): returns
-// CQT_OK or CQT_ENOLOOP (d untouched on failure).
-int enqueue_locked(cqt_thread *t, Delivery &d, bool blocking, bool &wake);
+// Reserves a mailbox slot in @t for the caller to fill, with t->mu held:
+// nullptr when @t accepts no delivery of this kind (see loop_refusal).
+// Sets @wake when the caller must post the wake-up (after the locks).
+inline Delivery *enqueue_slot_locked(cqt_thread *t, bool blocking, bool &wake)
+{
+    if (__builtin_expect(!accepts(t, blocking), 0))
+        return nullptr;
+    Delivery *d = t->pending.push_slot(t->spare);
+    t->inflight.fetch_add(1, std::memory_order_relaxed);
+    if (!t->wake_posted) {
+        t->wake_posted = true;
+        wake = true;
+    }
+    return d;
+}
+// Enqueues a copy of @d for @t, with t->mu held: returns CQT_OK or
+// CQT_ENOLOOP (nothing queued).
+inline int enqueue_locked(cqt_thread *t, const Delivery &d, bool blocking, bool &wake)
+{
+    Delivery *slot = enqueue_slot_locked(t, blocking, wake);
+    if (!slot)
+        return CQT_ENOLOOP;
+    *slot = d;
+    return CQT_OK;
+}
 
 // Registry of the main and cqt threads (for shutdown and live counts).
 void registry_add(cqt_thread *t);
@@ -318,7 +410,7 @@ struct cqt_object {
     uint32_t magic = cqt::kObjectMagic;
     std::atomic<int> refs{1};
     std::atomic<bool> dead{false};
-    std::mutex mu; // guards thread changes against posters, and live_timers
+    cqt::Lock mu; // guards thread changes against posters, and live_timers
     std::atomic<cqt_thread *> thread{nullptr}; // holds a reference
     char name[cqt::kNameMax]; // written by the owner under the name lock (name_of)
     uint64_t gen = 0;
@@ -350,6 +442,12 @@ bool object_usable(const char *fn, const cqt_object *o);
 // Posts @d to the thread @o lives in (resolving moves). On failure @d is
 // left for the caller to drop.
 int post_to_object(const char *fn, cqt_object *o, Delivery &d, bool blocking);
+// post_to_object of a slot call (kSlot) of @c with a copy of @arg, written
+// straight into the slot; takes a reference on @c when queued.
+int post_slot(const char *fn, cqt_object *o, Conn *c, const cqt_value *arg);
+// post_to_object of a plain call (kCall), written straight into the slot.
+int post_call(const char *fn, cqt_object *o, cqt_fn call, void *user_data,
+              cqt_destroy_fn destroy);
 // A blocking post: refuses cycles in the wait graph (CQT_EDEADLK), waits
 // until the delivery ran or was dropped. *@posted tells whether @d was
 // queued (then it was released there, whatever the status) or is left for
@@ -414,7 +512,12 @@ void signal_retire(cqt_signal *s);
 void signal_delete(cqt_signal *s);
 // cqt_emit without the handle checks (internal callers hold a reference).
 int signal_emit(cqt_signal *s, const cqt_value *arg);
-void conn_unref(Conn *c);
+void conn_free(Conn *c); // the last reference went: destroy, unref the receiver
+inline void conn_unref(Conn *c)
+{
+    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1)
+        conn_free(c);
+}
 
 // Teardown of what an object owns: the only calls object.cpp makes into
 // timer.cpp and signal.cpp (object_destroy, in the owner's thread or with
@@ -451,10 +554,16 @@ struct App {
 };
 extern App g_app;
 
-bool app_running();
+inline bool app_running()
+{
+    return g_app.state.load(std::memory_order_acquire) == int(AppState::Running);
+}
 // Sets CQT_ESTATE with a message naming @fn when there is no app.
 bool require_app(const char *fn);
 bool is_main_thread();
+// The calling thread's context, or nullptr (see current_thread_if_any):
+// one load in the initial-exec TLS model.
+extern thread_local cqt_thread *tls_ctx __attribute__((tls_model("initial-exec")));
 int drain_event_type();
 extern int g_pool_sync; // the address pool annotations pair on
 // The pool's lifecycle (pool.cpp), driven by app.cpp.
@@ -462,6 +571,25 @@ void pool_create();
 void pool_set_open(bool open);
 int pool_wait_done(int64_t deadline_ns); // tasks still running, 0 when idle
 void pool_destroy();
+
+// current_thread(), inline when the context exists already.
+inline cqt_thread *current_thread_fast()
+{
+    cqt_thread *t = tls_ctx;
+    if (__builtin_expect(t != nullptr, 1) &&
+        (t->kind != ThreadKind::Adopted || t->gen == g_app.gen.load(std::memory_order_relaxed)))
+        return t;
+    return current_thread();
+}
+
+// What object_usable checks, inline and silent: true for a live object of
+// the running application. When false, object_usable says why.
+inline bool object_ok(const cqt_object *o)
+{
+    return app_running() && o && o->magic == kObjectMagic &&
+           !o->dead.load(std::memory_order_acquire) &&
+           o->gen == g_app.gen.load(std::memory_order_relaxed);
+}
 
 } // namespace cqt
 

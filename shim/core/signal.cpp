@@ -24,18 +24,6 @@
 
 namespace cqt {
 
-struct Conn {
-    std::atomic<int> refs{1};
-    std::atomic<bool> active{true};
-    uint64_t id = 0;
-    cqt_signal *sig = nullptr;
-    cqt_object *receiver = nullptr; // holds a reference
-    cqt_slot_fn fn = nullptr;
-    void *user_data = nullptr;
-    cqt_destroy_fn destroy = nullptr;
-    int type = CQT_AUTO; // a cqt_conn, checked at connect
-};
-
 struct ConnList {
     std::atomic<int> refs{1};
     std::vector<Conn *> conns; // each holds a reference
@@ -52,7 +40,7 @@ struct cqt_signal {
     uint32_t magic = cqt::kSignalMagic;
     cqt_object *owner = nullptr;
     char name[cqt::kNameMax];
-    std::mutex mu; // guards list (the pointer swap only)
+    cqt::Lock mu; // guards list (the pointer swap only)
     cqt::ConnList *list = nullptr;
     std::atomic<int> count{0};
 };
@@ -73,7 +61,7 @@ void list_unref(cqt::ConnList *l)
 
 cqt::ConnList *snapshot(cqt_signal *s)
 {
-    std::lock_guard<std::mutex> lk(s->mu);
+    std::lock_guard lk(s->mu);
     cqt::ConnList *l = s->list;
     if (l)
         l->refs.fetch_add(1, std::memory_order_relaxed);
@@ -84,7 +72,7 @@ cqt::ConnList *snapshot(cqt_signal *s)
 // once no bookkeeping lock is held (its unref may run destroy callbacks).
 cqt::ConnList *swap_list(cqt_signal *s, cqt::ConnList *next)
 {
-    std::lock_guard<std::mutex> lk(s->mu);
+    std::lock_guard lk(s->mu);
     cqt::ConnList *old = s->list;
     s->list = next;
     s->count.store(next ? int(next->conns.size()) : 0);
@@ -140,31 +128,23 @@ int emit_one(cqt_signal *s, cqt::Conn *c, const cqt_value *arg, cqt_thread *cur)
         c->fn(c->user_data, arg);
         return CQT_OK;
     }
+    if (type != CQT_BLOCKING_QUEUED)
+        return cqt::post_slot("cqt_emit", r, c, arg); // the hot path
+    if (here)
+        return cqt::fail(CQT_EDEADLK,
+                         "cqt_emit: signal '%s': slot of object '%s' is connected "
+                         "CQT_BLOCKING_QUEUED and the receiver lives in the emitting thread "
+                         "'%s', which would wait for itself; connect it CQT_AUTO",
+                         s->name, cqt::name_of(r).s, cur->name);
     cqt::Delivery d{};
     d.kind = cqt::kSlot;
     d.slot.conn = c;
     cqt_value_copy(&d.slot.arg, arg);
     c->refs.fetch_add(1, std::memory_order_relaxed);
-    int rc;
-    if (type == CQT_BLOCKING_QUEUED) {
-        if (here) {
-            rc = cqt::fail(CQT_EDEADLK,
-                           "cqt_emit: signal '%s': slot of object '%s' is connected "
-                           "CQT_BLOCKING_QUEUED and the receiver lives in the emitting thread "
-                           "'%s', which would wait for itself; connect it CQT_AUTO",
-                           s->name, cqt::name_of(r).s, cur->name);
-            cqt::drop_delivery(d, rc);
-            return rc;
-        }
-        bool posted = false;
-        rc = cqt::blocking_post("cqt_emit", r, d, &posted);
-        if (posted) // ran or dropped there: released
-            return rc == CQT_ECANCELED ? CQT_OK : rc; // a freed receiver is not an error
-    } else {
-        rc = cqt::post_to_object("cqt_emit", r, d, false);
-        if (rc == CQT_OK)
-            return rc;
-    }
+    bool posted = false;
+    int rc = cqt::blocking_post("cqt_emit", r, d, &posted);
+    if (posted) // ran or dropped there: released
+        return rc == CQT_ECANCELED ? CQT_OK : rc; // a freed receiver is not an error
     cqt::drop_delivery(d, rc);
     return rc;
 }
@@ -183,15 +163,13 @@ void conn_call(Conn *c, const cqt_value *arg)
     c->fn(c->user_data, arg);
 }
 
-void conn_unref(Conn *c)
+void conn_free(Conn *c)
 {
-    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        if (c->destroy)
-            c->destroy(c->user_data);
-        object_unref(c->receiver);
-        cqt__live_add(CQT__LIVE_CONNECTIONS, -1);
-        delete c;
-    }
+    if (c->destroy)
+        c->destroy(c->user_data);
+    object_unref(c->receiver);
+    cqt__live_add(CQT__LIVE_CONNECTIONS, -1);
+    delete c;
 }
 
 void disconnect_inbound(cqt_object *o)
@@ -413,7 +391,7 @@ int signal_emit(cqt_signal *s, const cqt_value *arg)
     ConnList *l = snapshot(s);
     if (!l)
         return int(CQT_OK);
-    cqt_thread *cur = current_thread();
+    cqt_thread *cur = current_thread_fast();
     int first = CQT_OK;
     char first_msg[512]; // not zero-filled: this is the per-emit hot path
     first_msg[0] = '\0';

@@ -55,6 +55,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+using cqt::tls_ctx;
+
 namespace {
 
 // QThread with its protected exec() reachable: a cqt thread's code runs a
@@ -65,12 +67,6 @@ public:
     int run_nested() { return exec(); }
 };
 
-// The calling thread's context: a plain pointer in the initial-exec TLS
-// model, so reading it (every post does) is one load, not a call into the
-// dynamic linker. Main and cqt threads only point here; an adopted context
-// is owned by the thread and released by the slot's destructor at exit.
-thread_local cqt_thread *tls_ctx __attribute__((tls_model("initial-exec"))) = nullptr;
-
 struct TlsSlot {
     bool armed = false; // touched once per adopting thread: registers the destructor
     ~TlsSlot()
@@ -78,7 +74,7 @@ struct TlsSlot {
         cqt_thread *ctx = tls_ctx;
         if (ctx && ctx->kind == ThreadKind::Adopted) {
             {
-                std::lock_guard<std::mutex> lk(ctx->mu);
+                std::lock_guard lk(ctx->mu);
                 ctx->state = LoopState::Freed;
             }
             cqt::thread_unref(ctx);
@@ -179,6 +175,16 @@ void wait_reaped(pid_t tid)
 
 namespace cqt {
 
+// The calling thread's context: a plain pointer in the initial-exec TLS
+// model, so reading it (every post does) is one load, not a call into the
+// dynamic linker. Main and cqt threads only point here; an adopted context
+// is owned by the thread and released by the slot's destructor at exit.
+thread_local cqt_thread *tls_ctx __attribute__((tls_model("initial-exec"))) = nullptr;
+
+} // namespace cqt
+
+namespace cqt {
+
 // In the thread, as it starts: watch for the end of this OS thread.
 void watch_os_thread(const void *t)
 {
@@ -267,7 +273,7 @@ int check_cqt_thread(const char *fn, const cqt_thread *t)
 void on_thread_finished(cqt_thread *t)
 {
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         t->state = LoopState::Stopping;
     }
     for (;;) {
@@ -276,7 +282,7 @@ void on_thread_finished(cqt_thread *t)
         // deliveries (deferred frees, connection references) for good.
         cqt::drain(t, true);
         cqt::kill_thread_timers(t);
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         if (t->pending.empty() && t->draining.empty()) {
             t->state = LoopState::Finished;
             t->wake_posted = false;
@@ -299,7 +305,7 @@ void release_thread(cqt_thread *t)
         return;
     cqt::DeliveryQueue left;
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         t->state = LoopState::Freed;
         left.take(t->pending);
         t->wake_posted = false;
@@ -344,7 +350,7 @@ namespace cqt {
 void exit_loop(cqt_thread *t, int code)
 {
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         if (t->state == LoopState::Running)
             t->exit_code.store(code);
     }
@@ -445,7 +451,7 @@ void kill_thread_timers(cqt_thread *t)
 {
     std::vector<cqt_object *> objs;
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         objs = t->timer_objects;
         for (auto *o : objs)
             object_ref(o);
@@ -475,7 +481,7 @@ void finish_main_thread(cqt_thread *t)
 {
     on_thread_finished(t);
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         t->state = LoopState::Freed;
     }
     {
@@ -550,7 +556,7 @@ cqt_thread *cqt_thread_new(const char *name)
                 bool wake = false;
                 int rc = CQT_ENOLOOP;
                 if (m) {
-                    std::lock_guard<std::mutex> lk(m->mu);
+                    std::lock_guard lk(m->mu);
                     rc = enqueue_locked(m, d, false, wake);
                     if (wake)
                         post_wake(m);
@@ -590,7 +596,7 @@ int cqt_thread_start(cqt_thread *t)
                         t->name);
         bool was_finished;
         {
-            std::lock_guard<std::mutex> lk(t->mu);
+            std::lock_guard lk(t->mu);
             if (t->state == LoopState::Running || t->state == LoopState::Stopping)
                 return fail(CQT_ESTATE,
                             "cqt_thread_start: thread '%s' is running already; quit and wait for "
@@ -604,12 +610,12 @@ int cqt_thread_start(cqt_thread *t)
             join_os_threads(t); // and the last run's OS thread leave
         }
         {
-            std::lock_guard<std::mutex> lk(t->mu);
+            std::lock_guard lk(t->mu);
             t->state = LoopState::Running;
             t->exit_code.store(0);
         }
         t->qthread->start();
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         if (!t->pending.empty() && !t->wake_posted) {
             t->wake_posted = true;
             post_wake(t);
@@ -663,7 +669,7 @@ bool cqt_thread_is_running(const cqt_thread *t)
     if (t->kind == ThreadKind::Adopted)
         return false;
     auto *mt = const_cast<cqt_thread *>(t);
-    std::lock_guard<std::mutex> lk(mt->mu);
+    std::lock_guard lk(mt->mu);
     return t->state == LoopState::Running || t->state == LoopState::Stopping;
 }
 
@@ -799,7 +805,7 @@ int cqt_thread_post(cqt_thread *t, cqt_fn fn, void *user_data, cqt_destroy_fn de
         bool wake = false;
         int r;
         {
-            std::lock_guard<std::mutex> lk(t->mu);
+            std::lock_guard lk(t->mu);
             r = enqueue_locked(t, d, false, wake);
         }
         if (r != CQT_OK)

@@ -201,7 +201,7 @@ void arm_run(void *p)
         snprintf(msg, sizeof msg, "timer %d on object '%s': Qt could not start it", r->id, cqt::name_of(o).s);
         cqt::log_message(CQT_MSG_WARNING, "cqt", msg);
         {
-            std::lock_guard<std::mutex> lk(o->mu);
+            std::lock_guard lk(o->mu);
             if (o->ext().live_timers.erase(r->id))
                 cqt::timer_rec_unref(r);
         }
@@ -257,7 +257,7 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
 {
     cqt_thread *t = o->thread.load();
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         if (!cqt::accepts(t, false)) {
             char what[128];
             snprintf(what, sizeof what, "the timer's owner, object '%s',", cqt::name_of(o).s);
@@ -281,12 +281,12 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
     r->refs.store(3); // live table, the arming, the caller
     cqt__live_add(CQT__LIVE_TIMERS, 1);
     {
-        std::lock_guard<std::mutex> lk(o->mu);
+        std::lock_guard lk(o->mu);
         o->ext().live_timers[r->id] = r;
     }
     *rc = cqt::run_in_owner(fn, o, arm_run, rec_drop, r);
     if (*rc != CQT_OK) {
-        std::lock_guard<std::mutex> lk(o->mu);
+        std::lock_guard lk(o->mu);
         if (o->ext().live_timers.erase(r->id)) {
             r->killed = true;
             cqt::timer_rec_unref(r);
@@ -332,7 +332,7 @@ void timer_fire(void *user_data, cqt_object *, int id)
 {
     auto *t = static_cast<cqt_timer *>(user_data);
     {
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         if (!t->rec || t->rec->id != id)
             return; // stopped or restarted since: not ours to emit
         // The arming's own mode, not the handle's: set_single_shot and
@@ -423,7 +423,7 @@ void dispatch_timer(cqt_object *o, int qt_id)
     // no callback runs where cqt_object_thread(o) does not say so yet.
     cqt_thread *cur = current_thread_if_any();
     if (o->thread.load(std::memory_order_acquire) != cur) {
-        std::lock_guard<std::mutex> lk(o->mu);
+        std::lock_guard lk(o->mu);
         if (o->thread.load(std::memory_order_relaxed) != cur)
             return; // not ours (yet): a stale registration
     }
@@ -452,7 +452,7 @@ void dispatch_timer(cqt_object *o, int qt_id)
         x.armed.erase(it);
         r->killed = true;
         timer_rec_unref(r); // the table's
-        std::lock_guard<std::mutex> lk(o->mu);
+        std::lock_guard lk(o->mu);
         if (x.live_timers.erase(r->id))
             timer_rec_unref(r);
     }
@@ -496,7 +496,7 @@ void disarm_all_timers(cqt_object *o)
     x->armed.clear();
     std::unordered_map<int, TimerRec *> live;
     {
-        std::lock_guard<std::mutex> lk(o->mu);
+        std::lock_guard lk(o->mu);
         live.swap(x->live_timers);
     }
     for (auto &kv : live) {
@@ -510,7 +510,7 @@ int kill_object_timer(const char *fn, cqt_object *o, int id)
 {
     TimerRec *r = nullptr;
     {
-        std::lock_guard<std::mutex> lk(o->mu);
+        std::lock_guard lk(o->mu);
         if (ObjectExtra *x = o->ext_if()) {
             auto it = x->live_timers.find(id);
             if (it != x->live_timers.end()) {
@@ -632,7 +632,7 @@ void cqt_timer_free(cqt_timer *t)
             return;
         }
         {
-            std::lock_guard<std::mutex> lk(t->mu);
+            std::lock_guard lk(t->mu);
             if (t->freed)
                 return;
             t->freed = true;
@@ -666,7 +666,7 @@ int cqt_timer_start(cqt_timer *t, int interval_ms)
         if (interval_ms < 0)
             return fail(CQT_EINVAL, "%s: timer '%s': interval %d ms is negative; pass 0 or more",
                         fn, t->name, interval_ms);
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         stop_locked(t);
         t->refs.fetch_add(1); // the record's reference to the handle
         int rc = CQT_OK;
@@ -690,7 +690,7 @@ int cqt_timer_stop(cqt_timer *t)
     return guard("cqt_timer_stop", int(CQT_EINTERNAL), [&]() -> int {
         if (!timer_usable("cqt_timer_stop", t))
             return timer_status();
-        std::lock_guard<std::mutex> lk(t->mu);
+        std::lock_guard lk(t->mu);
         stop_locked(t);
         return int(CQT_OK);
     });
@@ -700,7 +700,7 @@ int cqt_timer_set_single_shot(cqt_timer *t, bool single)
 {
     if (!timer_usable("cqt_timer_set_single_shot", t))
         return timer_status();
-    std::lock_guard<std::mutex> lk(t->mu);
+    std::lock_guard lk(t->mu);
     t->single = single;
     return CQT_OK;
 }
@@ -711,7 +711,7 @@ int cqt_timer_set_type(cqt_timer *t, int type)
         return timer_status();
     if (!check_type("cqt_timer_set_type", type))
         return CQT_EINVAL;
-    std::lock_guard<std::mutex> lk(t->mu);
+    std::lock_guard lk(t->mu);
     t->type = type;
     return CQT_OK;
 }
@@ -721,7 +721,7 @@ bool cqt_timer_is_active(const cqt_timer *t)
     if (!t || t->magic != kTimerMagic)
         return false;
     auto *mt = const_cast<cqt_timer *>(t);
-    std::lock_guard<std::mutex> lk(mt->mu);
+    std::lock_guard lk(mt->mu);
     return t->rec && !t->rec->killed.load();
 }
 
@@ -730,7 +730,7 @@ int cqt_timer_remaining_ms(const cqt_timer *t)
     if (!t || t->magic != kTimerMagic)
         return -1;
     auto *mt = const_cast<cqt_timer *>(t);
-    std::lock_guard<std::mutex> lk(mt->mu);
+    std::lock_guard lk(mt->mu);
     if (!t->rec || t->rec->killed.load())
         return -1;
     int64_t left = t->deadline_ns - cqt_now_ns();
@@ -744,7 +744,7 @@ int cqt_timer_id(const cqt_timer *t)
     if (!t || t->magic != kTimerMagic)
         return -1;
     auto *mt = const_cast<cqt_timer *>(t);
-    std::lock_guard<std::mutex> lk(mt->mu);
+    std::lock_guard lk(mt->mu);
     return t->rec && !t->rec->killed.load() ? t->rec->id : -1;
 }
 
@@ -753,7 +753,7 @@ int cqt_timer_interval_ms(const cqt_timer *t)
     if (!t || t->magic != kTimerMagic)
         return -1;
     auto *mt = const_cast<cqt_timer *>(t);
-    std::lock_guard<std::mutex> lk(mt->mu);
+    std::lock_guard lk(mt->mu);
     return t->interval;
 }
 
@@ -765,7 +765,7 @@ cqt_signal *cqt_timer_timeout(cqt_timer *t)
     }
     // Created on first use: most timers only run a callback, and a signal
     // costs more memory than the timer itself.
-    std::lock_guard<std::mutex> lk(t->mu);
+    std::lock_guard lk(t->mu);
     if (t->freed) {
         fail(CQT_EINVAL, "cqt_timer_timeout: timer '%s' was freed", t->name);
         return nullptr;
@@ -800,7 +800,7 @@ int cqt_single_shot_full(int ms, cqt_object *receiver, cqt_fn fn, void *user_dat
             cqt_thread *cur = current_thread();
             bool loop;
             {
-                std::lock_guard<std::mutex> lk(cur->mu);
+                std::lock_guard lk(cur->mu);
                 loop = accepts(cur, false);
             }
             if (!loop)

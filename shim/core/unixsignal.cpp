@@ -153,7 +153,7 @@ void deliver_run(void *p)
     w->queued.store(false); // before taking the count: a later arrival queues again
     uint64_t n = w->count.exchange(0);
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         if (!w->live || n == 0) {
             watch_unref(w);
             return;
@@ -168,7 +168,7 @@ void deliver_run(void *p)
     }
     bool fin = false;
     {
-        std::lock_guard<std::mutex> lk(w->mu);
+        std::lock_guard lk(w->mu);
         if (--w->in_cb == 0) {
             w->idle.notify_all();
             fin = w->finish_in_cb;
@@ -310,7 +310,7 @@ int cqt_unix_signal_watch(int signo, cqt_object *receiver, cqt_unix_signal_fn fn
                                          "%d arrives", name, signo);
         cqt_thread *t = receiver->thread.load();
         {
-            std::lock_guard<std::mutex> lk(t->mu);
+            std::lock_guard lk(t->mu);
             if (!cqt::accepts(t, false)) {
                 char what[128];
                 snprintf(what, sizeof what, "the receiver, object '%s',", receiver->name);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 // lock.h — the shim's small mutex, for the locks on the delivery path.
 //
 // Every queued call takes an object's lock and its thread's mailbox lock;

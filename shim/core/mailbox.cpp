@@ -328,7 +328,7 @@ void drain(cqt_thread *t, bool to_empty)
         }
         release_held(); // before the lock: a last reference may free the object
         std::lock_guard lk(t->mu);
-        t->inflight.fetch_sub(done, std::memory_order_relaxed);
+        t->inflight -= done;
         done = 0;
         t->spare.absorb(t->spent);
         if (t->pending.empty()) {
@@ -338,8 +338,10 @@ void drain(cqt_thread *t, bool to_empty)
         t->draining.take(t->pending);
     }
     release_held();
-    if (done)
-        t->inflight.fetch_sub(done, std::memory_order_relaxed);
+    if (done) {
+        std::lock_guard lk(t->mu);
+        t->inflight -= done;
+    }
     if (out_of_budget)
         post_wake(t); // wake_posted is still true: producers rely on this event
     t->depth--;

@@ -173,22 +173,36 @@ static inline int post_filled(const char *fn, cqt_object *o, Completion *done, b
 {
     cqt_thread *t;
     bool wake = false;
-    {
-        std::unique_lock<cqt::Lock> olk(o->mu, std::defer_lock);
-        if (__builtin_expect(tls_moving != o, 1))
-            olk.lock();
-        t = o->thread.load(std::memory_order_relaxed);
-        std::lock_guard tlk(t->mu);
-        Delivery *slot = enqueue_slot_locked(t, blocking, wake);
-        if (!slot)
-            return post_refused(fn, o, t, blocking);
-        fill(slot);
-        slot->target = o;
-        slot->done = done;
-        object_ref(o);
-        if (wake)
-            thread_ref(t); // keeps t (and its wake_mu) alive until posted
+    const bool lock_object = __builtin_expect(tls_moving != o, 1);
+    if (lock_object)
+        o->mu.lock();
+    t = o->thread.load(std::memory_order_relaxed);
+    t->mu.lock();
+    Delivery *slot;
+    try {
+        slot = enqueue_slot_locked(t, blocking, wake);
+    } catch (...) { // a new block: out of memory
+        t->mu.unlock();
+        if (lock_object)
+            o->mu.unlock();
+        throw;
     }
+    if (!slot) {
+        int rc = post_refused(fn, o, t, blocking);
+        t->mu.unlock();
+        if (lock_object)
+            o->mu.unlock();
+        return rc;
+    }
+    fill(slot); // must not throw
+    slot->target = o;
+    slot->done = done;
+    object_ref(o);
+    if (wake)
+        thread_ref(t); // keeps t (and its wake_mu) alive until posted
+    t->mu.unlock();
+    if (lock_object)
+        o->mu.unlock();
     // Wake the receiver after letting go of both locks: posting under them
     // makes a receiver woken at once (one core, or another core that is
     // idle) block on the mailbox lock its waker still holds.
@@ -225,7 +239,7 @@ static inline bool post_call_fast(cqt_object *o, cqt_fn call, void *user_data) n
     slot->call.fn = call;
     slot->call.user_data = user_data;
     slot->call.destroy = nullptr;
-    t->inflight.fetch_add(1, std::memory_order_relaxed);
+    t->inflight++;
     wake = !t->wake_posted;
     t->wake_posted = true;
     object_ref(o);
@@ -577,7 +591,7 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
             };
             from->draining.for_each(pick);
             from->pending.for_each(pick);
-            from->inflight.fetch_sub(int64_t(moved.size()));
+            from->inflight -= int64_t(moved.size());
             // A blocking caller waits for its call to run: in a thread that
             // runs no loop (not started, or quit) it would wait forever, as
             // a direct blocking call there is refused. Those calls end now,
@@ -592,7 +606,7 @@ int cqt_object_move_to_thread(cqt_object *o, cqt_thread *t)
                 t->pending.push(d, t->spare);
                 n++;
             }
-            t->inflight.fetch_add(n);
+            t->inflight += n;
             if (x && x->qobj) {
                 auto &v = from->timer_objects;
                 v.erase(std::remove(v.begin(), v.end(), o), v.end());

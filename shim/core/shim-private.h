@@ -277,7 +277,8 @@ struct cqt_thread {
     cqt::BlockCache spent; // read blocks, handed to spare at the next swap
     int depth = 0;
 
-    std::atomic<int64_t> inflight{0}; // queued, not yet run or dropped
+    // Queued, not yet run or dropped; guarded by mu (posting takes it anyway).
+    int64_t inflight = 0;
     std::atomic<cqt_thread *> waiting_on{nullptr}; // blocking-call graph
     std::atomic<bool> free_on_finish{false};
     std::atomic<bool> user_freed{false};
@@ -353,7 +354,7 @@ inline Delivery *enqueue_slot_locked(cqt_thread *t, bool blocking, bool &wake)
     if (__builtin_expect(!accepts(t, blocking), 0))
         return nullptr;
     Delivery *d = t->pending.push_slot(t->spare);
-    t->inflight.fetch_add(1, std::memory_order_relaxed);
+    t->inflight++;
     if (!t->wake_posted) {
         t->wake_posted = true;
         wake = true;

@@ -316,7 +316,8 @@ void release_thread(cqt_thread *t)
         // A deferred object free must still happen; everything else is
         // dropped with its payload released.
         cqt::drop_delivery(d, CQT_ECANCELED);
-        t->inflight.fetch_sub(1, std::memory_order_relaxed);
+        std::lock_guard lk(t->mu);
+        t->inflight--;
     });
     {
         std::lock_guard<std::mutex> lk(t->wake_mu);
@@ -400,8 +401,10 @@ int64_t registry_pending()
 {
     std::lock_guard<std::mutex> lk(g_reg_mu);
     int64_t n = 0;
-    for (auto *t : g_registry)
-        n += t->inflight.load(std::memory_order_relaxed);
+    for (auto *t : g_registry) {
+        std::lock_guard tlk(t->mu);
+        n += t->inflight;
+    }
     return n;
 }
 

@@ -216,7 +216,8 @@ static inline int post_filled(const char *fn, cqt_object *o, Completion *done, b
 // post_call without a destroy function, when it needs neither an
 // allocation nor an error: false (nothing done) sends the caller the
 // whole way. Nothing here can throw.
-static inline bool post_call_fast(cqt_object *o, cqt_fn call, void *user_data) noexcept
+static inline bool post_call_fast(cqt_object *o, cqt_fn call, void *user_data,
+                                  cqt_destroy_fn destroy) noexcept
 {
     if (__builtin_expect(tls_moving == o, 0))
         return false;
@@ -226,11 +227,15 @@ static inline bool post_call_fast(cqt_object *o, cqt_fn call, void *user_data) n
     t = o->thread.load(std::memory_order_relaxed);
     t->mu.lock();
     DeliveryBlock *b = t->pending.tail;
-    if (__builtin_expect(!b || b->end == DeliveryBlock::kCap || !accepts(t, false), 0)) {
+    if (__builtin_expect(!accepts(t, false) ||
+                             ((!b || b->end == DeliveryBlock::kCap) &&
+                              !t->pending.grow_cached(t->spare)),
+                         0)) {
         t->mu.unlock();
         o->mu.unlock();
         return false;
     }
+    b = t->pending.tail;
     Delivery *slot = &b->items[b->end++];
     t->pending.count++;
     slot->kind = kCall;
@@ -238,7 +243,7 @@ static inline bool post_call_fast(cqt_object *o, cqt_fn call, void *user_data) n
     slot->done = nullptr;
     slot->call.fn = call;
     slot->call.user_data = user_data;
-    slot->call.destroy = nullptr;
+    slot->call.destroy = destroy;
     t->inflight++;
     wake = !t->wake_posted;
     t->wake_posted = true;
@@ -710,22 +715,33 @@ static int invoke_impl(cqt_object *target, cqt_fn fn, void *user_data, cqt_destr
     return rc;
 }
 
+// The hot path first, out of invoke_impl's way: a call queued (CQT_QUEUED,
+// or CQT_AUTO to an object of another thread) to a live object whose
+// mailbox has room. Anything else (a direct call, a new block to allocate,
+// a refusal to explain) goes the whole way.
+static inline int invoke_fast(cqt_object *target, cqt_fn fn, void *user_data,
+                              cqt_destroy_fn destroy, int type)
+{
+    // For CQT_AUTO, "another thread": the object's thread is not the
+    // caller's context. A caller without a context (or with a stale one
+    // of an earlier application) is no object's thread.
+    if (__builtin_expect(fn && object_ok(target), 1) &&
+        (type == CQT_QUEUED ||
+         (type == CQT_AUTO && target->thread.load(std::memory_order_acquire) != tls_ctx)) &&
+        post_call_fast(target, fn, user_data, destroy))
+        return int(CQT_OK);
+    return invoke_impl(target, fn, user_data, destroy, type);
+}
+
 int cqt_invoke_full(cqt_object *target, cqt_fn fn, void *user_data, cqt_destroy_fn destroy,
                     cqt_conn conn)
 {
-    return invoke_impl(target, fn, user_data, destroy, enum_int(conn));
+    return invoke_fast(target, fn, user_data, destroy, enum_int(conn));
 }
 
 int cqt_invoke(cqt_object *target, cqt_fn fn, void *user_data, cqt_conn conn)
 {
-    // The hot path first, out of invoke_impl's way: a queued call to a
-    // live object whose mailbox has room. Anything else (a new block to
-    // allocate, a refusal to explain) goes the whole way.
-    const int type = enum_int(conn);
-    if (__builtin_expect(type == CQT_QUEUED && fn && object_ok(target), 1) &&
-        post_call_fast(target, fn, user_data))
-        return int(CQT_OK);
-    return invoke_impl(target, fn, user_data, nullptr, type);
+    return invoke_fast(target, fn, user_data, nullptr, enum_int(conn));
 }
 
 } // extern "C"

@@ -207,6 +207,23 @@ struct DeliveryQueue {
     }
     void push(const Delivery &d, BlockCache &cache) { *push_slot(cache) = d; }
     void grow(BlockCache &cache); // a new tail block
+    // A new tail block from @cache only (no allocation): false if empty.
+    bool grow_cached(BlockCache &cache) noexcept
+    {
+        DeliveryBlock *b = cache.list;
+        if (!b)
+            return false;
+        cache.list = b->next;
+        cache.n--;
+        b->next = nullptr;
+        b->end = 0;
+        if (tail)
+            tail->next = b;
+        else
+            head = b, pos = 0;
+        tail = b;
+        return true;
+    }
     Delivery &front() { return head->items[pos]; }
     // A block read to its end goes to @spent.
     void pop(BlockCache &spent)

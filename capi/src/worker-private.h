@@ -4,14 +4,14 @@
  *
  * The worker is four files, one mechanism and one lock each:
  *   worker.c           the handle and its state machine (w->mu)
- *   worker-route.c     delivery to receivers, per-receiver routes (g_route_mu)
+ *   worker-route.c     delivery to receivers, per-receiver routes (under w->mu)
  *   worker-deadline.c  the deadline watchdog thread (g_wd_mu)
  *   worker-registry.c  started workers and the shutdown hook (g_reg_mu)
  * plus worker-pool.c, cqt/pool.h's listing, built on the registry's visit.
  * Each global lock is static in its file; the fields of struct cqt_worker
  * it guards are marked below.
  *
- * Lock order: g_reg_mu -> w->mu -> g_route_mu. g_wd_mu is taken alone.
+ * Lock order: g_reg_mu -> w->mu. g_wd_mu is taken alone.
  */
 #ifndef CQT_WORKER_PRIVATE_H
 #define CQT_WORKER_PRIVATE_H
@@ -137,7 +137,7 @@ bool cqt__worker_quit_locked(cqt_worker *w);
  * cqt_last_error set for function @f. */
 int cqt__worker_check_app(const cqt_worker *w, const char *f);
 
-/* ---- worker-route.c: delivery (g_route_mu) ------------------------------ */
+/* ---- worker-route.c: delivery (under w->mu) ----------------------------- */
 
 /* Emits built-in or custom signal @which with a copy of @v to every route
  * with a handler for it. Called with w->mu held. */
@@ -160,9 +160,10 @@ void cqt__worker_report_locked(cqt_worker *w, const char *text);
 /* Drops a reference to @cl; the last one runs its destroy. NULL is ignored. */
 void cqt__worker_closure_unref(cqt__worker_closure *cl);
 
-/* Ends every route of @w and frees w->core, whose signals the routes
- * use: pending items are freed, handler closures released, and wake-ups
- * still queued give their references back. From worker_free() only. */
+/* Ends every route of @w and frees w->core, the main thread's receiver:
+ * pending items are freed, handler closures and receiver references
+ * released (no wake-up is in flight: each holds a worker reference).
+ * From worker_free() only. */
 void cqt__worker_routes_free(cqt_worker *w);
 
 /* ---- worker-deadline.c: the watchdog (g_wd_mu) -------------------------- */

@@ -6,20 +6,22 @@
  * receiver. Every emit appends to the FIFO of each route that has a
  * handler for the signal, under the worker's mutex, so one receiver sees
  * one total order whatever thread emitted (the mailbox only promises order
- * per sending thread). The route is woken by emitting a private cqt_signal
- * (owned by the worker's "core" object) connected, queued, to the receiver:
- * the shim then owns the hard part, a receiver freed concurrently, and
- * tells us through the connection's destroy. Each wake-up in flight holds a
- * worker reference and is counted in route->wakes, so a dropped wake-up
- * gives its reference back in that destroy; no drain ever reaches a freed
- * worker.
+ * per sending thread). The route is woken by a queued cqt_invoke_full() to
+ * the receiver, whose handle the route holds a reference to
+ * (cqt_object_ref): the shim then owns the hard part, a receiver freed
+ * concurrently, and tells us by running the wake-up's destroy without its
+ * function (or by refusing the call), which marks the route dead. No
+ * signal or connection is made per worker: a worker's whole delivery costs
+ * its queued calls and nothing else. Each wake-up in flight is a small
+ * token holding a worker reference, which its drain consumes, or its
+ * destroy gives back when the call was dropped; so no drain or destroy
+ * ever reaches a freed worker, and a route never outlives its worker
+ * while a token is in flight except to be released.
  *
  * Locks: a route's FIFO, connections and flags are guarded by w->mu; its
- * link to the worker (w, dead, wakes) by g_route_mu, which is what a
- * receiver's thread and the connection's destroy meet on after the worker
- * may be gone. Order: w->mu -> g_route_mu (worker-private.h).
+ * `dead` flag is atomic (a token's destroy may run in any thread, also
+ * inside a refused call made under w->mu). No lock of its own.
  */
-#include <cqt/signal.h>
 #include <cqt/timer.h>
 
 #include "worker-private.h"
@@ -53,13 +55,13 @@ typedef struct conn {
 
 typedef struct cqt__worker_route {
     struct cqt__worker_route *next;
-    cqt_object *receiver; /* transfer none, or == owned, or the worker's core */
+    cqt_object *receiver; /* a reference (cqt_object_ref), or == owned, or the worker's core */
     cqt_object *owned;    /* internal receiver for a NULL receiver; freed with the worker */
     cqt_thread *thread;   /* the thread a NULL receiver resolved to */
     bool implicit;        /* made for a NULL receiver */
-    cqt_signal *sig;      /* owned by the worker's core object */
-    atomic_int refs;      /* worker link, connection, pending throttle shots */
-    atomic_bool dead_hint;
+    bool receiver_ref;    /* receiver is a user's object we hold a reference to */
+    atomic_int refs;      /* worker link, wake-ups and throttle shots in flight */
+    atomic_bool dead;     /* its receiver is gone (or the worker): never woken again */
     /* guarded by w->mu */
     item *head, *tail;
     item *pending_yield, *pending_progress;
@@ -67,13 +69,9 @@ typedef struct cqt__worker_route {
     int counts[N_SIG_MAX];
     bool scheduled, throttled, terminal_queued;
     int64_t next_ns;
-    /* guarded by g_route_mu */
-    cqt_worker *w;
-    bool dead;
-    int wakes;
+    cqt_worker *w; /* fixed; valid wherever a token's reference is held */
 } route;
 
-static pthread_mutex_t g_route_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint_fast64_t g_next_conn = 1;
 
 static bool is_terminal(int which)
@@ -133,34 +131,57 @@ static void free_items(item *it)
     }
 }
 
-/* Sends one wake-up to @r's receiver. Called with w->mu held. The wake-up
- * holds a worker reference, counted in r->wakes until a drain consumes it
- * or the connection's destroy takes it back. */
+/* A wake-up or throttle shot in flight: a queued call or a timer for the
+ * route's receiver. It holds a route reference, and a worker reference
+ * that its drain consumes or its destroy, run without the drain, gives
+ * back. */
+typedef struct shot {
+    route *r;
+    bool ran;
+} shot;
+
+/* The shot whose cqt_invoke_full()/cqt_single_shot_full() this thread is
+ * in: a destroy run inside that call is a refusal the caller handles, not
+ * a receiver that went away later. */
+static _Thread_local shot *tls_calling;
+
+static void shot_fn(void *user_data);
+static void shot_destroy(void *user_data);
+
+/* Counts a wake-up or shot in flight and takes its references. Returns:
+ * the shot; NULL (nothing taken) when the route is dead or memory ran
+ * out. Called with w->mu held. */
+static shot *shot_new_locked(cqt_worker *w, route *r)
+{
+    if (atomic_load(&r->dead))
+        return NULL;
+    shot *s = malloc(sizeof *s);
+    if (!s) {
+        cqt_log(CQT_MSG_CRITICAL, "worker", "worker '%s': out of memory; a delivery waits for "
+                                            "the next signal", w->name);
+        return NULL;
+    }
+    s->r = r;
+    s->ran = false;
+    atomic_fetch_add(&r->refs, 1);
+    cqt_worker_ref(w);
+    return s;
+}
+
+/* Sends one wake-up to @r's receiver. Called with w->mu held. */
 static void route_wake_locked(cqt_worker *w, route *r)
 {
-    cqt_worker_ref(w);
-    pthread_mutex_lock(&g_route_mu);
-    if (r->dead) {
-        pthread_mutex_unlock(&g_route_mu);
-        cqt__worker_ref_drop_not_last(w);
+    shot *s = shot_new_locked(w, r);
+    if (!s)
         return;
-    }
-    r->wakes++;
-    pthread_mutex_unlock(&g_route_mu);
     r->scheduled = true;
-    if (cqt_emit(r->sig, NULL) != CQT_OK) {
-        /* The receiver's thread stopped: nothing was queued. */
-        bool give_back = false;
-        pthread_mutex_lock(&g_route_mu);
-        if (!r->dead) {
-            r->wakes--;
-            r->dead = true;
-            atomic_store(&r->dead_hint, true);
-            give_back = true;
-        }
-        pthread_mutex_unlock(&g_route_mu);
-        if (give_back)
-            cqt__worker_ref_drop_not_last(w);
+    tls_calling = s;
+    int rc = cqt_invoke_full(r->receiver, shot_fn, s, shot_destroy, CQT_QUEUED);
+    tls_calling = NULL;
+    if (rc != CQT_OK) {
+        /* The receiver was freed or its thread stopped: nothing was queued,
+         * and shot_destroy gave the references back. */
+        atomic_store(&r->dead, true);
         r->scheduled = false;
     }
 }
@@ -176,7 +197,7 @@ void cqt__worker_emit_locked(cqt_worker *w, int which, const cqt_value *v)
     bool coalesce = w->mode == CQT_YIELD_LATEST &&
                     (which == CQT_WORKER_YIELDED || which == CQT_WORKER_PROGRESS);
     for (route *r = w->routes; r; r = r->next) {
-        if (r->counts[which] == 0 || atomic_load(&r->dead_hint))
+        if (r->counts[which] == 0 || atomic_load(&r->dead))
             continue;
         item **pending = which == CQT_WORKER_YIELDED ? &r->pending_yield : &r->pending_progress;
         item *it;
@@ -214,7 +235,7 @@ void cqt__worker_emit_locked(cqt_worker *w, int which, const cqt_value *v)
 bool cqt__worker_has_handler_locked(const cqt_worker *w, int which)
 {
     for (const route *r = w->routes; r; r = r->next)
-        if (r->counts[which] > 0 && !atomic_load(&r->dead_hint))
+        if (r->counts[which] > 0 && !atomic_load(&r->dead))
             return true;
     return false;
 }
@@ -257,46 +278,30 @@ static void dispatch(cqt_worker *w, route *r, item *list)
     }
 }
 
-static void shot_fn(void *user_data);
-static void shot_destroy(void *user_data);
-
-typedef struct shot {
-    route *r;
-    bool ran;
-} shot;
-
-/* Runs in the receiver's thread, once per wake-up or throttle shot. */
+/* Runs in the receiver's thread, once per wake-up or throttle shot; owns
+ * the shot's worker reference. */
 static void route_drain(route *r)
 {
-    pthread_mutex_lock(&g_route_mu);
-    if (r->dead) {
-        /* The connection's destroy already took this run's reference back. */
-        pthread_mutex_unlock(&g_route_mu);
+    cqt_worker *w = r->w;
+    if (atomic_load(&r->dead)) {
+        cqt_worker_unref(w);
         return;
     }
-    r->wakes--;
-    cqt_worker *w = r->w; /* alive: we now own the run's reference */
-    pthread_mutex_unlock(&g_route_mu);
-
     pthread_mutex_lock(&w->mu);
     r->scheduled = false;
     item *list = NULL;
     if (r->head) {
         int64_t now = cqt_now_ns();
         if (w->throttle_ms > 0 && !r->terminal_queued && now < r->next_ns) {
-            shot *s = malloc(sizeof *s);
+            shot *s = shot_new_locked(w, r);
             if (s) {
                 int ms = (int)((r->next_ns - now + 999999) / 1000000);
-                s->r = r;
-                s->ran = false;
-                atomic_fetch_add(&r->refs, 1);
-                cqt_worker_ref(w);
-                pthread_mutex_lock(&g_route_mu);
-                r->wakes++;
-                pthread_mutex_unlock(&g_route_mu);
                 r->scheduled = true;
                 r->throttled = true;
-                if (cqt_single_shot_full(ms, r->receiver, shot_fn, s, shot_destroy) != CQT_OK) {
+                tls_calling = s;
+                int rc = cqt_single_shot_full(ms, r->receiver, shot_fn, s, shot_destroy);
+                tls_calling = NULL;
+                if (rc != CQT_OK) {
                     r->scheduled = false; /* shot_destroy gave everything back */
                     r->throttled = false;
                 }
@@ -338,12 +343,6 @@ static void route_drain(route *r)
     cqt_worker_unref(w);
 }
 
-static void route_slot(void *user_data, const cqt_value *arg)
-{
-    (void)arg;
-    route_drain(user_data);
-}
-
 static void shot_fn(void *user_data)
 {
     shot *s = user_data;
@@ -351,41 +350,25 @@ static void shot_fn(void *user_data)
     route_drain(s->r);
 }
 
+/* Runs once per shot: after shot_fn, or instead of it when the call or
+ * timer was dropped (the receiver was freed, or its thread ended) or
+ * refused. A drop marks the route dead: its receiver is gone for good. */
 static void shot_destroy(void *user_data)
 {
     shot *s = user_data;
     route *r = s->r;
     if (!s->ran) {
-        cqt_worker *w = NULL;
-        pthread_mutex_lock(&g_route_mu);
-        if (!r->dead) {
-            r->wakes--;
-            w = r->w;
-        }
-        pthread_mutex_unlock(&g_route_mu);
-        if (w)
+        bool refused = tls_calling == s;
+        cqt_worker *w = r->w; /* alive: this shot still holds its reference */
+        if (!refused)
+            atomic_store(&r->dead, true);
+        if (refused)
+            cqt__worker_ref_drop_not_last(w); /* the refused call's caller holds one */
+        else
             cqt_worker_unref(w);
     }
     route_unref(r);
     free(s);
-}
-
-/* The route's connection ended (receiver freed, or the worker's core and
- * so the signal freed): take back the references of wake-ups that will
- * never run. */
-static void route_conn_destroy(void *user_data)
-{
-    route *r = user_data;
-    pthread_mutex_lock(&g_route_mu);
-    r->dead = true;
-    atomic_store(&r->dead_hint, true);
-    int n = r->wakes;
-    r->wakes = 0;
-    cqt_worker *w = r->w;
-    pthread_mutex_unlock(&g_route_mu);
-    while (n-- > 0)
-        cqt_worker_unref(w);
-    route_unref(r);
 }
 
 /* Finds or makes the route to @receiver (NULL: resolved to @t). Called
@@ -395,7 +378,7 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
     if (!receiver && t == cqt_thread_main())
         receiver = w->core;
     for (route *r = w->routes; r; r = r->next) {
-        if (atomic_load(&r->dead_hint))
+        if (atomic_load(&r->dead))
             continue;
         if (receiver ? r->receiver == receiver : (r->implicit && r->thread == t))
             return r;
@@ -422,24 +405,22 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
         cqt_object_set_name(r->owned, "worker-receiver");
         receiver = r->owned;
     }
-    r->receiver = receiver;
-    r->sig = cqt_signal_new(w->core, "worker-route");
-    atomic_store(&r->refs, 2); /* the worker's list and the connection */
-    if (!r->sig || !cqt_connect(r->sig, receiver, route_slot, r, route_conn_destroy, CQT_QUEUED)) {
-        int rc = cqt_set_last_error(CQT_ENOLOOP,
-                                    "cqt_worker_connect: worker '%s': cannot deliver to object "
-                                    "'%s': %s",
-                                    w->name, cqt_object_name(receiver), cqt_last_error());
-        if (r->sig)
-            cqt_signal_free(r->sig);
-        else
-            atomic_fetch_sub(&r->refs, 1); /* no connection was made */
-        if (r->owned)
-            cqt_object_free(r->owned);
-        *status = rc;
-        route_unref(r);
-        return NULL;
+    /* A user's receiver may be freed any time: the reference keeps its
+     * handle answering (a wake-up to it is then refused or dropped, which
+     * marks the route dead). Our own receivers live as long as the worker. */
+    if (receiver != r->owned && receiver != w->core) {
+        if (!cqt_object_ref(receiver)) {
+            *status = cqt_set_last_error(CQT_EINVAL,
+                                         "cqt_worker_connect: worker '%s': cannot deliver to "
+                                         "object '%s': %s",
+                                         w->name, cqt_object_name(receiver), cqt_last_error());
+            free(r);
+            return NULL;
+        }
+        r->receiver_ref = true;
     }
+    r->receiver = receiver;
+    atomic_store(&r->refs, 1); /* the worker's list */
     r->next = w->routes;
     w->routes = r;
     return r;
@@ -566,11 +547,7 @@ void cqt__worker_routes_free(cqt_worker *w)
 {
     conn *conns = NULL;
     for (route *r = w->routes; r; r = r->next) {
-        pthread_mutex_lock(&g_route_mu);
-        r->w = NULL;
-        r->dead = true;
-        atomic_store(&r->dead_hint, true);
-        pthread_mutex_unlock(&g_route_mu);
+        atomic_store(&r->dead, true);
         free_items(r->head);
         r->head = r->tail = NULL;
         while (r->conns) {
@@ -580,14 +557,16 @@ void cqt__worker_routes_free(cqt_worker *w)
             conns = c;
         }
     }
-    /* Frees the route signals: their connections end, each route's
-     * destroy runs (now, or in the receiver's thread). */
+    /* No wake-up is in flight (each holds a worker reference); a shot
+     * whose drain ran may still hold its route until its destroy. */
     cqt_object_free(w->core);
     while (w->routes) {
         route *r = w->routes;
         w->routes = r->next;
         if (r->owned)
             cqt_object_free(r->owned);
+        if (r->receiver_ref)
+            cqt_object_unref(r->receiver);
         route_unref(r);
     }
     while (conns) {

@@ -39,7 +39,53 @@ typedef struct cqt__worker_closure {
     cqt_destroy_fn destroy;
 } cqt__worker_closure;
 
-struct cqt__worker_route; /* worker-route.c */
+/* ---- worker-route.c's records, embedded in the worker where they can be -- */
+
+/* One emitted signal waiting for a route's drain. */
+typedef struct cqt__worker_item {
+    struct cqt__worker_item *prev, *next;
+    int which;
+    uint64_t seq;
+    cqt_value v;
+} cqt__worker_item;
+
+/* One handler. */
+typedef struct cqt__worker_conn {
+    struct cqt__worker_conn *next;
+    cqt_connection id;
+    int which;
+    uint64_t since;  /* deliver items emitted at or after this sequence */
+    cqt_worker_slot_fn fn;
+    cqt__worker_closure *cl;
+    int busy;        /* handler calls running now */
+    bool removed;    /* disconnected; unlinked once busy == 0 */
+} cqt__worker_conn;
+
+/* Items a route holds without allocating: a function worker's started,
+ * outcome and finished fit. */
+#define CQT__WORKER_ROUTE_SLOTS 3
+
+/* Delivery to one receiver (worker-route.c). Lives as long as its worker:
+ * every wake-up in flight holds a worker reference. */
+typedef struct cqt__worker_route {
+    struct cqt__worker_route *next;
+    cqt_object *receiver; /* a reference (cqt_object_ref), or == owned, or the worker's core */
+    cqt_object *owned;    /* internal receiver for a NULL receiver; freed with the worker */
+    cqt_thread *thread;   /* the thread a NULL receiver resolved to */
+    bool implicit;        /* made for a NULL receiver */
+    bool receiver_ref;    /* receiver is a user's object we hold a reference to */
+    atomic_bool dead;     /* its receiver is gone (or the worker): never woken again */
+    struct cqt_worker *w; /* fixed */
+    /* guarded by w->mu */
+    cqt__worker_item *head, *tail;
+    cqt__worker_item *pending_yield, *pending_progress;
+    cqt__worker_conn *conns;
+    int counts[N_SIG_MAX];
+    bool scheduled, throttled, terminal_queued;
+    int64_t next_ns;
+    unsigned slot_used; /* bit i: slot[i] holds an item */
+    cqt__worker_item slot[CQT__WORKER_ROUTE_SLOTS];
+} cqt__worker_route;
 
 struct cqt_worker {
     atomic_long refs;
@@ -72,6 +118,8 @@ struct cqt_worker {
     int64_t yields;
     uint64_t seq;
     struct cqt__worker_route *routes; /* worker-route.c's, under mu */
+    bool route0_used;                 /* route0 is in routes (under mu) */
+    struct cqt__worker_route route0;  /* the first route, not allocated */
     cqt_value *sendq;
     int sq_head, sq_len, sq_size;
     bool failed;

@@ -35,42 +35,9 @@ static const cqt_value k_none;
 
 typedef struct cqt__worker_closure closure;
 
-typedef struct item {
-    struct item *prev, *next;
-    int which;
-    uint64_t seq;
-    cqt_value v;
-} item;
-
-typedef struct conn {
-    struct conn *next;
-    cqt_connection id;
-    int which;
-    uint64_t since;  /* deliver items emitted at or after this sequence */
-    cqt_worker_slot_fn fn;
-    closure *cl;
-    int busy;        /* handler calls running now */
-    bool removed;    /* disconnected; unlinked once busy == 0 */
-} conn;
-
-typedef struct cqt__worker_route {
-    struct cqt__worker_route *next;
-    cqt_object *receiver; /* a reference (cqt_object_ref), or == owned, or the worker's core */
-    cqt_object *owned;    /* internal receiver for a NULL receiver; freed with the worker */
-    cqt_thread *thread;   /* the thread a NULL receiver resolved to */
-    bool implicit;        /* made for a NULL receiver */
-    bool receiver_ref;    /* receiver is a user's object we hold a reference to */
-    atomic_int refs;      /* worker link, wake-ups and throttle shots in flight */
-    atomic_bool dead;     /* its receiver is gone (or the worker): never woken again */
-    /* guarded by w->mu */
-    item *head, *tail;
-    item *pending_yield, *pending_progress;
-    conn *conns;
-    int counts[N_SIG_MAX];
-    bool scheduled, throttled, terminal_queued;
-    int64_t next_ns;
-    cqt_worker *w; /* fixed; valid wherever a token's reference is held */
-} route;
+typedef struct cqt__worker_item item;
+typedef struct cqt__worker_conn conn;
+typedef struct cqt__worker_route route;
 
 static atomic_uint_fast64_t g_next_conn = 1;
 
@@ -87,12 +54,6 @@ void cqt__worker_closure_unref(closure *cl)
             cl->destroy(cl->user_data);
         free(cl);
     }
-}
-
-static void route_unref(route *r)
-{
-    if (atomic_fetch_sub(&r->refs, 1) == 1)
-        free(r);
 }
 
 /* ---- delivery -------------------------------------------------------------- */
@@ -121,20 +82,45 @@ static void route_append_item(route *r, item *it)
     r->tail = it;
 }
 
-static void free_items(item *it)
+/* A zeroed item for @r: one of its slots when free, else allocated.
+ * Called with w->mu held. */
+static item *item_new_locked(route *r)
+{
+    for (int i = 0; i < CQT__WORKER_ROUTE_SLOTS; i++) {
+        if (!(r->slot_used & (1u << i))) {
+            r->slot_used |= 1u << i;
+            item *it = &r->slot[i];
+            memset(it, 0, sizeof *it);
+            return it;
+        }
+    }
+    return calloc(1, sizeof(item));
+}
+
+/* Releases @it's memory (its value was taken or cleared). Called with
+ * w->mu held when @it may be a slot. */
+static void item_release_locked(route *r, item *it)
+{
+    if (it >= r->slot && it < r->slot + CQT__WORKER_ROUTE_SLOTS)
+        r->slot_used &= ~(1u << (unsigned)(it - r->slot));
+    else
+        free(it);
+}
+
+static void free_items(route *r, item *it)
 {
     while (it) {
         item *next = it->next;
         cqt_value_clear(&it->v);
-        free(it);
+        item_release_locked(r, it);
         it = next;
     }
 }
 
 /* A wake-up or throttle shot in flight: a queued call or a timer for the
- * route's receiver. It holds a route reference, and a worker reference
- * that its drain consumes or its destroy, run without the drain, gives
- * back. */
+ * route's receiver. It holds a worker reference (and so the route, which
+ * lives as long as the worker), given back by its destroy, which runs
+ * after the drain or instead of it. */
 typedef struct shot {
     route *r;
     bool ran;
@@ -163,7 +149,6 @@ static shot *shot_new_locked(cqt_worker *w, route *r)
     }
     s->r = r;
     s->ran = false;
-    atomic_fetch_add(&r->refs, 1);
     cqt_worker_ref(w);
     return s;
 }
@@ -207,7 +192,7 @@ void cqt__worker_emit_locked(cqt_worker *w, int which, const cqt_value *v)
             route_unlink_item(r, it);
             cqt_value_clear(&it->v);
         } else {
-            it = calloc(1, sizeof *it);
+            it = item_new_locked(r);
             if (!it) {
                 cqt_log(CQT_MSG_CRITICAL, "worker", "worker '%s': out of memory; signal '%s' lost",
                         w->name, cqt_worker_signal_name(w, which));
@@ -266,6 +251,9 @@ static void dispatch(cqt_worker *w, route *r, item *list)
                 pp = &c->next;
             }
         }
+        /* The value is cleared unlocked: it may run a user's destroy. */
+        cqt_value v = it->v;
+        item_release_locked(r, it);
         pthread_mutex_unlock(&w->mu);
         while (reap) {
             conn *c = reap;
@@ -273,20 +261,17 @@ static void dispatch(cqt_worker *w, route *r, item *list)
             cqt__worker_closure_unref(c->cl);
             free(c);
         }
-        cqt_value_clear(&it->v);
-        free(it);
+        cqt_value_clear(&v);
     }
 }
 
-/* Runs in the receiver's thread, once per wake-up or throttle shot; owns
- * the shot's worker reference. */
+/* Runs in the receiver's thread, once per wake-up or throttle shot; the
+ * shot's worker reference is held until its destroy, after this. */
 static void route_drain(route *r)
 {
     cqt_worker *w = r->w;
-    if (atomic_load(&r->dead)) {
-        cqt_worker_unref(w);
+    if (atomic_load(&r->dead))
         return;
-    }
     pthread_mutex_lock(&w->mu);
     r->scheduled = false;
     item *list = NULL;
@@ -306,7 +291,6 @@ static void route_drain(route *r)
                     r->throttled = false;
                 }
                 pthread_mutex_unlock(&w->mu);
-                cqt_worker_unref(w);
                 return;
             }
         }
@@ -340,7 +324,6 @@ static void route_drain(route *r)
     }
     pthread_mutex_unlock(&w->mu);
     dispatch(w, r, list);
-    cqt_worker_unref(w);
 }
 
 static void shot_fn(void *user_data)
@@ -357,18 +340,25 @@ static void shot_destroy(void *user_data)
 {
     shot *s = user_data;
     route *r = s->r;
-    if (!s->ran) {
-        bool refused = tls_calling == s;
-        cqt_worker *w = r->w; /* alive: this shot still holds its reference */
-        if (!refused)
-            atomic_store(&r->dead, true);
-        if (refused)
-            cqt__worker_ref_drop_not_last(w); /* the refused call's caller holds one */
-        else
-            cqt_worker_unref(w);
-    }
-    route_unref(r);
+    cqt_worker *w = r->w; /* alive: this shot still holds its reference */
+    bool ran = s->ran, refused = tls_calling == s;
     free(s);
+    if (refused) {
+        cqt__worker_ref_drop_not_last(w); /* the refused call's caller holds one */
+        return;
+    }
+    if (!ran)
+        atomic_store(&r->dead, true);
+    cqt_worker_unref(w); /* may free the worker and so the route */
+}
+
+/* Gives back a route that route_get_locked made but never linked. */
+static void route_free_unused(cqt_worker *w, route *r)
+{
+    if (r == &w->route0)
+        w->route0_used = false;
+    else
+        free(r);
 }
 
 /* Finds or makes the route to @receiver (NULL: resolved to @t). Called
@@ -383,11 +373,15 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
         if (receiver ? r->receiver == receiver : (r->implicit && r->thread == t))
             return r;
     }
-    route *r = calloc(1, sizeof *r);
+    route *r = w->route0_used ? calloc(1, sizeof *r) : &w->route0;
     if (!r) {
         *status = cqt_set_last_error(CQT_ENOMEM, "cqt_worker_connect: worker '%s': out of memory",
                                      w->name);
         return NULL;
+    }
+    if (r == &w->route0) {
+        memset(r, 0, sizeof *r);
+        w->route0_used = true;
     }
     r->implicit = receiver == NULL || receiver == w->core;
     r->thread = t;
@@ -399,7 +393,7 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
                                          "cqt_worker_connect: worker '%s': cannot create a "
                                          "receiver in thread '%s': %s",
                                          w->name, cqt_thread_name(t), cqt_last_error());
-            free(r);
+            route_free_unused(w, r);
             return NULL;
         }
         cqt_object_set_name(r->owned, "worker-receiver");
@@ -414,13 +408,12 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
                                          "cqt_worker_connect: worker '%s': cannot deliver to "
                                          "object '%s': %s",
                                          w->name, cqt_object_name(receiver), cqt_last_error());
-            free(r);
+            route_free_unused(w, r);
             return NULL;
         }
         r->receiver_ref = true;
     }
     r->receiver = receiver;
-    atomic_store(&r->refs, 1); /* the worker's list */
     r->next = w->routes;
     w->routes = r;
     return r;
@@ -548,7 +541,7 @@ void cqt__worker_routes_free(cqt_worker *w)
     conn *conns = NULL;
     for (route *r = w->routes; r; r = r->next) {
         atomic_store(&r->dead, true);
-        free_items(r->head);
+        free_items(r, r->head);
         r->head = r->tail = NULL;
         while (r->conns) {
             conn *c = r->conns;
@@ -557,8 +550,7 @@ void cqt__worker_routes_free(cqt_worker *w)
             conns = c;
         }
     }
-    /* No wake-up is in flight (each holds a worker reference); a shot
-     * whose drain ran may still hold its route until its destroy. */
+    /* No wake-up is in flight: each holds a worker reference. */
     cqt_object_free(w->core);
     while (w->routes) {
         route *r = w->routes;
@@ -567,7 +559,8 @@ void cqt__worker_routes_free(cqt_worker *w)
             cqt_object_free(r->owned);
         if (r->receiver_ref)
             cqt_object_unref(r->receiver);
-        route_unref(r);
+        if (r != &w->route0)
+            free(r);
     }
     while (conns) {
         conn *c = conns;

@@ -225,13 +225,23 @@ bool cqt__worker_has_handler_locked(const cqt_worker *w, int which)
     return false;
 }
 
-static void dispatch(cqt_worker *w, route *r, item *list)
+/* Whether clearing @v frees something (and may run a user's destroy). */
+static bool value_owns(const cqt_value *v)
+{
+    cqt_value_type t = cqt_value_get_type(v);
+    return t != CQT_VALUE_NONE && t != CQT_VALUE_BOOL && t != CQT_VALUE_INT &&
+           t != CQT_VALUE_DOUBLE;
+}
+
+/* Runs the handlers of @list's items in order. Called with w->mu held,
+ * which it drops around each handler (and around frees that may run a
+ * user's destroy); returns with it released. */
+static void dispatch_locked(cqt_worker *w, route *r, item *list)
 {
     while (list) {
         item *it = list;
         list = it->next;
         conn *reap = NULL;
-        pthread_mutex_lock(&w->mu);
         for (conn *c = r->conns; c; c = c->next) {
             if (c->removed || c->which != it->which || c->since > it->seq)
                 continue;
@@ -251,18 +261,23 @@ static void dispatch(cqt_worker *w, route *r, item *list)
                 pp = &c->next;
             }
         }
-        /* The value is cleared unlocked: it may run a user's destroy. */
         cqt_value v = it->v;
         item_release_locked(r, it);
-        pthread_mutex_unlock(&w->mu);
-        while (reap) {
-            conn *c = reap;
-            reap = c->next;
-            cqt__worker_closure_unref(c->cl);
-            free(c);
+        if (reap || value_owns(&v)) {
+            /* Unlocked: a closure's or a pointer value's destroy is the
+             * user's, and may call into this worker. */
+            pthread_mutex_unlock(&w->mu);
+            while (reap) {
+                conn *c = reap;
+                reap = c->next;
+                cqt__worker_closure_unref(c->cl);
+                free(c);
+            }
+            cqt_value_clear(&v);
+            pthread_mutex_lock(&w->mu);
         }
-        cqt_value_clear(&v);
     }
+    pthread_mutex_unlock(&w->mu);
 }
 
 /* Runs in the receiver's thread, once per wake-up or throttle shot; the
@@ -322,8 +337,7 @@ static void route_drain(route *r)
                 r->next_ns = now + (int64_t)w->throttle_ms * 1000000;
         }
     }
-    pthread_mutex_unlock(&w->mu);
-    dispatch(w, r, list);
+    dispatch_locked(w, r, list);
 }
 
 static void shot_fn(void *user_data)
@@ -480,9 +494,14 @@ cqt_connection cqt__worker_connect_closure(cqt_worker *w, int which, cqt_object 
                            w->name);
         goto fail;
     }
-    pthread_mutex_lock(&w->mu);
-    int n_sig = CQT_WORKER_N_SIGNALS + w->n_custom;
-    pthread_mutex_unlock(&w->mu);
+    /* Built-in ids are valid for every worker; custom ones are counted
+     * under mu (cqt_worker_add_signal may run in another thread). */
+    int n_sig = CQT_WORKER_N_SIGNALS;
+    if (which >= CQT_WORKER_N_SIGNALS) {
+        pthread_mutex_lock(&w->mu);
+        n_sig += w->n_custom;
+        pthread_mutex_unlock(&w->mu);
+    }
     if (which < 0 || which >= n_sig) {
         cqt_set_last_error(CQT_EINVAL,
                            "%s: worker '%s': signal id %d is not valid; pass a cqt_worker_signal "

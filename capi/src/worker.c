@@ -620,7 +620,8 @@ static void run_task(void *user_data)
             rc = w->fn(w->user_data, w, &result);
     }
     tls_current = NULL;
-    cqt__worker_deadline_disarm(w);
+    if (w->deadline_ms > 0) /* fixed once started: else never armed */
+        cqt__worker_deadline_disarm(w);
 
     pthread_mutex_lock(&w->mu);
     w->body_returned = true;
@@ -1195,8 +1196,8 @@ cqt_worker *cqt_worker_run(const char *name, cqt_worker_fn fn, void *user_data,
                         : cqt_worker_new(name, fn, user_data, destroy);
     if (!w)
         goto fail;
-    if (cqt_worker_set_flags(w, flags & ~(unsigned)(CQT_WORKER_GENERATOR | CQT_WORKER_NO_START)) !=
-        CQT_OK)
+    unsigned wflags = flags & ~(unsigned)(CQT_WORKER_GENERATOR | CQT_WORKER_NO_START);
+    if (wflags && cqt_worker_set_flags(w, wflags) != CQT_OK) /* a new worker's are 0 */
         goto fail;
     if (handlers) {
         const cqt_worker_slot_fn fns[CQT_WORKER_N_SIGNALS] = {

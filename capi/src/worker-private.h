@@ -61,6 +61,12 @@ typedef struct cqt__worker_conn {
     bool removed;    /* disconnected; unlinked once busy == 0 */
 } cqt__worker_conn;
 
+/* A wake-up or throttle shot in flight (worker-route.c). */
+typedef struct cqt__worker_shot {
+    struct cqt__worker_route *r;
+    bool ran;
+} cqt__worker_shot;
+
 /* Items a route holds without allocating: a function worker's started,
  * outcome and finished fit. */
 #define CQT__WORKER_ROUTE_SLOTS 3
@@ -85,6 +91,10 @@ typedef struct cqt__worker_route {
     int64_t next_ns;
     unsigned slot_used; /* bit i: slot[i] holds an item */
     cqt__worker_item slot[CQT__WORKER_ROUTE_SLOTS];
+    /* One shot without allocating: taken under w->mu, given back by its
+     * destroy in the receiver's thread (or any thread that drops it). */
+    atomic_bool shot0_busy;
+    cqt__worker_shot shot0;
 } cqt__worker_route;
 
 struct cqt_worker {

@@ -121,10 +121,7 @@ static void free_items(route *r, item *it)
  * route's receiver. It holds a worker reference (and so the route, which
  * lives as long as the worker), given back by its destroy, which runs
  * after the drain or instead of it. */
-typedef struct shot {
-    route *r;
-    bool ran;
-} shot;
+typedef cqt__worker_shot shot;
 
 /* The shot whose cqt_invoke_full()/cqt_single_shot_full() this thread is
  * in: a destroy run inside that call is a refusal the caller handles, not
@@ -141,7 +138,9 @@ static shot *shot_new_locked(cqt_worker *w, route *r)
 {
     if (atomic_load(&r->dead))
         return NULL;
-    shot *s = malloc(sizeof *s);
+    shot *s = atomic_load(&r->shot0_busy) ? malloc(sizeof *s) : &r->shot0;
+    if (s == &r->shot0)
+        atomic_store(&r->shot0_busy, true);
     if (!s) {
         cqt_log(CQT_MSG_CRITICAL, "worker", "worker '%s': out of memory; a delivery waits for "
                                             "the next signal", w->name);
@@ -356,7 +355,10 @@ static void shot_destroy(void *user_data)
     route *r = s->r;
     cqt_worker *w = r->w; /* alive: this shot still holds its reference */
     bool ran = s->ran, refused = tls_calling == s;
-    free(s);
+    if (s == &r->shot0)
+        atomic_store(&r->shot0_busy, false);
+    else
+        free(s);
     if (refused) {
         cqt__worker_ref_drop_not_last(w); /* the refused call's caller holds one */
         return;

@@ -37,6 +37,7 @@ typedef struct cqt__worker_closure {
     atomic_int refs;
     void *user_data;
     cqt_destroy_fn destroy;
+    bool embedded; /* the worker's run_cl: its memory goes with the worker */
 } cqt__worker_closure;
 
 /* ---- worker-route.c's records, embedded in the worker where they can be -- */
@@ -129,6 +130,8 @@ struct cqt_worker {
     uint64_t seq;
     struct cqt__worker_route *routes; /* worker-route.c's, under mu */
     bool route0_used;                 /* route0 is in routes (under mu) */
+    cqt__worker_closure run_cl;       /* cqt_worker_run's handlers' closure */
+    bool run_cl_at_free;              /* a failed cqt_worker_run left run_cl's first reference */
     struct cqt__worker_route route0;  /* the first route, not allocated */
     cqt_value *sendq;
     int sq_head, sq_len, sq_size;

@@ -52,7 +52,8 @@ void cqt__worker_closure_unref(closure *cl)
     if (cl && atomic_fetch_sub(&cl->refs, 1) == 1) {
         if (cl->destroy)
             cl->destroy(cl->user_data);
-        free(cl);
+        if (!cl->embedded)
+            free(cl);
     }
 }
 

@@ -172,6 +172,8 @@ static void worker_free(cqt_worker *w)
     } else if (w->destroy) {
         w->destroy(w->user_data);
     }
+    if (w->run_cl_at_free)
+        cqt__worker_closure_unref(&w->run_cl); /* after the body's destroy, as it always was */
     if (w->thread_obj)
         cqt_object_free(w->thread_obj);
     if (w->thread)
@@ -1177,25 +1179,19 @@ cqt_worker *cqt_worker_run(const char *name, cqt_worker_fn fn, void *user_data,
                            const cqt_worker_handlers *handlers)
 {
     closure *cl = NULL;
-    if (handlers) {
-        cl = calloc(1, sizeof *cl);
-        if (!cl) {
-            if (destroy)
-                destroy(user_data);
-            if (handlers->destroy)
-                handlers->destroy(handlers->user_data);
-            cqt_set_last_error(CQT_ENOMEM, "cqt_worker_run: out of memory");
-            return NULL;
-        }
-        atomic_store(&cl->refs, 1);
-        cl->user_data = handlers->user_data;
-        cl->destroy = handlers->destroy;
-    }
     cqt_worker *w = (flags & CQT_WORKER_GENERATOR)
                         ? cqt_worker_new_generator(name, fn, user_data, destroy)
                         : cqt_worker_new(name, fn, user_data, destroy);
     if (!w)
         goto fail;
+    if (handlers) {
+        /* In the worker: every connection using it ends by worker_free. */
+        cl = &w->run_cl;
+        atomic_store(&cl->refs, 1);
+        cl->user_data = handlers->user_data;
+        cl->destroy = handlers->destroy;
+        cl->embedded = true;
+    }
     unsigned wflags = flags & ~(unsigned)(CQT_WORKER_GENERATOR | CQT_WORKER_NO_START);
     if (wflags && cqt_worker_set_flags(w, wflags) != CQT_OK) /* a new worker's are 0 */
         goto fail;
@@ -1224,9 +1220,12 @@ fail: {
     snprintf(msg, sizeof msg, "%s", cqt_last_error());
     int code = CQT_EINVAL;
     if (w) {
+        /* The handlers' destroy runs after the body's, in worker_free. */
+        w->run_cl_at_free = cl != NULL;
         cqt_worker_unref(w);
+    } else if (handlers && handlers->destroy) {
+        handlers->destroy(handlers->user_data);
     }
-    cqt__worker_closure_unref(cl);
     cqt_set_last_error(code, "cqt_worker_run: %s", msg);
     return NULL;
 }

@@ -68,8 +68,8 @@ typedef struct cqt__worker_shot {
     bool ran;
 } cqt__worker_shot;
 
-/* Items a route holds without allocating: a function worker's started,
- * outcome and finished fit. */
+/* Items (and connections) a route holds without allocating: a function
+ * worker's started, outcome and finished (and handlers for them) fit. */
 #define CQT__WORKER_ROUTE_SLOTS 3
 
 /* Delivery to one receiver (worker-route.c). Lives as long as its worker:
@@ -92,6 +92,8 @@ typedef struct cqt__worker_route {
     int64_t next_ns;
     unsigned slot_used; /* bit i: slot[i] holds an item */
     cqt__worker_item slot[CQT__WORKER_ROUTE_SLOTS];
+    unsigned cslot_used; /* bit i: cslot[i] holds a connection */
+    cqt__worker_conn cslot[CQT__WORKER_ROUTE_SLOTS];
     /* One shot without allocating: taken under w->mu, given back by its
      * destroy in the receiver's thread (or any thread that drops it). */
     atomic_bool shot0_busy;

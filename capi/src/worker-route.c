@@ -108,6 +108,31 @@ static void item_release_locked(route *r, item *it)
         free(it);
 }
 
+/* A zeroed connection for @r: a slot when free, else allocated. Called
+ * with w->mu held. */
+static conn *conn_new_locked(route *r)
+{
+    for (int i = 0; i < CQT__WORKER_ROUTE_SLOTS; i++) {
+        if (!(r->cslot_used & (1u << i))) {
+            r->cslot_used |= 1u << i;
+            conn *c = &r->cslot[i];
+            memset(c, 0, sizeof *c);
+            return c;
+        }
+    }
+    return calloc(1, sizeof(conn));
+}
+
+/* Releases @c's memory (unlinked; its closure released or taken). Called
+ * with w->mu held when @c may be a slot. */
+static void conn_release_locked(route *r, conn *c)
+{
+    if (c >= r->cslot && c < r->cslot + CQT__WORKER_ROUTE_SLOTS)
+        r->cslot_used &= ~(1u << (unsigned)(c - r->cslot));
+    else
+        free(c);
+}
+
 static void free_items(route *r, item *it)
 {
     while (it) {
@@ -267,14 +292,15 @@ static void dispatch_locked(cqt_worker *w, route *r, item *list)
             /* Unlocked: a closure's or a pointer value's destroy is the
              * user's, and may call into this worker. */
             pthread_mutex_unlock(&w->mu);
+            for (conn *c = reap; c; c = c->next)
+                cqt__worker_closure_unref(c->cl);
+            cqt_value_clear(&v);
+            pthread_mutex_lock(&w->mu);
             while (reap) {
                 conn *c = reap;
                 reap = c->next;
-                cqt__worker_closure_unref(c->cl);
-                free(c);
+                conn_release_locked(r, c);
             }
-            cqt_value_clear(&v);
-            pthread_mutex_lock(&w->mu);
         }
     }
     pthread_mutex_unlock(&w->mu);
@@ -444,15 +470,9 @@ static cqt_connection route_connect(cqt_worker *w, int which, cqt_object *receiv
 {
     static const char f[] = "cqt_worker_connect";
     int rc;
-    conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        cqt_set_last_error(CQT_ENOMEM, "%s: worker '%s': out of memory", f, w->name);
-        goto fail;
-    }
     pthread_mutex_lock(&w->mu);
     if (w->done) {
         pthread_mutex_unlock(&w->mu);
-        free(c);
         cqt_set_last_error(CQT_ESTATE,
                            "%s: worker '%s' has finished; connect before cqt_worker_start", f,
                            w->name);
@@ -461,7 +481,12 @@ static cqt_connection route_connect(cqt_worker *w, int which, cqt_object *receiv
     route *r = route_get_locked(w, receiver, t, &rc);
     if (!r) {
         pthread_mutex_unlock(&w->mu);
-        free(c);
+        goto fail;
+    }
+    conn *c = conn_new_locked(r);
+    if (!c) {
+        pthread_mutex_unlock(&w->mu);
+        cqt_set_last_error(CQT_ENOMEM, "%s: worker '%s': out of memory", f, w->name);
         goto fail;
     }
     c->id = atomic_fetch_add(&g_next_conn, 1);
@@ -574,21 +599,29 @@ void cqt__worker_routes_free(cqt_worker *w)
     }
     /* No wake-up is in flight: each holds a worker reference. */
     cqt_object_free(w->core);
-    while (w->routes) {
-        route *r = w->routes;
-        w->routes = r->next;
+    for (route *r = w->routes; r; r = r->next) {
         if (r->owned)
             cqt_object_free(r->owned);
         if (r->receiver_ref)
             cqt_object_unref(r->receiver);
-        if (r != &w->route0)
-            free(r);
     }
+    /* The closures' destroys last, as the receivers are gone; a slot
+     * connection's memory is its route's, freed below. */
     while (conns) {
         conn *c = conns;
         conns = c->next;
         cqt__worker_closure_unref(c->cl);
-        free(c);
+        bool in_slot = false;
+        for (route *r = w->routes; r && !in_slot; r = r->next)
+            in_slot = c >= r->cslot && c < r->cslot + CQT__WORKER_ROUTE_SLOTS;
+        if (!in_slot)
+            free(c);
+    }
+    while (w->routes) {
+        route *r = w->routes;
+        w->routes = r->next;
+        if (r != &w->route0)
+            free(r);
     }
 }
 
@@ -600,7 +633,7 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
                                   "id from cqt_worker_connect",
                                   cqt__worker_name_or_null(w),
                                   w ? "connection id 0" : "worker is NULL");
-    conn *dead = NULL;
+    closure *dead = NULL;
     bool found = false;
     pthread_mutex_lock(&w->mu);
     for (route *r = w->routes; r && !found; r = r->next) {
@@ -613,7 +646,8 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
             r->counts[c2->which]--;
             if (c2->busy == 0) {
                 *pp = c2->next;
-                dead = c2;
+                dead = c2->cl;
+                conn_release_locked(r, c2);
             }
             break;
         }
@@ -624,10 +658,7 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
                                   "cqt_worker_disconnect: worker '%s': %llu is not a live "
                                   "connection of this worker (disconnected twice?)",
                                   w->name, (unsigned long long)c);
-    if (dead) {
-        cqt__worker_closure_unref(dead->cl);
-        free(dead);
-    }
+    cqt__worker_closure_unref(dead); /* unlocked: its destroy is the user's */
     return CQT_OK;
 }
 

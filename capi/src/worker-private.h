@@ -100,6 +100,16 @@ typedef struct cqt__worker_route {
     cqt__worker_shot shot0;
 } cqt__worker_route;
 
+/* One launch of a body (worker.c), shared by cqt_worker_start() and the
+ * task's destroy; in the worker, which both hold a reference to. */
+typedef struct cqt__worker_launch {
+    /* Published with release by start() and read with acquire by the task:
+     * the pool's own hand-off is inside Qt, invisible to ThreadSanitizer. */
+    _Atomic(struct cqt_worker *) w;
+    atomic_int phase; /* 0; 1 start() saw success; 2 dropped before that */
+    bool ran;
+} cqt__worker_launch;
+
 struct cqt_worker {
     atomic_long refs;
     pthread_mutex_t mu;
@@ -140,6 +150,8 @@ struct cqt_worker {
     bool failed;
     int err_code;
     char *err_msg;
+
+    cqt__worker_launch launch; /* worker.c: the current start's */
 
     /* dedicated thread */
     cqt_thread *thread;

@@ -521,21 +521,7 @@ int cqt_worker_emit(cqt_worker *w, int which, const cqt_value *arg)
 
 /* ---- running -------------------------------------------------------------------- */
 
-/* One launch of a body. Two owners: start() and the task's destroy. */
-typedef struct launch {
-    /* Published with release by start() and read with acquire by the task:
-     * the pool's own hand-off is inside Qt, invisible to ThreadSanitizer. */
-    _Atomic(cqt_worker *) w;
-    atomic_int refs;
-    atomic_int phase; /* 0; 1 start() saw success; 2 dropped before that */
-    bool ran;
-} launch;
-
-static void launch_unref(launch *l)
-{
-    if (atomic_fetch_sub(&l->refs, 1) == 1)
-        free(l);
-}
+typedef cqt__worker_launch launch;
 
 static void noop_fn(void *user_data)
 {
@@ -639,7 +625,8 @@ static void run_task(void *user_data)
     cqt_value_clear(&result);
     if (w->thread)
         cqt_thread_quit(w->thread);
-    run_end(w);
+    /* run_destroy, next in this thread, ends the run: the launch lives in
+     * the worker, which the run reference keeps until then. */
 }
 
 /* The body never ran although the launch succeeded: report the worker as
@@ -661,13 +648,15 @@ static void run_dropped(cqt_worker *w)
 static void run_destroy(void *user_data)
 {
     launch *l = user_data;
-    if (!l->ran) {
-        int expected = 0;
-        if (!atomic_compare_exchange_strong(&l->phase, &expected, 2))
-            run_dropped(atomic_load(&l->w)); /* start() returned already: we report it */
-        /* else: a failed launch (destroy runs inside the call); start() cleans up */
+    cqt_worker *w = atomic_load_explicit(&l->w, memory_order_acquire);
+    if (l->ran) {
+        run_end(w); /* may free the worker, and the launch with it */
+        return;
     }
-    launch_unref(l);
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&l->phase, &expected, 2))
+        run_dropped(w); /* start() returned already: we report it */
+    /* else: a failed launch (destroy runs inside the call); start() cleans up */
 }
 
 int cqt_worker_start(cqt_worker *w)
@@ -697,13 +686,10 @@ int cqt_worker_start(cqt_worker *w)
     }
 
     cqt_worker_ref(w); /* the run reference, dropped by run_end() */
-    launch *l = calloc(1, sizeof *l);
+    launch *l = &w->launch; /* the caller's reference keeps it through this call */
     int rc;
-    if (!l) {
-        rc = cqt_set_last_error(CQT_ENOMEM, "%s: worker '%s': out of memory", f, w->name);
-        goto undo;
-    }
-    atomic_store(&l->refs, 2);
+    atomic_store(&l->phase, 0);
+    l->ran = false;
     if (w->flags & CQT_WORKER_DEDICATED_THREAD) {
         w->thread = cqt_thread_new(w->name);
         w->thread_obj = w->thread ? cqt_object_new(w->thread) : NULL;
@@ -728,14 +714,11 @@ int cqt_worker_start(cqt_worker *w)
             rc = cqt_set_last_error(rc, "%s: worker '%s': the pool refused it: %s", f, w->name,
                                     cqt_last_error());
     }
-    if (rc != CQT_OK) {
-        launch_unref(l); /* run_destroy ran and left the cleanup to us */
-        goto undo;
-    }
+    if (rc != CQT_OK)
+        goto undo; /* run_destroy ran and left the cleanup to us */
     int expected = 0;
     if (!atomic_compare_exchange_strong(&l->phase, &expected, 1))
         run_dropped(w); /* dropped (without running) before we got here */
-    launch_unref(l);
     return CQT_OK;
 
 undo:

@@ -398,10 +398,12 @@ static void shot_destroy(void *user_data)
 /* Gives back a route that route_get_locked made but never linked. */
 static void route_free_unused(cqt_worker *w, route *r)
 {
-    if (r == &w->route0)
+    if (r == &w->route0) {
+        memset(r, 0, sizeof *r); /* zeroed again, as the worker's calloc left it */
         w->route0_used = false;
-    else
+    } else {
         free(r);
+    }
 }
 
 /* Finds or makes the route to @receiver (NULL: resolved to @t). Called
@@ -422,10 +424,8 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
                                      w->name);
         return NULL;
     }
-    if (r == &w->route0) {
-        memset(r, 0, sizeof *r);
-        w->route0_used = true;
-    }
+    if (r == &w->route0)
+        w->route0_used = true; /* zeroed: by calloc, or by route_free_unused */
     r->implicit = receiver == NULL || receiver == w->core;
     r->thread = t;
     r->w = w;

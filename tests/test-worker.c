@@ -1014,6 +1014,35 @@ START_TEST(test_worker_unhandled_error_reaches_message_handler_in_main)
 }
 END_TEST
 
+/* A handler whose receiver was freed before the outcome handles nothing:
+ * the worker still delivers safely to the freed receiver's handle, drops
+ * the error there, and reports it in main as unhandled. */
+START_TEST(test_worker_errored_on_freed_receiver_is_reported)
+{
+    rec r;
+    rec_init(&r);
+    cqt_test_capture_start();
+    cqt_object *recv = cqt_object_new(NULL);
+    cqt_worker *w = cqt_worker_new("freed-handler", body_fail_erange, NULL, NULL);
+    ck_assert_uint_ne(cqt_worker_connect(w, CQT_WORKER_ERRORED, recv, rec_slot,
+                                         &r.tags[CQT_WORKER_ERRORED], NULL),
+                      0);
+    ck_assert_uint_ne(cqt_worker_connect(w, CQT_WORKER_FINISHED, NULL, rec_slot,
+                                         &r.tags[CQT_WORKER_FINISHED], NULL),
+                      0);
+    cqt_object_free(recv);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+    wait_finished(&r);
+    ck_assert_int_eq(rec_count(&r, CQT_WORKER_ERRORED), 0);
+    ck_assert_msg(cqt_test_captured_contains("[worker] worker 'freed-handler' failed"),
+                  "captured: %s", cqt_test_captured());
+    cqt_test_capture_stop();
+    cqt_worker_unref(w);
+    ck_assert(cqt_test_run_until(live_workers_zero, NULL, CQT_TEST_TIMEOUT_MS));
+    rec_done(&r);
+}
+END_TEST
+
 static int body_warn(void *user_data, cqt_worker *w, cqt_value *result)
 {
     (void)user_data;
@@ -2041,6 +2070,7 @@ CQT_TEST_SUITE(worker_suite)
     tcase_add_test(route, test_worker_nested_start_from_worker_delivers_to_main);
     tcase_add_test(route, test_worker_null_receiver_in_cqt_thread_runs_there);
     tcase_add_test(route, test_worker_unhandled_error_reaches_message_handler_in_main);
+    tcase_add_test(route, test_worker_errored_on_freed_receiver_is_reported);
     tcase_add_test(route, test_worker_warned_handled_and_unhandled);
     tcase_add_test(route, test_worker_error_read_gives_code_message_and_name);
     tcase_add_test(route, test_worker_unref_right_after_start_still_delivers);

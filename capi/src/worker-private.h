@@ -4,14 +4,14 @@
  *
  * The worker is four files, one mechanism and one lock each:
  *   worker.c           the handle and its state machine (w->mu)
- *   worker-route.c     delivery to receivers, per-receiver routes (g_route_mu)
+ *   worker-route.c     delivery to receivers, per-receiver routes (under w->mu)
  *   worker-deadline.c  the deadline watchdog thread (g_wd_mu)
  *   worker-registry.c  started workers and the shutdown hook (g_reg_mu)
  * plus worker-pool.c, cqt/pool.h's listing, built on the registry's visit.
  * Each global lock is static in its file; the fields of struct cqt_worker
  * it guards are marked below.
  *
- * Lock order: g_reg_mu -> w->mu -> g_route_mu. g_wd_mu is taken alone.
+ * Lock order: g_reg_mu -> w->mu. g_wd_mu is taken alone.
  */
 #ifndef CQT_WORKER_PRIVATE_H
 #define CQT_WORKER_PRIVATE_H
@@ -37,9 +37,78 @@ typedef struct cqt__worker_closure {
     atomic_int refs;
     void *user_data;
     cqt_destroy_fn destroy;
+    bool embedded; /* the worker's run_cl: its memory goes with the worker */
 } cqt__worker_closure;
 
-struct cqt__worker_route; /* worker-route.c */
+/* ---- worker-route.c's records, embedded in the worker where they can be -- */
+
+/* One emitted signal waiting for a route's drain. */
+typedef struct cqt__worker_item {
+    struct cqt__worker_item *prev, *next;
+    int which;
+    uint64_t seq;
+    cqt_value v;
+} cqt__worker_item;
+
+/* One handler. */
+typedef struct cqt__worker_conn {
+    struct cqt__worker_conn *next;
+    cqt_connection id;
+    int which;
+    uint64_t since;  /* deliver items emitted at or after this sequence */
+    cqt_worker_slot_fn fn;
+    cqt__worker_closure *cl;
+    int busy;        /* handler calls running now */
+    bool removed;    /* disconnected; unlinked once busy == 0 */
+} cqt__worker_conn;
+
+/* A wake-up or throttle shot in flight (worker-route.c). */
+typedef struct cqt__worker_shot {
+    struct cqt__worker_route *r;
+    bool ran;
+} cqt__worker_shot;
+
+/* Items (and connections) a route holds without allocating: a function
+ * worker's started, outcome and finished (and handlers for them) fit. */
+#define CQT__WORKER_ROUTE_SLOTS 3
+
+/* Delivery to one receiver (worker-route.c). Lives as long as its worker:
+ * every wake-up in flight holds a worker reference. */
+typedef struct cqt__worker_route {
+    struct cqt__worker_route *next;
+    cqt_object *receiver; /* a reference (cqt_object_ref), or == owned, or the worker's core */
+    cqt_object *owned;    /* internal receiver for a NULL receiver; freed with the worker */
+    cqt_thread *thread;   /* the thread a NULL receiver resolved to */
+    bool implicit;        /* made for a NULL receiver */
+    bool receiver_ref;    /* receiver is a user's object we hold a reference to */
+    atomic_bool dead;     /* its receiver is gone (or the worker): never woken again */
+    struct cqt_worker *w; /* fixed */
+    /* guarded by w->mu */
+    cqt__worker_item *head, *tail;
+    cqt__worker_item *pending_yield, *pending_progress;
+    cqt__worker_conn *conns;
+    int counts[N_SIG_MAX];
+    bool scheduled, throttled, terminal_queued;
+    int64_t next_ns;
+    unsigned slot_used; /* bit i: slot[i] holds an item */
+    cqt__worker_item slot[CQT__WORKER_ROUTE_SLOTS];
+    unsigned cslot_used; /* bit i: cslot[i] holds a connection */
+    cqt__worker_conn cslot[CQT__WORKER_ROUTE_SLOTS];
+    /* One shot without allocating: taken under w->mu, given back by its
+     * destroy in the receiver's thread (or any thread that drops it). */
+    atomic_bool shot0_busy;
+    cqt__worker_shot shot0;
+} cqt__worker_route;
+
+/* One launch of a body (worker.c), shared by cqt_worker_start() and the
+ * task's destroy; in the worker, which both hold a reference to. */
+typedef struct cqt__worker_launch {
+    /* Published with release by start() and read with acquire by the task:
+     * the pool's own hand-off is inside Qt, invisible to ThreadSanitizer. */
+    _Atomic(struct cqt_worker *) w;
+    atomic_int phase; /* 0; 1 start() saw success; 2 dropped before that */
+    bool ran;
+} cqt__worker_launch;
 
 struct cqt_worker {
     atomic_long refs;
@@ -72,11 +141,17 @@ struct cqt_worker {
     int64_t yields;
     uint64_t seq;
     struct cqt__worker_route *routes; /* worker-route.c's, under mu */
+    bool route0_used;                 /* route0 is in routes (under mu) */
+    cqt__worker_closure run_cl;       /* cqt_worker_run's handlers' closure */
+    bool run_cl_at_free;              /* a failed cqt_worker_run left run_cl's first reference */
+    struct cqt__worker_route route0;  /* the first route, not allocated */
     cqt_value *sendq;
     int sq_head, sq_len, sq_size;
     bool failed;
     int err_code;
     char *err_msg;
+
+    cqt__worker_launch launch; /* worker.c: the current start's */
 
     /* dedicated thread */
     cqt_thread *thread;
@@ -137,7 +212,7 @@ bool cqt__worker_quit_locked(cqt_worker *w);
  * cqt_last_error set for function @f. */
 int cqt__worker_check_app(const cqt_worker *w, const char *f);
 
-/* ---- worker-route.c: delivery (g_route_mu) ------------------------------ */
+/* ---- worker-route.c: delivery (under w->mu) ----------------------------- */
 
 /* Emits built-in or custom signal @which with a copy of @v to every route
  * with a handler for it. Called with w->mu held. */
@@ -160,9 +235,10 @@ void cqt__worker_report_locked(cqt_worker *w, const char *text);
 /* Drops a reference to @cl; the last one runs its destroy. NULL is ignored. */
 void cqt__worker_closure_unref(cqt__worker_closure *cl);
 
-/* Ends every route of @w and frees w->core, whose signals the routes
- * use: pending items are freed, handler closures released, and wake-ups
- * still queued give their references back. From worker_free() only. */
+/* Ends every route of @w and frees w->core, the main thread's receiver:
+ * pending items are freed, handler closures and receiver references
+ * released (no wake-up is in flight: each holds a worker reference).
+ * From worker_free() only. */
 void cqt__worker_routes_free(cqt_worker *w);
 
 /* ---- worker-deadline.c: the watchdog (g_wd_mu) -------------------------- */

@@ -6,20 +6,22 @@
  * receiver. Every emit appends to the FIFO of each route that has a
  * handler for the signal, under the worker's mutex, so one receiver sees
  * one total order whatever thread emitted (the mailbox only promises order
- * per sending thread). The route is woken by emitting a private cqt_signal
- * (owned by the worker's "core" object) connected, queued, to the receiver:
- * the shim then owns the hard part, a receiver freed concurrently, and
- * tells us through the connection's destroy. Each wake-up in flight holds a
- * worker reference and is counted in route->wakes, so a dropped wake-up
- * gives its reference back in that destroy; no drain ever reaches a freed
- * worker.
+ * per sending thread). The route is woken by a queued cqt_invoke_full() to
+ * the receiver, whose handle the route holds a reference to
+ * (cqt_object_ref): the shim then owns the hard part, a receiver freed
+ * concurrently, and tells us by running the wake-up's destroy without its
+ * function (or by refusing the call), which marks the route dead. No
+ * signal or connection is made per worker: a worker's whole delivery costs
+ * its queued calls and nothing else. Each wake-up in flight is a small
+ * token holding a worker reference, which its drain consumes, or its
+ * destroy gives back when the call was dropped; so no drain or destroy
+ * ever reaches a freed worker, and a route never outlives its worker
+ * while a token is in flight except to be released.
  *
  * Locks: a route's FIFO, connections and flags are guarded by w->mu; its
- * link to the worker (w, dead, wakes) by g_route_mu, which is what a
- * receiver's thread and the connection's destroy meet on after the worker
- * may be gone. Order: w->mu -> g_route_mu (worker-private.h).
+ * `dead` flag is atomic (a token's destroy may run in any thread, also
+ * inside a refused call made under w->mu). No lock of its own.
  */
-#include <cqt/signal.h>
 #include <cqt/timer.h>
 
 #include "worker-private.h"
@@ -33,47 +35,10 @@ static const cqt_value k_none;
 
 typedef struct cqt__worker_closure closure;
 
-typedef struct item {
-    struct item *prev, *next;
-    int which;
-    uint64_t seq;
-    cqt_value v;
-} item;
+typedef struct cqt__worker_item item;
+typedef struct cqt__worker_conn conn;
+typedef struct cqt__worker_route route;
 
-typedef struct conn {
-    struct conn *next;
-    cqt_connection id;
-    int which;
-    uint64_t since;  /* deliver items emitted at or after this sequence */
-    cqt_worker_slot_fn fn;
-    closure *cl;
-    int busy;        /* handler calls running now */
-    bool removed;    /* disconnected; unlinked once busy == 0 */
-} conn;
-
-typedef struct cqt__worker_route {
-    struct cqt__worker_route *next;
-    cqt_object *receiver; /* transfer none, or == owned, or the worker's core */
-    cqt_object *owned;    /* internal receiver for a NULL receiver; freed with the worker */
-    cqt_thread *thread;   /* the thread a NULL receiver resolved to */
-    bool implicit;        /* made for a NULL receiver */
-    cqt_signal *sig;      /* owned by the worker's core object */
-    atomic_int refs;      /* worker link, connection, pending throttle shots */
-    atomic_bool dead_hint;
-    /* guarded by w->mu */
-    item *head, *tail;
-    item *pending_yield, *pending_progress;
-    conn *conns;
-    int counts[N_SIG_MAX];
-    bool scheduled, throttled, terminal_queued;
-    int64_t next_ns;
-    /* guarded by g_route_mu */
-    cqt_worker *w;
-    bool dead;
-    int wakes;
-} route;
-
-static pthread_mutex_t g_route_mu = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint_fast64_t g_next_conn = 1;
 
 static bool is_terminal(int which)
@@ -87,14 +52,9 @@ void cqt__worker_closure_unref(closure *cl)
     if (cl && atomic_fetch_sub(&cl->refs, 1) == 1) {
         if (cl->destroy)
             cl->destroy(cl->user_data);
-        free(cl);
+        if (!cl->embedded)
+            free(cl);
     }
-}
-
-static void route_unref(route *r)
-{
-    if (atomic_fetch_sub(&r->refs, 1) == 1)
-        free(r);
 }
 
 /* ---- delivery -------------------------------------------------------------- */
@@ -123,44 +83,115 @@ static void route_append_item(route *r, item *it)
     r->tail = it;
 }
 
-static void free_items(item *it)
+/* A zeroed item for @r: one of its slots when free, else allocated.
+ * Called with w->mu held. */
+static item *item_new_locked(route *r)
+{
+    for (int i = 0; i < CQT__WORKER_ROUTE_SLOTS; i++) {
+        if (!(r->slot_used & (1u << i))) {
+            r->slot_used |= 1u << i;
+            item *it = &r->slot[i];
+            memset(it, 0, sizeof *it);
+            return it;
+        }
+    }
+    return calloc(1, sizeof(item));
+}
+
+/* Releases @it's memory (its value was taken or cleared). Called with
+ * w->mu held when @it may be a slot. */
+static void item_release_locked(route *r, item *it)
+{
+    if (it >= r->slot && it < r->slot + CQT__WORKER_ROUTE_SLOTS)
+        r->slot_used &= ~(1u << (unsigned)(it - r->slot));
+    else
+        free(it);
+}
+
+/* A zeroed connection for @r: a slot when free, else allocated. Called
+ * with w->mu held. */
+static conn *conn_new_locked(route *r)
+{
+    for (int i = 0; i < CQT__WORKER_ROUTE_SLOTS; i++) {
+        if (!(r->cslot_used & (1u << i))) {
+            r->cslot_used |= 1u << i;
+            conn *c = &r->cslot[i];
+            memset(c, 0, sizeof *c);
+            return c;
+        }
+    }
+    return calloc(1, sizeof(conn));
+}
+
+/* Releases @c's memory (unlinked; its closure released or taken). Called
+ * with w->mu held when @c may be a slot. */
+static void conn_release_locked(route *r, conn *c)
+{
+    if (c >= r->cslot && c < r->cslot + CQT__WORKER_ROUTE_SLOTS)
+        r->cslot_used &= ~(1u << (unsigned)(c - r->cslot));
+    else
+        free(c);
+}
+
+static void free_items(route *r, item *it)
 {
     while (it) {
         item *next = it->next;
         cqt_value_clear(&it->v);
-        free(it);
+        item_release_locked(r, it);
         it = next;
     }
 }
 
-/* Sends one wake-up to @r's receiver. Called with w->mu held. The wake-up
- * holds a worker reference, counted in r->wakes until a drain consumes it
- * or the connection's destroy takes it back. */
+/* A wake-up or throttle shot in flight: a queued call or a timer for the
+ * route's receiver. It holds a worker reference (and so the route, which
+ * lives as long as the worker), given back by its destroy, which runs
+ * after the drain or instead of it. */
+typedef cqt__worker_shot shot;
+
+/* The shot whose cqt_invoke_full()/cqt_single_shot_full() this thread is
+ * in: a destroy run inside that call is a refusal the caller handles, not
+ * a receiver that went away later. */
+static _Thread_local shot *tls_calling;
+
+static void shot_fn(void *user_data);
+static void shot_destroy(void *user_data);
+
+/* Counts a wake-up or shot in flight and takes its references. Returns:
+ * the shot; NULL (nothing taken) when the route is dead or memory ran
+ * out. Called with w->mu held. */
+static shot *shot_new_locked(cqt_worker *w, route *r)
+{
+    if (atomic_load(&r->dead))
+        return NULL;
+    shot *s = atomic_load(&r->shot0_busy) ? malloc(sizeof *s) : &r->shot0;
+    if (s == &r->shot0)
+        atomic_store(&r->shot0_busy, true);
+    if (!s) {
+        cqt_log(CQT_MSG_CRITICAL, "worker", "worker '%s': out of memory; a delivery waits for "
+                                            "the next signal", w->name);
+        return NULL;
+    }
+    s->r = r;
+    s->ran = false;
+    cqt_worker_ref(w);
+    return s;
+}
+
+/* Sends one wake-up to @r's receiver. Called with w->mu held. */
 static void route_wake_locked(cqt_worker *w, route *r)
 {
-    cqt_worker_ref(w);
-    pthread_mutex_lock(&g_route_mu);
-    if (r->dead) {
-        pthread_mutex_unlock(&g_route_mu);
-        cqt__worker_ref_drop_not_last(w);
+    shot *s = shot_new_locked(w, r);
+    if (!s)
         return;
-    }
-    r->wakes++;
-    pthread_mutex_unlock(&g_route_mu);
     r->scheduled = true;
-    if (cqt_emit(r->sig, NULL) != CQT_OK) {
-        /* The receiver's thread stopped: nothing was queued. */
-        bool give_back = false;
-        pthread_mutex_lock(&g_route_mu);
-        if (!r->dead) {
-            r->wakes--;
-            r->dead = true;
-            atomic_store(&r->dead_hint, true);
-            give_back = true;
-        }
-        pthread_mutex_unlock(&g_route_mu);
-        if (give_back)
-            cqt__worker_ref_drop_not_last(w);
+    tls_calling = s;
+    int rc = cqt_invoke_full(r->receiver, shot_fn, s, shot_destroy, CQT_QUEUED);
+    tls_calling = NULL;
+    if (rc != CQT_OK) {
+        /* The receiver was freed or its thread stopped: nothing was queued,
+         * and shot_destroy gave the references back. */
+        atomic_store(&r->dead, true);
         r->scheduled = false;
     }
 }
@@ -176,7 +207,7 @@ void cqt__worker_emit_locked(cqt_worker *w, int which, const cqt_value *v)
     bool coalesce = w->mode == CQT_YIELD_LATEST &&
                     (which == CQT_WORKER_YIELDED || which == CQT_WORKER_PROGRESS);
     for (route *r = w->routes; r; r = r->next) {
-        if (r->counts[which] == 0 || atomic_load(&r->dead_hint))
+        if (r->counts[which] == 0 || atomic_load(&r->dead))
             continue;
         item **pending = which == CQT_WORKER_YIELDED ? &r->pending_yield : &r->pending_progress;
         item *it;
@@ -186,7 +217,7 @@ void cqt__worker_emit_locked(cqt_worker *w, int which, const cqt_value *v)
             route_unlink_item(r, it);
             cqt_value_clear(&it->v);
         } else {
-            it = calloc(1, sizeof *it);
+            it = item_new_locked(r);
             if (!it) {
                 cqt_log(CQT_MSG_CRITICAL, "worker", "worker '%s': out of memory; signal '%s' lost",
                         w->name, cqt_worker_signal_name(w, which));
@@ -214,18 +245,28 @@ void cqt__worker_emit_locked(cqt_worker *w, int which, const cqt_value *v)
 bool cqt__worker_has_handler_locked(const cqt_worker *w, int which)
 {
     for (const route *r = w->routes; r; r = r->next)
-        if (r->counts[which] > 0 && !atomic_load(&r->dead_hint))
+        if (r->counts[which] > 0 && !atomic_load(&r->dead))
             return true;
     return false;
 }
 
-static void dispatch(cqt_worker *w, route *r, item *list)
+/* Whether clearing @v frees something (and may run a user's destroy). */
+static bool value_owns(const cqt_value *v)
+{
+    cqt_value_type t = cqt_value_get_type(v);
+    return t != CQT_VALUE_NONE && t != CQT_VALUE_BOOL && t != CQT_VALUE_INT &&
+           t != CQT_VALUE_DOUBLE;
+}
+
+/* Runs the handlers of @list's items in order. Called with w->mu held,
+ * which it drops around each handler (and around frees that may run a
+ * user's destroy); returns with it released. */
+static void dispatch_locked(cqt_worker *w, route *r, item *list)
 {
     while (list) {
         item *it = list;
         list = it->next;
         conn *reap = NULL;
-        pthread_mutex_lock(&w->mu);
         for (conn *c = r->conns; c; c = c->next) {
             if (c->removed || c->which != it->which || c->since > it->seq)
                 continue;
@@ -245,63 +286,52 @@ static void dispatch(cqt_worker *w, route *r, item *list)
                 pp = &c->next;
             }
         }
-        pthread_mutex_unlock(&w->mu);
-        while (reap) {
-            conn *c = reap;
-            reap = c->next;
-            cqt__worker_closure_unref(c->cl);
-            free(c);
+        cqt_value v = it->v;
+        item_release_locked(r, it);
+        if (reap || value_owns(&v)) {
+            /* Unlocked: a closure's or a pointer value's destroy is the
+             * user's, and may call into this worker. */
+            pthread_mutex_unlock(&w->mu);
+            for (conn *c = reap; c; c = c->next)
+                cqt__worker_closure_unref(c->cl);
+            cqt_value_clear(&v);
+            pthread_mutex_lock(&w->mu);
+            while (reap) {
+                conn *c = reap;
+                reap = c->next;
+                conn_release_locked(r, c);
+            }
         }
-        cqt_value_clear(&it->v);
-        free(it);
     }
+    pthread_mutex_unlock(&w->mu);
 }
 
-static void shot_fn(void *user_data);
-static void shot_destroy(void *user_data);
-
-typedef struct shot {
-    route *r;
-    bool ran;
-} shot;
-
-/* Runs in the receiver's thread, once per wake-up or throttle shot. */
+/* Runs in the receiver's thread, once per wake-up or throttle shot; the
+ * shot's worker reference is held until its destroy, after this. */
 static void route_drain(route *r)
 {
-    pthread_mutex_lock(&g_route_mu);
-    if (r->dead) {
-        /* The connection's destroy already took this run's reference back. */
-        pthread_mutex_unlock(&g_route_mu);
+    cqt_worker *w = r->w;
+    if (atomic_load(&r->dead))
         return;
-    }
-    r->wakes--;
-    cqt_worker *w = r->w; /* alive: we now own the run's reference */
-    pthread_mutex_unlock(&g_route_mu);
-
     pthread_mutex_lock(&w->mu);
     r->scheduled = false;
     item *list = NULL;
     if (r->head) {
         int64_t now = cqt_now_ns();
         if (w->throttle_ms > 0 && !r->terminal_queued && now < r->next_ns) {
-            shot *s = malloc(sizeof *s);
+            shot *s = shot_new_locked(w, r);
             if (s) {
                 int ms = (int)((r->next_ns - now + 999999) / 1000000);
-                s->r = r;
-                s->ran = false;
-                atomic_fetch_add(&r->refs, 1);
-                cqt_worker_ref(w);
-                pthread_mutex_lock(&g_route_mu);
-                r->wakes++;
-                pthread_mutex_unlock(&g_route_mu);
                 r->scheduled = true;
                 r->throttled = true;
-                if (cqt_single_shot_full(ms, r->receiver, shot_fn, s, shot_destroy) != CQT_OK) {
+                tls_calling = s;
+                int rc = cqt_single_shot_full(ms, r->receiver, shot_fn, s, shot_destroy);
+                tls_calling = NULL;
+                if (rc != CQT_OK) {
                     r->scheduled = false; /* shot_destroy gave everything back */
                     r->throttled = false;
                 }
                 pthread_mutex_unlock(&w->mu);
-                cqt_worker_unref(w);
                 return;
             }
         }
@@ -333,15 +363,7 @@ static void route_drain(route *r)
                 r->next_ns = now + (int64_t)w->throttle_ms * 1000000;
         }
     }
-    pthread_mutex_unlock(&w->mu);
-    dispatch(w, r, list);
-    cqt_worker_unref(w);
-}
-
-static void route_slot(void *user_data, const cqt_value *arg)
-{
-    (void)arg;
-    route_drain(user_data);
+    dispatch_locked(w, r, list);
 }
 
 static void shot_fn(void *user_data)
@@ -351,41 +373,37 @@ static void shot_fn(void *user_data)
     route_drain(s->r);
 }
 
+/* Runs once per shot: after shot_fn, or instead of it when the call or
+ * timer was dropped (the receiver was freed, or its thread ended) or
+ * refused. A drop marks the route dead: its receiver is gone for good. */
 static void shot_destroy(void *user_data)
 {
     shot *s = user_data;
     route *r = s->r;
-    if (!s->ran) {
-        cqt_worker *w = NULL;
-        pthread_mutex_lock(&g_route_mu);
-        if (!r->dead) {
-            r->wakes--;
-            w = r->w;
-        }
-        pthread_mutex_unlock(&g_route_mu);
-        if (w)
-            cqt_worker_unref(w);
+    cqt_worker *w = r->w; /* alive: this shot still holds its reference */
+    bool ran = s->ran, refused = tls_calling == s;
+    if (s == &r->shot0)
+        atomic_store(&r->shot0_busy, false);
+    else
+        free(s);
+    if (refused) {
+        cqt__worker_ref_drop_not_last(w); /* the refused call's caller holds one */
+        return;
     }
-    route_unref(r);
-    free(s);
+    if (!ran)
+        atomic_store(&r->dead, true);
+    cqt_worker_unref(w); /* may free the worker and so the route */
 }
 
-/* The route's connection ended (receiver freed, or the worker's core and
- * so the signal freed): take back the references of wake-ups that will
- * never run. */
-static void route_conn_destroy(void *user_data)
+/* Gives back a route that route_get_locked made but never linked. */
+static void route_free_unused(cqt_worker *w, route *r)
 {
-    route *r = user_data;
-    pthread_mutex_lock(&g_route_mu);
-    r->dead = true;
-    atomic_store(&r->dead_hint, true);
-    int n = r->wakes;
-    r->wakes = 0;
-    cqt_worker *w = r->w;
-    pthread_mutex_unlock(&g_route_mu);
-    while (n-- > 0)
-        cqt_worker_unref(w);
-    route_unref(r);
+    if (r == &w->route0) {
+        memset(r, 0, sizeof *r); /* zeroed again, as the worker's calloc left it */
+        w->route0_used = false;
+    } else {
+        free(r);
+    }
 }
 
 /* Finds or makes the route to @receiver (NULL: resolved to @t). Called
@@ -395,17 +413,19 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
     if (!receiver && t == cqt_thread_main())
         receiver = w->core;
     for (route *r = w->routes; r; r = r->next) {
-        if (atomic_load(&r->dead_hint))
+        if (atomic_load(&r->dead))
             continue;
         if (receiver ? r->receiver == receiver : (r->implicit && r->thread == t))
             return r;
     }
-    route *r = calloc(1, sizeof *r);
+    route *r = w->route0_used ? calloc(1, sizeof *r) : &w->route0;
     if (!r) {
         *status = cqt_set_last_error(CQT_ENOMEM, "cqt_worker_connect: worker '%s': out of memory",
                                      w->name);
         return NULL;
     }
+    if (r == &w->route0)
+        w->route0_used = true; /* zeroed: by calloc, or by route_free_unused */
     r->implicit = receiver == NULL || receiver == w->core;
     r->thread = t;
     r->w = w;
@@ -416,30 +436,27 @@ static route *route_get_locked(cqt_worker *w, cqt_object *receiver, cqt_thread *
                                          "cqt_worker_connect: worker '%s': cannot create a "
                                          "receiver in thread '%s': %s",
                                          w->name, cqt_thread_name(t), cqt_last_error());
-            free(r);
+            route_free_unused(w, r);
             return NULL;
         }
         cqt_object_set_name(r->owned, "worker-receiver");
         receiver = r->owned;
     }
-    r->receiver = receiver;
-    r->sig = cqt_signal_new(w->core, "worker-route");
-    atomic_store(&r->refs, 2); /* the worker's list and the connection */
-    if (!r->sig || !cqt_connect(r->sig, receiver, route_slot, r, route_conn_destroy, CQT_QUEUED)) {
-        int rc = cqt_set_last_error(CQT_ENOLOOP,
-                                    "cqt_worker_connect: worker '%s': cannot deliver to object "
-                                    "'%s': %s",
-                                    w->name, cqt_object_name(receiver), cqt_last_error());
-        if (r->sig)
-            cqt_signal_free(r->sig);
-        else
-            atomic_fetch_sub(&r->refs, 1); /* no connection was made */
-        if (r->owned)
-            cqt_object_free(r->owned);
-        *status = rc;
-        route_unref(r);
-        return NULL;
+    /* A user's receiver may be freed any time: the reference keeps its
+     * handle answering (a wake-up to it is then refused or dropped, which
+     * marks the route dead). Our own receivers live as long as the worker. */
+    if (receiver != r->owned && receiver != w->core) {
+        if (!cqt_object_ref(receiver)) {
+            *status = cqt_set_last_error(CQT_EINVAL,
+                                         "cqt_worker_connect: worker '%s': cannot deliver to "
+                                         "object '%s': %s",
+                                         w->name, cqt_object_name(receiver), cqt_last_error());
+            route_free_unused(w, r);
+            return NULL;
+        }
+        r->receiver_ref = true;
     }
+    r->receiver = receiver;
     r->next = w->routes;
     w->routes = r;
     return r;
@@ -453,15 +470,9 @@ static cqt_connection route_connect(cqt_worker *w, int which, cqt_object *receiv
 {
     static const char f[] = "cqt_worker_connect";
     int rc;
-    conn *c = calloc(1, sizeof *c);
-    if (!c) {
-        cqt_set_last_error(CQT_ENOMEM, "%s: worker '%s': out of memory", f, w->name);
-        goto fail;
-    }
     pthread_mutex_lock(&w->mu);
     if (w->done) {
         pthread_mutex_unlock(&w->mu);
-        free(c);
         cqt_set_last_error(CQT_ESTATE,
                            "%s: worker '%s' has finished; connect before cqt_worker_start", f,
                            w->name);
@@ -470,7 +481,12 @@ static cqt_connection route_connect(cqt_worker *w, int which, cqt_object *receiv
     route *r = route_get_locked(w, receiver, t, &rc);
     if (!r) {
         pthread_mutex_unlock(&w->mu);
-        free(c);
+        goto fail;
+    }
+    conn *c = conn_new_locked(r);
+    if (!c) {
+        pthread_mutex_unlock(&w->mu);
+        cqt_set_last_error(CQT_ENOMEM, "%s: worker '%s': out of memory", f, w->name);
         goto fail;
     }
     c->id = atomic_fetch_add(&g_next_conn, 1);
@@ -506,9 +522,14 @@ cqt_connection cqt__worker_connect_closure(cqt_worker *w, int which, cqt_object 
                            w->name);
         goto fail;
     }
-    pthread_mutex_lock(&w->mu);
-    int n_sig = CQT_WORKER_N_SIGNALS + w->n_custom;
-    pthread_mutex_unlock(&w->mu);
+    /* Built-in ids are valid for every worker; custom ones are counted
+     * under mu (cqt_worker_add_signal may run in another thread). */
+    int n_sig = CQT_WORKER_N_SIGNALS;
+    if (which >= CQT_WORKER_N_SIGNALS) {
+        pthread_mutex_lock(&w->mu);
+        n_sig += w->n_custom;
+        pthread_mutex_unlock(&w->mu);
+    }
     if (which < 0 || which >= n_sig) {
         cqt_set_last_error(CQT_EINVAL,
                            "%s: worker '%s': signal id %d is not valid; pass a cqt_worker_signal "
@@ -566,12 +587,8 @@ void cqt__worker_routes_free(cqt_worker *w)
 {
     conn *conns = NULL;
     for (route *r = w->routes; r; r = r->next) {
-        pthread_mutex_lock(&g_route_mu);
-        r->w = NULL;
-        r->dead = true;
-        atomic_store(&r->dead_hint, true);
-        pthread_mutex_unlock(&g_route_mu);
-        free_items(r->head);
+        atomic_store(&r->dead, true);
+        free_items(r, r->head);
         r->head = r->tail = NULL;
         while (r->conns) {
             conn *c = r->conns;
@@ -580,21 +597,31 @@ void cqt__worker_routes_free(cqt_worker *w)
             conns = c;
         }
     }
-    /* Frees the route signals: their connections end, each route's
-     * destroy runs (now, or in the receiver's thread). */
+    /* No wake-up is in flight: each holds a worker reference. */
     cqt_object_free(w->core);
-    while (w->routes) {
-        route *r = w->routes;
-        w->routes = r->next;
+    for (route *r = w->routes; r; r = r->next) {
         if (r->owned)
             cqt_object_free(r->owned);
-        route_unref(r);
+        if (r->receiver_ref)
+            cqt_object_unref(r->receiver);
     }
+    /* The closures' destroys last, as the receivers are gone; a slot
+     * connection's memory is its route's, freed below. */
     while (conns) {
         conn *c = conns;
         conns = c->next;
         cqt__worker_closure_unref(c->cl);
-        free(c);
+        bool in_slot = false;
+        for (route *r = w->routes; r && !in_slot; r = r->next)
+            in_slot = c >= r->cslot && c < r->cslot + CQT__WORKER_ROUTE_SLOTS;
+        if (!in_slot)
+            free(c);
+    }
+    while (w->routes) {
+        route *r = w->routes;
+        w->routes = r->next;
+        if (r != &w->route0)
+            free(r);
     }
 }
 
@@ -606,7 +633,7 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
                                   "id from cqt_worker_connect",
                                   cqt__worker_name_or_null(w),
                                   w ? "connection id 0" : "worker is NULL");
-    conn *dead = NULL;
+    closure *dead = NULL;
     bool found = false;
     pthread_mutex_lock(&w->mu);
     for (route *r = w->routes; r && !found; r = r->next) {
@@ -619,7 +646,8 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
             r->counts[c2->which]--;
             if (c2->busy == 0) {
                 *pp = c2->next;
-                dead = c2;
+                dead = c2->cl;
+                conn_release_locked(r, c2);
             }
             break;
         }
@@ -630,10 +658,7 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
                                   "cqt_worker_disconnect: worker '%s': %llu is not a live "
                                   "connection of this worker (disconnected twice?)",
                                   w->name, (unsigned long long)c);
-    if (dead) {
-        cqt__worker_closure_unref(dead->cl);
-        free(dead);
-    }
+    cqt__worker_closure_unref(dead); /* unlocked: its destroy is the user's */
     return CQT_OK;
 }
 

@@ -172,6 +172,8 @@ static void worker_free(cqt_worker *w)
     } else if (w->destroy) {
         w->destroy(w->user_data);
     }
+    if (w->run_cl_at_free)
+        cqt__worker_closure_unref(&w->run_cl); /* after the body's destroy, as it always was */
     if (w->thread_obj)
         cqt_object_free(w->thread_obj);
     if (w->thread)
@@ -519,21 +521,7 @@ int cqt_worker_emit(cqt_worker *w, int which, const cqt_value *arg)
 
 /* ---- running -------------------------------------------------------------------- */
 
-/* One launch of a body. Two owners: start() and the task's destroy. */
-typedef struct launch {
-    /* Published with release by start() and read with acquire by the task:
-     * the pool's own hand-off is inside Qt, invisible to ThreadSanitizer. */
-    _Atomic(cqt_worker *) w;
-    atomic_int refs;
-    atomic_int phase; /* 0; 1 start() saw success; 2 dropped before that */
-    bool ran;
-} launch;
-
-static void launch_unref(launch *l)
-{
-    if (atomic_fetch_sub(&l->refs, 1) == 1)
-        free(l);
-}
+typedef cqt__worker_launch launch;
 
 static void noop_fn(void *user_data)
 {
@@ -620,7 +608,8 @@ static void run_task(void *user_data)
             rc = w->fn(w->user_data, w, &result);
     }
     tls_current = NULL;
-    cqt__worker_deadline_disarm(w);
+    if (w->deadline_ms > 0) /* fixed once started: else never armed */
+        cqt__worker_deadline_disarm(w);
 
     pthread_mutex_lock(&w->mu);
     w->body_returned = true;
@@ -636,7 +625,8 @@ static void run_task(void *user_data)
     cqt_value_clear(&result);
     if (w->thread)
         cqt_thread_quit(w->thread);
-    run_end(w);
+    /* run_destroy, next in this thread, ends the run: the launch lives in
+     * the worker, which the run reference keeps until then. */
 }
 
 /* The body never ran although the launch succeeded: report the worker as
@@ -658,13 +648,15 @@ static void run_dropped(cqt_worker *w)
 static void run_destroy(void *user_data)
 {
     launch *l = user_data;
-    if (!l->ran) {
-        int expected = 0;
-        if (!atomic_compare_exchange_strong(&l->phase, &expected, 2))
-            run_dropped(atomic_load(&l->w)); /* start() returned already: we report it */
-        /* else: a failed launch (destroy runs inside the call); start() cleans up */
+    cqt_worker *w = atomic_load_explicit(&l->w, memory_order_acquire);
+    if (l->ran) {
+        run_end(w); /* may free the worker, and the launch with it */
+        return;
     }
-    launch_unref(l);
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&l->phase, &expected, 2))
+        run_dropped(w); /* start() returned already: we report it */
+    /* else: a failed launch (destroy runs inside the call); start() cleans up */
 }
 
 int cqt_worker_start(cqt_worker *w)
@@ -694,13 +686,10 @@ int cqt_worker_start(cqt_worker *w)
     }
 
     cqt_worker_ref(w); /* the run reference, dropped by run_end() */
-    launch *l = calloc(1, sizeof *l);
+    launch *l = &w->launch; /* the caller's reference keeps it through this call */
     int rc;
-    if (!l) {
-        rc = cqt_set_last_error(CQT_ENOMEM, "%s: worker '%s': out of memory", f, w->name);
-        goto undo;
-    }
-    atomic_store(&l->refs, 2);
+    atomic_store(&l->phase, 0);
+    l->ran = false;
     if (w->flags & CQT_WORKER_DEDICATED_THREAD) {
         w->thread = cqt_thread_new(w->name);
         w->thread_obj = w->thread ? cqt_object_new(w->thread) : NULL;
@@ -725,14 +714,11 @@ int cqt_worker_start(cqt_worker *w)
             rc = cqt_set_last_error(rc, "%s: worker '%s': the pool refused it: %s", f, w->name,
                                     cqt_last_error());
     }
-    if (rc != CQT_OK) {
-        launch_unref(l); /* run_destroy ran and left the cleanup to us */
-        goto undo;
-    }
+    if (rc != CQT_OK)
+        goto undo; /* run_destroy ran and left the cleanup to us */
     int expected = 0;
     if (!atomic_compare_exchange_strong(&l->phase, &expected, 1))
         run_dropped(w); /* dropped (without running) before we got here */
-    launch_unref(l);
     return CQT_OK;
 
 undo:
@@ -1176,27 +1162,21 @@ cqt_worker *cqt_worker_run(const char *name, cqt_worker_fn fn, void *user_data,
                            const cqt_worker_handlers *handlers)
 {
     closure *cl = NULL;
-    if (handlers) {
-        cl = calloc(1, sizeof *cl);
-        if (!cl) {
-            if (destroy)
-                destroy(user_data);
-            if (handlers->destroy)
-                handlers->destroy(handlers->user_data);
-            cqt_set_last_error(CQT_ENOMEM, "cqt_worker_run: out of memory");
-            return NULL;
-        }
-        atomic_store(&cl->refs, 1);
-        cl->user_data = handlers->user_data;
-        cl->destroy = handlers->destroy;
-    }
     cqt_worker *w = (flags & CQT_WORKER_GENERATOR)
                         ? cqt_worker_new_generator(name, fn, user_data, destroy)
                         : cqt_worker_new(name, fn, user_data, destroy);
     if (!w)
         goto fail;
-    if (cqt_worker_set_flags(w, flags & ~(unsigned)(CQT_WORKER_GENERATOR | CQT_WORKER_NO_START)) !=
-        CQT_OK)
+    if (handlers) {
+        /* In the worker: every connection using it ends by worker_free. */
+        cl = &w->run_cl;
+        atomic_store(&cl->refs, 1);
+        cl->user_data = handlers->user_data;
+        cl->destroy = handlers->destroy;
+        cl->embedded = true;
+    }
+    unsigned wflags = flags & ~(unsigned)(CQT_WORKER_GENERATOR | CQT_WORKER_NO_START);
+    if (wflags && cqt_worker_set_flags(w, wflags) != CQT_OK) /* a new worker's are 0 */
         goto fail;
     if (handlers) {
         const cqt_worker_slot_fn fns[CQT_WORKER_N_SIGNALS] = {
@@ -1223,9 +1203,12 @@ fail: {
     snprintf(msg, sizeof msg, "%s", cqt_last_error());
     int code = CQT_EINVAL;
     if (w) {
+        /* The handlers' destroy runs after the body's, in worker_free. */
+        w->run_cl_at_free = cl != NULL;
         cqt_worker_unref(w);
+    } else if (handlers && handlers->destroy) {
+        handlers->destroy(handlers->user_data);
     }
-    cqt__worker_closure_unref(cl);
     cqt_set_last_error(code, "cqt_worker_run: %s", msg);
     return NULL;
 }

@@ -33,6 +33,12 @@ enum {
  * Creates the application. @argc and @argv may be NULL; when given, they
  * must stay valid until cqt_app_shutdown() (Qt keeps them) and Qt removes
  * the options it consumes. May be called again after cqt_app_shutdown().
+ * The event dispatcher stays Qt's choice: its GLib dispatcher, unless the
+ * environment has QT_NO_GLIB=1 when cqt_app_init() runs (set it before, or
+ * export it), which gives the main thread and every thread started later
+ * Qt's UNIX dispatcher: about half the instructions per wake-up, but GLib
+ * sources on the default main context (GIO, GStreamer buses) no longer run
+ * in the Qt loop. cqt works the same under both (README "Performance").
  * Returns: CQT_OK; CQT_ESTATE if an application exists already;
  * CQT_EINVAL for unknown flags or CQT_APP_GUI without libcqt-widgets.
  * Thread: the thread that becomes the main thread. */

@@ -180,14 +180,39 @@ bool axis_sim_wait_log(axis_sim *s, const char *needle, int timeout_ms)
     }
 }
 
-int axis_sim_count_log(axis_sim *s, const char *needle)
+static int count_locked(axis_sim *s, const char *needle)
 {
     int n = 0;
-    pthread_mutex_lock(&s->mu);
     for (const char *p = strstr(s->log, needle); p; p = strstr(p + 1, needle))
         n++;
+    return n;
+}
+
+int axis_sim_count_log(axis_sim *s, const char *needle)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = count_locked(s, needle);
     pthread_mutex_unlock(&s->mu);
     return n;
+}
+
+int axis_sim_wait_log_count(axis_sim *s, const char *needle, int n, int timeout_ms)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&s->mu);
+    int have = count_locked(s, needle);
+    while (have < n && !s->eof && pthread_cond_timedwait(&s->cv, &s->mu, &dl) != ETIMEDOUT)
+        have = count_locked(s, needle);
+    have = count_locked(s, needle);
+    pthread_mutex_unlock(&s->mu);
+    return have;
 }
 
 const char *axis_sim_log(axis_sim *s)

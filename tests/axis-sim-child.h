@@ -31,6 +31,11 @@ pid_t axis_sim_pid(const axis_sim *s);
 bool axis_sim_wait_log(axis_sim *s, const char *needle, int timeout_ms);
 /* How many times @needle is in the whole log. */
 int axis_sim_count_log(axis_sim *s, const char *needle);
+/* The log is read from the simulator's stderr by a thread: a line the
+ * simulator wrote before its last reply may still be in the pipe. Waits
+ * until @needle occurs @n times, the simulator's stderr ends or
+ * @timeout_ms pass; returns the count then. */
+int axis_sim_wait_log_count(axis_sim *s, const char *needle, int n, int timeout_ms);
 /* The log so far (a copy in a static buffer), for failure messages. */
 const char *axis_sim_log(axis_sim *s);
 /* Sends @sig and reaps the child. */

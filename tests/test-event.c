@@ -555,6 +555,18 @@ START_TEST(test_event_bad_input_wait_many)
     cqt_event_set(b);
     ck_assert_int_eq(cqt_event_wait_all(ok, 2, CQT_FOREVER, NULL), CQT_OK);
     ck_assert_int_eq(cqt_event_wait_any(ok, 2, CQT_FOREVER, NULL), CQT_OK);
+
+    /* Set events are answered from their flags, but only after the whole
+     * array and the timeout were checked. */
+    assert_einval(cqt_event_wait_all(with_null, 3, 0, results),
+                  "cqt_event_wait_all: events[2] is NULL; pass n live events");
+    assert_einval(cqt_event_wait_all(ok, 2, -2, results), "timeout_ms is -2");
+    index = 3;
+    assert_einval(cqt_event_wait_any(with_null, 3, 0, &index),
+                  "cqt_event_wait_any: events[2] is NULL");
+    ck_assert(index == (size_t)-1);
+    assert_einval(cqt_event_wait_any(ok, 2, -5, &index), "timeout_ms is -5");
+    ck_assert(index == (size_t)-1);
     cqt_event_free(a);
     cqt_event_free(b);
 }

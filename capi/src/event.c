@@ -171,14 +171,16 @@ static bool cond_sleep(pthread_cond_t *cond, pthread_mutex_t *mu, int timeout_ms
     return pthread_cond_timedwait(cond, mu, deadline) != ETIMEDOUT;
 }
 
-static int check_events(const char *fn, cqt_event *const *events, size_t n, int timeout_ms)
+/* @from: how many leading elements the caller already found non-NULL. */
+static int check_events_from(const char *fn, cqt_event *const *events, size_t n, int timeout_ms,
+                             size_t from)
 {
     if (!events)
         return cqt_set_last_error(CQT_EINVAL, "%s: events is NULL; pass an array of n live events",
                                   fn);
     if (n == 0)
         return cqt_set_last_error(CQT_EINVAL, "%s: n is 0; pass at least one event", fn);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = from; i < n; i++)
         if (!events[i])
             return cqt_set_last_error(CQT_EINVAL, "%s: events[%zu] is NULL; pass n live events",
                                       fn, i);
@@ -187,6 +189,11 @@ static int check_events(const char *fn, cqt_event *const *events, size_t n, int 
                                   "%s: timeout_ms is %d; pass a timeout >= 0 or CQT_FOREVER", fn,
                                   timeout_ms);
     return CQT_OK;
+}
+
+static int check_events(const char *fn, cqt_event *const *events, size_t n, int timeout_ms)
+{
+    return check_events_from(fn, events, n, timeout_ms, 0);
 }
 
 /* Writes "'a', 'b' and 3 more" naming the nodes that did not latch. */
@@ -463,28 +470,39 @@ static int wait_many(const char *fname, cqt_event *const *events, size_t n, int 
 {
     if (index)
         *index = (size_t)-1;
-    int rc = check_events(fname, events, n, timeout_ms);
-    if (rc != CQT_OK)
-        return rc;
 
     /* An event seen set here was set while this wait watched it: it is
      * latched without a node, a lock or a link. A waiter that arrives after
-     * the sets (in bench-wait-many it usually does) then reads one flag per
-     * event and nothing else: no allocation, no mutex, no condvar, as the
-     * counter floor reads one counter. wait_any stops at the first set
-     * event; wait_all at the first clear one, and registers the rest. */
-    size_t base = 0;
-    if (any) {
-        for (size_t i = 0; i < n; i++) {
-            if (event_peek(events[i])) {
-                if (index)
-                    *index = i;
-                return CQT_OK;
-            }
+     * the sets (in bench-wait-many it usually does) then reads each
+     * element and its flag once, in the same pass that checks the array,
+     * and nothing else: no allocation, no mutex, no condvar. wait_any
+     * stops at the first set event; wait_all at the first clear one (or
+     * NULL element), and registers the rest. */
+    size_t base = 0, found = n;
+    if (events) {
+        if (any) {
+            for (; base < n && events[base]; base++)
+                if (event_peek(events[base])) {
+                    found = base++;
+                    break;
+                }
+        } else {
+            while (base < n && events[base] && event_peek(events[base]))
+                base++;
         }
+    }
+    /* Elements before base are known non-NULL. */
+    int rc = check_events_from(fname, events, n, timeout_ms, base);
+    if (rc != CQT_OK)
+        return rc;
+    if (any) {
+        if (found < n) {
+            if (index)
+                *index = found;
+            return CQT_OK;
+        }
+        base = 0; /* wait_any latches nothing ahead: registers every event */
     } else {
-        while (base < n && event_peek(events[base]))
-            base++;
         if (results)
             for (size_t i = 0; i < base; i++)
                 results[i] = CQT_OK;

@@ -414,6 +414,56 @@ START_TEST(test_event_wait_many_leaves_no_watchers)
 }
 END_TEST
 
+/* wait_all latches events already set without a node and registers only
+ * from the first clear one: results and the timeout message still go by
+ * index, the later sets complete it, and no node is left behind. */
+START_TEST(test_event_wait_all_some_already_set)
+{
+    enum { N = 40, LATE_A = 25, LATE_B = 31 };
+    cqt_event *evs[N];
+    char name[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "ev%d", i);
+        evs[i] = new_event(name);
+        if (i != LATE_A && i != LATE_B)
+            cqt_event_set(evs[i]);
+    }
+    int results[N];
+    for (int i = 0; i < N; i++)
+        results[i] = 42;
+    ck_assert_int_eq(cqt_event_wait_all(evs, N, 0, results), CQT_ETIMEDOUT);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(results[i] == (i == LATE_A || i == LATE_B ? CQT_ETIMEDOUT : CQT_OK),
+                      "results[%d] = %d", i, results[i]);
+    const char *msg = cqt_last_error();
+    ck_assert_msg(strstr(msg, "2 of 40") && strstr(msg, "'ev25'") && strstr(msg, "'ev31'") &&
+                      !strstr(msg, "'ev24'") && !strstr(msg, "'ev0'"),
+                  "message: %s", msg);
+
+    cqt_event *late[2] = {evs[LATE_A], evs[LATE_B]};
+    struct setter s;
+    setter_start(&s, late, 2, true, false);
+    for (int i = 0; i < N; i++)
+        results[i] = 42;
+    ck_assert_int_eq(cqt_event_wait_all(evs, N, T_MS, results), CQT_OK);
+    setter_join(&s);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(results[i], CQT_OK);
+
+    /* All set: the answer comes from the flags alone. */
+    for (int i = 0; i < N; i++)
+        results[i] = 42;
+    ck_assert_int_eq(cqt_event_wait_all(evs, N, 0, results), CQT_OK);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(results[i], CQT_OK);
+
+    int64_t before = live_events();
+    free_events(evs, N);
+    ck_assert_msg(live_events() == before - N, "%lld events refused to free: %s",
+                  (long long)(live_events() - (before - N)), cqt_last_error());
+}
+END_TEST
+
 /* An event still watched is not freed (the waiter would read freed
  * memory): the call is refused with a message and the event stays usable. */
 struct blocked_waiter {
@@ -505,6 +555,18 @@ START_TEST(test_event_bad_input_wait_many)
     cqt_event_set(b);
     ck_assert_int_eq(cqt_event_wait_all(ok, 2, CQT_FOREVER, NULL), CQT_OK);
     ck_assert_int_eq(cqt_event_wait_any(ok, 2, CQT_FOREVER, NULL), CQT_OK);
+
+    /* Set events are answered from their flags, but only after the whole
+     * array and the timeout were checked. */
+    assert_einval(cqt_event_wait_all(with_null, 3, 0, results),
+                  "cqt_event_wait_all: events[2] is NULL; pass n live events");
+    assert_einval(cqt_event_wait_all(ok, 2, -2, results), "timeout_ms is -2");
+    index = 3;
+    assert_einval(cqt_event_wait_any(with_null, 3, 0, &index),
+                  "cqt_event_wait_any: events[2] is NULL");
+    ck_assert(index == (size_t)-1);
+    assert_einval(cqt_event_wait_any(ok, 2, -5, &index), "timeout_ms is -5");
+    ck_assert(index == (size_t)-1);
     cqt_event_free(a);
     cqt_event_free(b);
 }
@@ -1115,6 +1177,7 @@ CQT_TEST_SUITE(event_suite)
     tcase_add_test(many, test_event_wait_all_1000_starts_no_thread);
     tcase_add_test(many, test_event_wait_any_1000);
     tcase_add_test(many, test_event_wait_many_leaves_no_watchers);
+    tcase_add_test(many, test_event_wait_all_some_already_set);
     tcase_add_test(many, test_event_free_while_watched_is_refused);
     tcase_add_test(many, test_event_bad_input_wait_many);
     suite_add_tcase(s, many);

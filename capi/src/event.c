@@ -4,8 +4,9 @@
  * thread (when_all/any).
  *
  * Every multi-event wait registers one node per watched event on that
- * event's watcher list; cqt_event_set() latches the nodes it finds. No
- * thread is ever started (pitfall P9).
+ * event's watcher list; cqt_event_set() latches the nodes it finds. A
+ * blocking wait latches the events it finds already set without a node.
+ * No thread is ever started (pitfall P9).
  *
  * Lock order: an event's mutex, then a blocking waiter's mutex. A waiter
  * never takes an event's mutex while holding its own, and no callback into
@@ -170,14 +171,16 @@ static bool cond_sleep(pthread_cond_t *cond, pthread_mutex_t *mu, int timeout_ms
     return pthread_cond_timedwait(cond, mu, deadline) != ETIMEDOUT;
 }
 
-static int check_events(const char *fn, cqt_event *const *events, size_t n, int timeout_ms)
+/* @from: how many leading elements the caller already found non-NULL. */
+static int check_events_from(const char *fn, cqt_event *const *events, size_t n, int timeout_ms,
+                             size_t from)
 {
     if (!events)
         return cqt_set_last_error(CQT_EINVAL, "%s: events is NULL; pass an array of n live events",
                                   fn);
     if (n == 0)
         return cqt_set_last_error(CQT_EINVAL, "%s: n is 0; pass at least one event", fn);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = from; i < n; i++)
         if (!events[i])
             return cqt_set_last_error(CQT_EINVAL, "%s: events[%zu] is NULL; pass n live events",
                                       fn, i);
@@ -186,6 +189,11 @@ static int check_events(const char *fn, cqt_event *const *events, size_t n, int 
                                   "%s: timeout_ms is %d; pass a timeout >= 0 or CQT_FOREVER", fn,
                                   timeout_ms);
     return CQT_OK;
+}
+
+static int check_events(const char *fn, cqt_event *const *events, size_t n, int timeout_ms)
+{
+    return check_events_from(fn, events, n, timeout_ms, 0);
 }
 
 /* Writes "'a', 'b' and 3 more" naming the nodes that did not latch. */
@@ -451,19 +459,63 @@ int cqt_event_wait(cqt_event *ev, int timeout_ms)
 
 /* ---- blocking waits on many -------------------------------------------- */
 
+/* The flag, read without the event's mutex (stores happen under it). */
+static bool event_peek(const cqt_event *ev)
+{
+    return atomic_load_explicit(&ev->flag, memory_order_acquire);
+}
+
 static int wait_many(const char *fname, cqt_event *const *events, size_t n, int timeout_ms,
                      bool any, int *results, size_t *index)
 {
     if (index)
         *index = (size_t)-1;
-    int rc = check_events(fname, events, n, timeout_ms);
+
+    /* An event seen set here was set while this wait watched it: it is
+     * latched without a node, a lock or a link. A waiter that arrives after
+     * the sets (in bench-wait-many it usually does) then reads each
+     * element and its flag once, in the same pass that checks the array,
+     * and nothing else: no allocation, no mutex, no condvar. wait_any
+     * stops at the first set event; wait_all at the first clear one (or
+     * NULL element), and registers the rest. */
+    size_t base = 0, found = n;
+    if (events) {
+        if (any) {
+            for (; base < n && events[base]; base++)
+                if (event_peek(events[base])) {
+                    found = base++;
+                    break;
+                }
+        } else {
+            while (base < n && events[base] && event_peek(events[base]))
+                base++;
+        }
+    }
+    /* Elements before base are known non-NULL. */
+    int rc = check_events_from(fname, events, n, timeout_ms, base);
     if (rc != CQT_OK)
         return rc;
+    if (any) {
+        if (found < n) {
+            if (index)
+                *index = found;
+            return CQT_OK;
+        }
+        base = 0; /* wait_any latches nothing ahead: registers every event */
+    } else {
+        if (results)
+            for (size_t i = 0; i < base; i++)
+                results[i] = CQT_OK;
+        if (base == n)
+            return CQT_OK;
+    }
 
+    /* Nodes for events[base..n) only: the ones before are latched. */
+    size_t m = n - base;
     struct ev_node stack_nodes[WAIT_STACK_NODES];
     struct ev_node *nodes = stack_nodes;
-    if (n > WAIT_STACK_NODES) {
-        nodes = n <= SIZE_MAX / sizeof *nodes ? malloc(n * sizeof *nodes) : NULL;
+    if (m > WAIT_STACK_NODES) {
+        nodes = m <= SIZE_MAX / sizeof *nodes ? malloc(m * sizeof *nodes) : NULL;
         if (!nodes)
             return cqt_set_last_error(CQT_ENOMEM, "%s: out of memory watching %zu events", fname,
                                       n);
@@ -472,7 +524,7 @@ static int wait_many(const char *fname, cqt_event *const *events, size_t n, int 
     w.any = any;
     w.done = false;
     w.closed = false;
-    w.remaining = n;
+    w.remaining = m;
     if (pthread_mutex_init(&w.mu, NULL) != 0) {
         rc = cqt_set_last_error(CQT_ENOMEM, "%s: cannot create a mutex", fname);
         goto out_nodes;
@@ -485,20 +537,19 @@ static int wait_many(const char *fname, cqt_event *const *events, size_t n, int 
     if (timeout_ms > 0)
         deadline = deadline_after(timeout_ms);
 
-    /* An event already set latches without its lock or a link: a waiter
-     * that arrives after most sets (bench-wait-many) registers at the cost
-     * of one atomic load each. Those count against remaining in one step
-     * below; until then remaining is only larger, so no set can finish the
-     * wait early. */
+    /* Sets keep landing while the waiter registers: an event set by now
+     * latches as above. Those count against remaining in one step below;
+     * until then remaining is only larger, so no set can finish the wait
+     * early. */
     size_t preset = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct ev_node *node = &nodes[i];
+    for (size_t j = 0; j < m; j++) {
+        struct ev_node *node = &nodes[j];
         memset(node, 0, sizeof *node);
-        node->ev = events[i];
+        node->ev = events[base + j];
         node->owner = &w;
-        node->index = i;
+        node->index = base + j;
         node->kind = NODE_WAITER;
-        if (atomic_load_explicit(&node->ev->flag, memory_order_acquire)) {
+        if (event_peek(node->ev)) {
             node->latched = true;
             preset++;
             continue;
@@ -536,25 +587,24 @@ static int wait_many(const char *fname, cqt_event *const *events, size_t n, int 
          * no node, so it costs the same for 1,000 events as for one (the
          * nodes' cache lines were last written by the setters' cores). */
         if (results)
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = base; i < n; i++)
                 results[i] = CQT_OK;
-        first = 0;
     } else {
         /* Once closed, no set touches our nodes' links any more: a latched
          * node was unlinked by its setter (under w.mu, which we have since
          * held); only the others are still in their events' lists. */
-        for (size_t i = 0; i < n; i++) {
-            if (!nodes[i].linked)
+        for (size_t j = 0; j < m; j++) {
+            if (!nodes[j].linked)
                 continue;
-            pthread_mutex_lock(&nodes[i].ev->mu);
-            node_unlink(&nodes[i]);
-            pthread_mutex_unlock(&nodes[i].ev->mu);
+            pthread_mutex_lock(&nodes[j].ev->mu);
+            node_unlink(&nodes[j]);
+            pthread_mutex_unlock(&nodes[j].ev->mu);
         }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < m; j++) {
             if (results)
-                results[i] = nodes[i].latched ? CQT_OK : CQT_ETIMEDOUT;
-            if (nodes[i].latched && first == (size_t)-1)
-                first = i;
+                results[base + j] = nodes[j].latched ? CQT_OK : CQT_ETIMEDOUT;
+            if (nodes[j].latched && first == (size_t)-1)
+                first = base + j;
         }
     }
     if (index)
@@ -563,7 +613,7 @@ static int wait_many(const char *fname, cqt_event *const *events, size_t n, int 
         rc = CQT_OK;
     } else {
         char names[512];
-        name_unlatched(names, sizeof names, nodes, n);
+        name_unlatched(names, sizeof names, nodes, m);
         if (any)
             rc = cqt_set_last_error(CQT_ETIMEDOUT,
                                     "%s: none of %zu events was set within %d ms (%s); set one "

@@ -81,7 +81,9 @@ CQT_API int cqt_event_wait_all(cqt_event *const *events, size_t n, int timeout_m
 /* cqt_event_wait_any:
  * Waits until at least one event is set or @timeout_ms passes.
  * @index (nullable) gets the lowest index among the events set when the
- * waiter woke; (size_t)-1 on timeout.
+ * waiter woke; when one is already set on entry, the first set one found
+ * checking in index order (a lower one set meanwhile may be passed over);
+ * (size_t)-1 on timeout.
  * Returns: CQT_OK, CQT_ETIMEDOUT, CQT_EINVAL as cqt_event_wait_all().
  * Thread: any; uses no other thread. */
 CQT_API int cqt_event_wait_any(cqt_event *const *events, size_t n, int timeout_ms,

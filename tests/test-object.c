@@ -633,8 +633,8 @@ START_TEST(test_object_default_name_is_stored)
     snprintf(copy, sizeof copy, "%s", na);
     ck_assert_int_eq(sscanf(cqt_object_name(b), "object-%lu", &ib), 1);
     ck_assert_uint_eq(ib, ia + 1);
+    ck_assert_str_eq(na, copy); /* b's name did not land where a's is */
     ck_assert_ptr_eq(cqt_object_name(a), na);
-    ck_assert_str_eq(na, copy);
 
     name_probe p = {.o = a};
     pthread_t th;

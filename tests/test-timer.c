@@ -747,18 +747,23 @@ static void no_fire(void *user_data, cqt_object *o, int id)
 }
 
 /* An object's timers are found by their id (kill) and by Qt's id (disarm):
- * with many on one object, killed in scattered order, each kill finds its
- * own timer, disarms it at once (its destroy runs) and only once. */
+ * with many on one object, their ids 64 apart (so that they crowd the same
+ * slots of its tables), killed in scattered order, each kill finds its own
+ * timer, disarms it at once (its destroy runs) and only once. */
 START_TEST(test_object_timers_killed_in_scattered_order)
 {
-    enum { N = 1500 };
+    enum { N = 48, GAP = 64 };
     static int ids[N];
-    cqt_object *o = cqt_object_new(NULL);
-    cqt_test_counter destroyed = {0};
+    cqt_object *o = cqt_object_new(NULL), *other = cqt_object_new(NULL);
+    cqt_test_counter destroyed = {0}, others = {0};
     for (int i = 0; i < N; i++) {
         ids[i] = cqt_object_start_timer_full(o, 3600 * 1000, CQT_TIMER_COARSE, no_fire,
                                              &destroyed, count_destroy);
         ck_assert_int_gt(ids[i], 0);
+        for (int j = 1; j < GAP; j++) /* spends the ids (ours and Qt's) in between */
+            ck_assert_int_gt(cqt_object_start_timer_full(other, 3600 * 1000, CQT_TIMER_COARSE,
+                                                         no_fire, &others, count_destroy),
+                             0);
     }
     for (long k = 0; k < N; k++) {
         int i = (int)(k * 7 % N); /* 7 and N coprime: every timer once */
@@ -767,6 +772,8 @@ START_TEST(test_object_timers_killed_in_scattered_order)
         ck_assert_int_eq(cqt_test_counter_get(&destroyed), k + 1);
     }
     cqt_object_free(o);
+    cqt_object_free(other);
+    ck_assert_int_eq(cqt_test_counter_get(&others), N * (GAP - 1));
 }
 END_TEST
 

@@ -607,6 +607,52 @@ END_TEST
  * with "was freed" (the refused call's destroy runs), the getters answer,
  * a second free is ignored, and the last unref releases the memory. The
  * object lives in another thread, so the free is deferred there. */
+typedef struct {
+    cqt_object *o;
+    char name[64];
+} name_probe;
+
+static void *name_from_pthread(void *arg)
+{
+    name_probe *p = arg;
+    strncpy(p->name, cqt_object_name(p->o), sizeof p->name - 1);
+    return NULL;
+}
+
+/* An unnamed object is "object-N", N counting creations, from its own
+ * thread and from any other; in its own thread the name is stored: the
+ * same pointer each time, untouched by other objects' names, until a
+ * rename. */
+START_TEST(test_object_default_name_is_stored)
+{
+    cqt_object *a = cqt_object_new(NULL), *b = cqt_object_new(NULL);
+    const char *na = cqt_object_name(a);
+    unsigned long ia = 0, ib = 0;
+    ck_assert_int_eq(sscanf(na, "object-%lu", &ia), 1);
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", na);
+    ck_assert_int_eq(sscanf(cqt_object_name(b), "object-%lu", &ib), 1);
+    ck_assert_uint_eq(ib, ia + 1);
+    ck_assert_str_eq(na, copy); /* b's name did not land where a's is */
+    ck_assert_ptr_eq(cqt_object_name(a), na);
+
+    name_probe p = {.o = a};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, name_from_pthread, &p), 0);
+    pthread_join(th, NULL);
+    ck_assert_str_eq(p.name, copy);
+
+    ck_assert_int_eq(cqt_object_set_name(a, "renamed"), CQT_OK);
+    ck_assert_str_eq(cqt_object_name(a), "renamed");
+    p.name[0] = 0;
+    ck_assert_int_eq(pthread_create(&th, NULL, name_from_pthread, &p), 0);
+    pthread_join(th, NULL);
+    ck_assert_str_eq(p.name, "renamed");
+    cqt_object_free(a);
+    cqt_object_free(b);
+}
+END_TEST
+
 START_TEST(test_object_ref_keeps_freed_handle_valid)
 {
     cqt_test_counter runs = {0};
@@ -664,6 +710,7 @@ CQT_TEST_SUITE(object_suite)
     tcase_add_test(tc, test_object_move_no_timer_fires_before_thread_switch);
     tcase_add_test(tc, test_object_set_name_races_no_message);
     tcase_add_test(tc, test_object_ref_keeps_freed_handle_valid);
+    tcase_add_test(tc, test_object_default_name_is_stored);
     tcase_add_test(tc, test_object_ref_null);
     suite_add_tcase(s, tc);
     return s;

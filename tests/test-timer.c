@@ -738,6 +738,74 @@ START_TEST(test_timer_id_follows_activity)
 }
 END_TEST
 
+static void no_fire(void *user_data, cqt_object *o, int id)
+{
+    (void)user_data;
+    (void)o;
+    (void)id;
+    ck_abort_msg("a one-hour timer fired");
+}
+
+/* An object's timers are found by their id (kill) and by Qt's id (disarm):
+ * with many on one object, their ids 64 apart (so that they crowd the same
+ * slots of its tables), killed in scattered order, each kill finds its own
+ * timer, disarms it at once (its destroy runs) and only once. */
+START_TEST(test_object_timers_killed_in_scattered_order)
+{
+    enum { N = 48, GAP = 64 };
+    static int ids[N];
+    cqt_object *o = cqt_object_new(NULL), *other = cqt_object_new(NULL);
+    cqt_test_counter destroyed = {0}, others = {0};
+    for (int i = 0; i < N; i++) {
+        ids[i] = cqt_object_start_timer_full(o, 3600 * 1000, CQT_TIMER_COARSE, no_fire,
+                                             &destroyed, count_destroy);
+        ck_assert_int_gt(ids[i], 0);
+        for (int j = 1; j < GAP; j++) /* spends the ids (ours and Qt's) in between */
+            ck_assert_int_gt(cqt_object_start_timer_full(other, 3600 * 1000, CQT_TIMER_COARSE,
+                                                         no_fire, &others, count_destroy),
+                             0);
+    }
+    for (long k = 0; k < N; k++) {
+        int i = (int)(k * 7 % N); /* 7 and N coprime: every timer once */
+        ck_assert_int_eq(cqt_object_kill_timer(o, ids[i]), CQT_OK);
+        ck_assert_int_eq(cqt_object_kill_timer(o, ids[i]), CQT_EINVAL);
+        ck_assert_int_eq(cqt_test_counter_get(&destroyed), k + 1);
+    }
+    cqt_object_free(o);
+    cqt_object_free(other);
+    ck_assert_int_eq(cqt_test_counter_get(&others), N * (GAP - 1));
+}
+END_TEST
+
+/* A timer's name, given (at most 63 bytes kept) or the default "timer-N",
+ * is the one its messages and its timeout signal's name use. */
+START_TEST(test_timer_names_in_messages)
+{
+    cqt_object *owner = cqt_object_new(NULL);
+    char longname[100];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    cqt_timer *named = cqt_timer_new(owner, "heartbeat");
+    cqt_timer *plain = cqt_timer_new(owner, NULL);
+    cqt_timer *lng = cqt_timer_new(owner, longname);
+    ck_assert_int_eq(cqt_timer_start(named, -1), CQT_EINVAL);
+    ck_assert_msg(strstr(cqt_last_error(), "timer 'heartbeat'") != NULL, "%s", cqt_last_error());
+    ck_assert_int_eq(cqt_timer_start(plain, -1), CQT_EINVAL);
+    unsigned long n = 0;
+    const char *at = strstr(cqt_last_error(), "timer 'timer-");
+    ck_assert_msg(at && sscanf(at, "timer 'timer-%lu'", &n) == 1, "%s", cqt_last_error());
+    ck_assert_int_eq(cqt_timer_start(lng, -1), CQT_EINVAL);
+    char want[80];
+    snprintf(want, sizeof want, "'%.63s'", longname);
+    ck_assert_msg(strstr(cqt_last_error(), want) != NULL, "%s", cqt_last_error());
+    ck_assert_str_eq(cqt_signal_name(cqt_timer_timeout(named)), "heartbeat.timeout");
+    char sig[40];
+    snprintf(sig, sizeof sig, "timer-%lu.timeout", n);
+    ck_assert_str_eq(cqt_signal_name(cqt_timer_timeout(plain)), sig);
+    cqt_object_free(owner);
+}
+END_TEST
+
 CQT_TEST_SUITE(timer_suite)
 {
     Suite *s = suite_create("timer");
@@ -760,6 +828,8 @@ CQT_TEST_SUITE(timer_suite)
     tcase_add_test(tc, test_timer_not_reentered_from_nested_loop);
     tcase_add_test(tc, test_single_shot_without_receiver_runs_in_calling_thread);
     tcase_add_test(tc, test_timer_id_follows_activity);
+    tcase_add_test(tc, test_object_timers_killed_in_scattered_order);
+    tcase_add_test(tc, test_timer_names_in_messages);
     suite_add_tcase(s, tc);
     return s;
 }

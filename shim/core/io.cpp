@@ -506,7 +506,7 @@ int change(const char *fn, cqt_io_watch *w, int events, int enable, bool wait)
         std::unique_lock<std::mutex> lk(w->mu);
         if (w->freed)
             return cqt::fail(CQT_EINVAL, "%s: the watch on fd %d was freed (or its owner '%s' was)",
-                             fn, w->fd, w->owner->name);
+                             fn, w->fd, cqt::name_of(w->owner).s);
         if (events >= 0)
             w->events = unsigned(events);
         if (enable >= 0)
@@ -562,7 +562,7 @@ cqt_io_watch *cqt_io_watch_new(cqt_object *owner, int fd, unsigned events, cqt_i
             std::lock_guard lk(t->mu);
             if (!cqt::accepts(t, false)) {
                 char what[128];
-                snprintf(what, sizeof what, "the watch's owner, object '%s',", owner->name);
+                snprintf(what, sizeof what, "the watch's owner, object '%s',", cqt::name_of(owner).s);
                 cqt::loop_refusal(name, t, false, what);
                 return nullptr;
             }

@@ -59,6 +59,12 @@ std::mutex g_wait_mu; // the blocking-call graph
 // copy of 64 bytes is all it covers. Never held while taking another.
 std::mutex g_name_mu;
 
+// The application generation as an object stores it (its low 32 bits).
+uint32_t app_gen32()
+{
+    return uint32_t(cqt::g_app.gen.load());
+}
+
 // Holds o->mu, then both threads' mailboxes, in address order.
 struct MoveLocks {
     std::unique_lock<cqt::Lock> a, b;
@@ -114,7 +120,7 @@ bool object_usable(const char *fn, const cqt_object *o)
         return fail(CQT_EINVAL, "%s: object '%s' was freed (cqt_object_free); use a live object",
                     fn, name_of(o).s),
                false;
-    if (o->gen != g_app.gen.load())
+    if (o->gen != app_gen32())
         return fail(CQT_ESTATE,
                     "%s: object '%s' belongs to an application that was shut down; create it "
                     "again after cqt_app_init",
@@ -128,7 +134,7 @@ static int usable_status(const cqt_object *o)
 {
     if (!app_running())
         return CQT_ESTATE;
-    if (o && o->magic == kObjectMagic && !o->dead.load() && o->gen != g_app.gen.load())
+    if (o && o->magic == kObjectMagic && !o->dead.load() && o->gen != app_gen32())
         return CQT_ESTATE;
     return CQT_EINVAL;
 }
@@ -136,8 +142,15 @@ static int usable_status(const cqt_object *o)
 NameCopy name_of(const cqt_object *o)
 {
     NameCopy c;
-    std::lock_guard<std::mutex> lk(g_name_mu);
-    memcpy(c.s, o->name, kNameMax);
+    {
+        std::lock_guard<std::mutex> lk(g_name_mu);
+        if (o->name) {
+            memcpy(c.s, o->name, kNameMax);
+            return c;
+        }
+    }
+    // Never named: the default name, from the immutable sequence number.
+    copy_name(c.s, nullptr, "object", o->seq);
     return c;
 }
 
@@ -495,8 +508,8 @@ cqt_object *cqt_object_new(cqt_thread *t)
         auto *o = new cqt_object;
         thread_ref(t);
         o->thread.store(t);
-        o->gen = g_app.gen.load();
-        copy_name(o->name, nullptr, "object", g_object_seq.fetch_add(1) + 1);
+        o->gen = app_gen32();
+        o->seq = g_object_seq.fetch_add(1) + 1; // the default name, "object-<seq>"
         cqt__live_add(CQT__LIVE_OBJECTS, 1);
         return o;
     });
@@ -514,7 +527,15 @@ int cqt_object_set_name(cqt_object *o, const char *name)
         return fail(CQT_EINVAL, "cqt_object_set_name: the name is empty; pass a non-empty string");
     char fresh[kNameMax];
     copy_name(fresh, name, nullptr, 0);
+    // The first name gets its buffer; later ones are copied into it, so a
+    // name the owner read earlier is never freed under it.
+    char *buf = o->name ? nullptr : new (std::nothrow) char[kNameMax];
+    if (!o->name && !buf)
+        return fail(CQT_ENOMEM, "cqt_object_set_name: out of memory storing the name of object '%s'",
+                    name_of(o).s);
     std::lock_guard<std::mutex> lk(g_name_mu);
+    if (buf)
+        o->name = buf;
     memcpy(o->name, fresh, kNameMax);
     return CQT_OK;
 }
@@ -525,8 +546,18 @@ const char *cqt_object_name(const cqt_object *o)
         return "(null)";
     // Only the owner renames, so the owner may read the stored name; any
     // other thread gets a copy of its own (the owner may rename meanwhile).
-    if (in_owner_thread(o))
-        return o->name;
+    if (in_owner_thread(o)) {
+        if (!o->name) {
+            // The stored name it promises: the default one, stored now.
+            if (char *buf = new (std::nothrow) char[kNameMax]) {
+                cqt__make_name(buf, kNameMax, nullptr, "object", o->seq);
+                std::lock_guard<std::mutex> lk(g_name_mu);
+                const_cast<cqt_object *>(o)->name = buf;
+            }
+        }
+        if (o->name)
+            return o->name;
+    }
     static thread_local NameCopy copy;
     copy = name_of(o);
     return copy.s;

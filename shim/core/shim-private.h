@@ -405,16 +405,144 @@ class ShimObject;
 } // namespace cqt
 
 namespace cqt {
+// An object timer's record (timer.cpp), one allocated per start, so kept
+// small: a cqt_timer's arming is a bare TimerRec whose user_data is the
+// handle (the callback and its release are fixed); the others are a
+// CallTimerRec carrying the caller's function and destroy.
+struct TimerRec {
+    std::atomic<int> refs{1};
+    int id = 0;    // cqt id
+    int qt_id = 0; // Qt id while armed (owner thread)
+    int ms = 0;
+    std::atomic<bool> killed{false};
+    bool single = false;
+    int8_t type = 0;
+    bool handle = false; // a cqt_timer's arming (a TimerRec, not a CallTimerRec)
+    int64_t start_ns = 0;     // when it was started: a periodic PRECISE timer's schedule origin
+    QObject *ticker = nullptr; // the timerfd notifier of a periodic PRECISE timer (owner thread)
+    cqt_object *owner = nullptr;
+    void *user_data = nullptr;
+};
+struct CallTimerRec : TimerRec {
+    cqt_timer_event_fn fn = nullptr;
+    cqt_destroy_fn destroy = nullptr;
+};
+
+// An open-addressing table of timer records keyed by one of their int
+// fields (@Key: &TimerRec::id or &TimerRec::qt_id), linear probing with
+// backward-shift deletion. One pointer a slot, at most 7/8 full: 9 to 18
+// bytes a timer, where a node-based map costs 40 and one allocation. The
+// keys are near-sequential ints (ours and Qt's), which the multiplicative
+// hash spreads without collisions, so a full table still probes little.
+// Not thread-safe: each table says which lock or thread guards it.
+template <int TimerRec::*Key>
+class TimerTable {
+public:
+    TimerTable() = default;
+    TimerTable(const TimerTable &) = delete;
+    TimerTable &operator=(const TimerTable &) = delete;
+    ~TimerTable() { delete[] slots_; }
+    size_t size() const { return n_; }
+    TimerRec *find(int key) const
+    {
+        if (!n_)
+            return nullptr;
+        for (uint32_t i = slot_of(key);; i = (i + 1) & (cap_ - 1)) {
+            TimerRec *r = slots_[i];
+            if (!r || r->*Key == key)
+                return r;
+        }
+    }
+    // Adds @r (its key must not be in the table). Throws std::bad_alloc.
+    void insert(TimerRec *r)
+    {
+        if ((n_ + 1) * 8 > size_t(cap_) * 7)
+            grow();
+        uint32_t i = slot_of(r->*Key);
+        while (slots_[i])
+            i = (i + 1) & (cap_ - 1);
+        slots_[i] = r;
+        n_++;
+    }
+    // Removes and returns the record with @key; nullptr when absent.
+    TimerRec *erase(int key)
+    {
+        if (!n_)
+            return nullptr;
+        uint32_t i = slot_of(key);
+        for (;; i = (i + 1) & (cap_ - 1)) {
+            if (!slots_[i])
+                return nullptr;
+            if (slots_[i]->*Key == key)
+                break;
+        }
+        TimerRec *found = slots_[i];
+        // Shift back the records after the hole that probed past it.
+        for (uint32_t j = (i + 1) & (cap_ - 1); slots_[j]; j = (j + 1) & (cap_ - 1)) {
+            uint32_t home = slot_of(slots_[j]->*Key);
+            if (((j - home) & (cap_ - 1)) >= ((j - i) & (cap_ - 1))) {
+                slots_[i] = slots_[j];
+                i = j;
+            }
+        }
+        slots_[i] = nullptr;
+        n_--;
+        return found;
+    }
+    template <class F>
+    void for_each(F &&f) const
+    {
+        for (uint32_t i = 0; i < cap_ && n_; i++)
+            if (slots_[i])
+                f(slots_[i]);
+    }
+    void clear()
+    {
+        delete[] slots_;
+        slots_ = nullptr;
+        cap_ = 0;
+        n_ = 0;
+    }
+    void swap(TimerTable &o)
+    {
+        std::swap(slots_, o.slots_);
+        std::swap(cap_, o.cap_);
+        std::swap(n_, o.n_);
+    }
+
+private:
+    uint32_t slot_of(int key) const { return (uint32_t(key) * 0x9e3779b1u) & (cap_ - 1); }
+    void grow()
+    {
+        uint32_t ncap = cap_ ? cap_ * 2 : 4;
+        TimerRec **old = slots_;
+        uint32_t ocap = cap_;
+        slots_ = new TimerRec *[ncap]();
+        cap_ = ncap;
+        for (uint32_t i = 0; i < ocap; i++)
+            if (TimerRec *r = old[i]) {
+                uint32_t j = slot_of(r->*Key);
+                while (slots_[j])
+                    j = (j + 1) & (cap_ - 1);
+                slots_[j] = r;
+            }
+        delete[] old;
+    }
+    TimerRec **slots_ = nullptr;
+    uint32_t cap_ = 0; // a power of two, or 0
+    uint32_t n_ = 0;
+};
+
 // What only some objects need: timers, connections, owned handles. Kept
 // out of line so that a plain object costs about what a QObject does.
 struct ObjectExtra {
     // Touched only in the owner thread.
     ShimObject *qobj = nullptr;
-    std::unordered_map<int, TimerRec *> armed; // Qt timer id -> record
+    TimerTable<&TimerRec::qt_id> armed; // by Qt timer id (negative: a ticker)
     int dispatch_depth = 0;
 
     // Guarded by the object's mu.
-    std::unordered_map<int, TimerRec *> live_timers; // cqt id -> record
+    TimerTable<&TimerRec::id> live_timers; // by cqt id
 
     // Guarded by the global connection mutex (signal.cpp).
     std::vector<Conn *> inbound;
@@ -428,13 +556,23 @@ struct cqt_object {
     uint32_t magic = cqt::kObjectMagic;
     std::atomic<int> refs{1};
     std::atomic<bool> dead{false};
+    // The application generation it belongs to, its low 32 bits (in the
+    // padding before mu): a stale object needs 2^32 app restarts to pass.
+    uint32_t gen = 0;
     cqt::Lock mu; // guards thread changes against posters, and live_timers
     std::atomic<cqt_thread *> thread{nullptr}; // holds a reference
-    char name[cqt::kNameMax]; // written by the owner under the name lock (name_of)
-    uint64_t gen = 0;
     std::atomic<cqt::ObjectExtra *> extra{nullptr}; // created on first need
+    // The name, out of line: nullptr means the default "object-<seq>",
+    // rendered when asked (most objects are never named). Set by the owner
+    // under the name lock (name_of); freed with the object.
+    char *name = nullptr;
+    uint64_t seq = 0;
 
-    ~cqt_object() { delete extra.load(std::memory_order_acquire); }
+    ~cqt_object()
+    {
+        delete extra.load(std::memory_order_acquire);
+        delete[] name;
+    }
     // The extra part, created on first use (any thread may race to create it).
     cqt::ObjectExtra &ext()
     {
@@ -487,22 +625,7 @@ ShimObject *ensure_qobject(cqt_object *o);
 // runs no loop.
 void object_destroy(cqt_object *o);
 
-// Object timers (timer.cpp).
-struct TimerRec {
-    std::atomic<int> refs{1};
-    std::atomic<bool> killed{false};
-    int id = 0;      // cqt id
-    int qt_id = 0;   // Qt id while armed (owner thread)
-    int ms = 0;
-    int type = 0;
-    bool single = false;
-    int64_t start_ns = 0;     // when it was started: a periodic PRECISE timer's schedule origin
-    QObject *ticker = nullptr; // the timerfd notifier of a periodic PRECISE timer (owner thread)
-    cqt_object *owner = nullptr;
-    cqt_timer_event_fn fn = nullptr;
-    void *user_data = nullptr;
-    cqt_destroy_fn destroy = nullptr;
-};
+// Object timers (timer.cpp): TimerRec is above (ObjectExtra keys on it).
 void timer_rec_unref(TimerRec *r);
 int start_object_timer(const char *fn, cqt_object *o, int ms, int type, bool single,
                        cqt_timer_event_fn cb, void *user_data, cqt_destroy_fn destroy);
@@ -606,7 +729,7 @@ inline bool object_ok(const cqt_object *o)
 {
     return app_running() && o && o->magic == kObjectMagic &&
            !o->dead.load(std::memory_order_acquire) &&
-           o->gen == g_app.gen.load(std::memory_order_relaxed);
+           o->gen == uint32_t(g_app.gen.load(std::memory_order_relaxed)); // its low 32 bits
 }
 
 } // namespace cqt

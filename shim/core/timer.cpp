@@ -60,12 +60,16 @@ struct cqt_timer {
     uint32_t magic = cqt::kTimerMagic;
     std::atomic<int> refs{1};
     cqt_object *owner = nullptr;
-    char name[cqt::kNameMax];
-    std::atomic<cqt_signal *> timeout{nullptr}; // created on first cqt_timer_timeout
-    cqt_signal *retired = nullptr; // timeout after cqt_timer_free: deleted with the last ref
+    // Set at creation, never changed: the name given (an exact copy), or
+    // nullptr for the default "timer-<seq>", rendered when a message needs it.
+    char *name = nullptr;
+    uint64_t seq = 0;
+    // Created on first cqt_timer_timeout; retired by cqt_timer_free and
+    // deleted with the last reference (a fire under way may still hold it).
+    std::atomic<cqt_signal *> timeout{nullptr};
     std::mutex mu; // guards the fields below
     int interval = 0;
-    int type = CQT_TIMER_COARSE;
+    int8_t type = CQT_TIMER_COARSE;
     bool single = false;
     bool freed = false;
     cqt::TimerRec *rec = nullptr; // the current arming (holds a reference)
@@ -89,12 +93,22 @@ int next_timer_id()
     return id > 0 ? id : 1;
 }
 
+// A timer's name for messages.
+cqt::NameCopy timer_name(const cqt_timer *t)
+{
+    cqt::NameCopy c;
+    cqt::copy_name(c.s, t->name, "timer", t->seq);
+    return c;
+}
+
 void timer_handle_unref(cqt_timer *t)
 {
     if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         t->magic = 0;
-        if (t->retired)
-            cqt::signal_delete(t->retired);
+        // The last reference follows cqt_timer_free, which retired it.
+        if (cqt_signal *sig = t->timeout.load(std::memory_order_acquire))
+            cqt::signal_delete(sig);
+        delete[] t->name;
         delete t;
     }
 }
@@ -192,7 +206,7 @@ void arm_run(void *p)
     }
     cqt::ShimObject *q = cqt::ensure_qobject(o);
     if (r->type == CQT_TIMER_PRECISE && !r->single && r->ms > 0 && arm_ticker(r, q)) {
-        o->ext().armed[r->qt_id] = r; // the arming's reference moves into the table
+        o->ext().armed.insert(r); // the arming's reference moves into the table
         return;
     }
     int qt_id = q->startTimer(r->ms, Qt::TimerType(r->type));
@@ -210,7 +224,7 @@ void arm_run(void *p)
         return;
     }
     r->qt_id = qt_id;
-    o->ext().armed[qt_id] = r; // the arming's reference moves into the table
+    o->ext().armed.insert(r); // the arming's reference moves into the table
 }
 
 void rec_drop(void *p)
@@ -224,13 +238,12 @@ void disarm_run(void *p)
     cqt_object *o = r->owner;
     if (r->qt_id) {
         cqt::ObjectExtra &x = o->ext();
-        auto it = x.armed.find(r->qt_id);
-        if (it != x.armed.end() && it->second == r) {
+        if (x.armed.find(r->qt_id) == r) {
             if (r->ticker)
                 static_cast<Ticker *>(r->ticker)->retire();
             else if (x.qobj)
                 x.qobj->killTimer(r->qt_id);
-            x.armed.erase(it);
+            x.armed.erase(r->qt_id);
             cqt::timer_rec_unref(r);
         }
     }
@@ -250,10 +263,16 @@ int effective_ms(int ms, int type)
     return (ms / 1000 + 1) * 1000;
 }
 
+void timer_fire(void *user_data, cqt_object *, int id);
+void timer_rec_destroy(void *user_data);
+
 // Starts a timer and returns its record with an extra reference for the
-// caller (nullptr on failure, status in *rc).
+// caller (nullptr on failure, status in *rc). @handle: the arming of the
+// cqt_timer @user_data (it gets timer_fire and timer_rec_destroy), and
+// @cb, @destroy are unused.
 cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool single,
-                         cqt_timer_event_fn cb, void *user_data, cqt_destroy_fn destroy, int *rc)
+                         cqt_timer_event_fn cb, void *user_data, cqt_destroy_fn destroy, int *rc,
+                         bool handle = false)
 {
     cqt_thread *t = o->thread.load();
     {
@@ -262,27 +281,37 @@ cqt::TimerRec *start_rec(const char *fn, cqt_object *o, int ms, int type, bool s
             char what[128];
             snprintf(what, sizeof what, "the timer's owner, object '%s',", cqt::name_of(o).s);
             *rc = cqt::loop_refusal(fn, t, false, what);
-            if (destroy)
-                destroy(user_data); // a failed registration releases its data too
+            // A failed registration releases its data too.
+            if (handle)
+                timer_rec_destroy(user_data);
+            else if (destroy)
+                destroy(user_data);
             return nullptr;
         }
     }
-    auto *r = new cqt::TimerRec;
+    cqt::TimerRec *r;
+    if (handle) {
+        r = new cqt::TimerRec;
+        r->handle = true;
+    } else {
+        auto *c = new cqt::CallTimerRec;
+        c->fn = cb;
+        c->destroy = destroy;
+        r = c;
+    }
     r->id = next_timer_id();
     r->ms = effective_ms(ms, type);
-    r->type = type;
+    r->type = int8_t(type);
     r->single = single;
     r->start_ns = cqt_now_ns();
     r->owner = o;
     cqt::object_ref(o);
-    r->fn = cb;
     r->user_data = user_data;
-    r->destroy = destroy;
     r->refs.store(3); // live table, the arming, the caller
     cqt__live_add(CQT__LIVE_TIMERS, 1);
     {
         std::lock_guard lk(o->mu);
-        o->ext().live_timers[r->id] = r;
+        o->ext().live_timers.insert(r);
     }
     *rc = cqt::run_in_owner(fn, o, arm_run, rec_drop, r);
     if (*rc != CQT_OK) {
@@ -406,10 +435,16 @@ namespace cqt {
 void timer_rec_unref(TimerRec *r)
 {
     if (r->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        if (r->destroy)
-            r->destroy(r->user_data);
         cqt_object *o = r->owner;
-        delete r;
+        if (r->handle) {
+            timer_rec_destroy(r->user_data);
+            delete r;
+        } else {
+            auto *c = static_cast<CallTimerRec *>(r);
+            if (c->destroy)
+                c->destroy(c->user_data);
+            delete c;
+        }
         cqt__live_add(CQT__LIVE_TIMERS, -1);
         object_unref(o);
     }
@@ -428,8 +463,8 @@ void dispatch_timer(cqt_object *o, int qt_id)
             return; // not ours (yet): a stale registration
     }
     ObjectExtra &x = o->ext();
-    auto it = x.armed.find(qt_id);
-    if (it == x.armed.end()) {
+    TimerRec *r = x.armed.find(qt_id);
+    if (!r) {
         // Reliability fix (issue 8): a Qt timer we killed while a move's
         // _q_reregisterTimers was pending comes back unowned; unregister it
         // so it does not keep firing (and hold its id) forever.
@@ -437,7 +472,6 @@ void dispatch_timer(cqt_object *o, int qt_id)
             ed->unregisterTimer(qt_id);
         return;
     }
-    TimerRec *r = it->second;
     if (r->killed.load())
         return; // a kill is on its way through the mailbox
     // Reliability fix (issue 8, fuzz api_sequence): cqt_object_free() from
@@ -449,7 +483,7 @@ void dispatch_timer(cqt_object *o, int qt_id)
     object_ref(o);
     if (r->single) {
         x.qobj->killTimer(qt_id);
-        x.armed.erase(it);
+        x.armed.erase(qt_id);
         r->killed = true;
         timer_rec_unref(r); // the table's
         std::lock_guard lk(o->mu);
@@ -457,7 +491,10 @@ void dispatch_timer(cqt_object *o, int qt_id)
             timer_rec_unref(r);
     }
     x.dispatch_depth++;
-    r->fn(r->user_data, o, r->id);
+    if (r->handle)
+        timer_fire(r->user_data, o, r->id);
+    else
+        static_cast<CallTimerRec *>(r)->fn(r->user_data, o, r->id);
     // Still inside the QObject's timerEvent while a fired single shot's
     // last reference runs its destroy: one that frees @o must get the
     // deferred QObject deletion too (a receiver-less cqt_single_shot frees
@@ -485,24 +522,25 @@ void disarm_all_timers(cqt_object *o)
     if (!x)
         return; // it never had a timer
     bool here = in_owner_thread(o);
-    for (auto &kv : x->armed) {
-        if (here && kv.second->ticker)
-            static_cast<Ticker *>(kv.second->ticker)->retire();
+    TimerTable<&TimerRec::qt_id> armed;
+    armed.swap(x->armed);
+    armed.for_each([&](TimerRec *r) {
+        if (here && r->ticker)
+            static_cast<Ticker *>(r->ticker)->retire();
         else if (here && x->qobj)
-            x->qobj->killTimer(kv.first);
-        kv.second->killed = true;
-        timer_rec_unref(kv.second);
-    }
-    x->armed.clear();
-    std::unordered_map<int, TimerRec *> live;
+            x->qobj->killTimer(r->qt_id);
+        r->killed = true;
+        timer_rec_unref(r);
+    });
+    TimerTable<&TimerRec::id> live;
     {
         std::lock_guard lk(o->mu);
         live.swap(x->live_timers);
     }
-    for (auto &kv : live) {
-        kv.second->killed = true;
-        timer_rec_unref(kv.second);
-    }
+    live.for_each([](TimerRec *r) {
+        r->killed = true;
+        timer_rec_unref(r);
+    });
 }
 
 // @fn NULL: internal use, no validation messages needed.
@@ -511,13 +549,8 @@ int kill_object_timer(const char *fn, cqt_object *o, int id)
     TimerRec *r = nullptr;
     {
         std::lock_guard lk(o->mu);
-        if (ObjectExtra *x = o->ext_if()) {
-            auto it = x->live_timers.find(id);
-            if (it != x->live_timers.end()) {
-                r = it->second;
-                x->live_timers.erase(it);
-            }
-        }
+        if (ObjectExtra *x = o->ext_if())
+            r = x->live_timers.erase(id);
     }
     if (!r)
         return fn ? fail(CQT_EINVAL,
@@ -615,7 +648,19 @@ cqt_timer *cqt_timer_new(cqt_object *owner, const char *name)
             return nullptr;
         auto *t = new cqt_timer;
         t->owner = owner;
-        copy_name(t->name, name, "timer", g_timer_seq.fetch_add(1) + 1);
+        t->seq = g_timer_seq.fetch_add(1) + 1;
+        if (name && *name) {
+            char fresh[kNameMax];
+            copy_name(fresh, name, nullptr, 0);
+            size_t len = strlen(fresh) + 1;
+            t->name = new (std::nothrow) char[len];
+            if (!t->name) {
+                delete t;
+                fail(CQT_ENOMEM, "cqt_timer_new: out of memory storing the timer's name");
+                return nullptr;
+            }
+            memcpy(t->name, fresh, len);
+        }
         std::lock_guard<std::mutex> lk(g_handles_mu);
         owner->ext().timers.push_back(t);
         return t;
@@ -649,10 +694,9 @@ void cqt_timer_free(cqt_timer *t)
         }
         // Regression (issue 8, fuzz api_sequence): freeing the signal here
         // raced a fire in the owner's thread emitting it (use after free).
-        if (cqt_signal *sig = t->timeout.exchange(nullptr)) {
+        // Retired, it stays in timeout until the last timer_handle_unref.
+        if (cqt_signal *sig = t->timeout.load(std::memory_order_acquire))
             signal_retire(sig);
-            t->retired = sig; // deleted by the last timer_handle_unref
-        }
         timer_handle_unref(t);
     });
 }
@@ -665,17 +709,17 @@ int cqt_timer_start(cqt_timer *t, int interval_ms)
             return timer_status();
         if (interval_ms < 0)
             return fail(CQT_EINVAL, "%s: timer '%s': interval %d ms is negative; pass 0 or more",
-                        fn, t->name, interval_ms);
+                        fn, timer_name(t).s, interval_ms);
         std::lock_guard lk(t->mu);
         stop_locked(t);
         t->refs.fetch_add(1); // the record's reference to the handle
         int rc = CQT_OK;
-        TimerRec *r = start_rec(fn, t->owner, interval_ms, t->type, t->single, timer_fire, t,
-                                timer_rec_destroy, &rc);
+        TimerRec *r = start_rec(fn, t->owner, interval_ms, t->type, t->single, nullptr, t,
+                                nullptr, &rc, true);
         if (!r) {
             // start_rec ran the destroy (dropping the handle reference).
             char buf[512];
-            snprintf(buf, sizeof buf, "%s (timer '%s')", cqt_last_error(), t->name);
+            snprintf(buf, sizeof buf, "%s (timer '%s')", cqt_last_error(), timer_name(t).s);
             return fail(rc, "%s", buf);
         }
         t->rec = r; // keeps the caller's reference
@@ -712,7 +756,7 @@ int cqt_timer_set_type(cqt_timer *t, int type)
     if (!check_type("cqt_timer_set_type", type))
         return CQT_EINVAL;
     std::lock_guard lk(t->mu);
-    t->type = type;
+    t->type = int8_t(type);
     return CQT_OK;
 }
 
@@ -767,13 +811,13 @@ cqt_signal *cqt_timer_timeout(cqt_timer *t)
     // costs more memory than the timer itself.
     std::lock_guard lk(t->mu);
     if (t->freed) {
-        fail(CQT_EINVAL, "cqt_timer_timeout: timer '%s' was freed", t->name);
+        fail(CQT_EINVAL, "cqt_timer_timeout: timer '%s' was freed", timer_name(t).s);
         return nullptr;
     }
     cqt_signal *sig = t->timeout.load(std::memory_order_relaxed);
     if (!sig) {
         char sname[kNameMax + 16];
-        snprintf(sname, sizeof sname, "%s.timeout", t->name);
+        snprintf(sname, sizeof sname, "%s.timeout", timer_name(t).s);
         sig = cqt_signal_new(t->owner, sname); // sets the error on failure
         t->timeout.store(sig, std::memory_order_release);
     }

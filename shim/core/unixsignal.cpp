@@ -313,7 +313,7 @@ int cqt_unix_signal_watch(int signo, cqt_object *receiver, cqt_unix_signal_fn fn
             std::lock_guard lk(t->mu);
             if (!cqt::accepts(t, false)) {
                 char what[128];
-                snprintf(what, sizeof what, "the receiver, object '%s',", receiver->name);
+                snprintf(what, sizeof what, "the receiver, object '%s',", cqt::name_of(receiver).s);
                 return cqt::loop_refusal(name, t, false, what);
             }
         }

@@ -59,7 +59,8 @@ CQT_API cqt_object *cqt_object_new(cqt_thread *t);
  * Sets the name used in messages ("object-N" by default); copied, at most
  * 63 bytes kept.
  * Returns: CQT_OK; CQT_EWRONGTHREAD from another thread; CQT_EINVAL for
- * NULL or an empty name. Thread: owner. */
+ * NULL or an empty name; CQT_ENOMEM when the name cannot be stored.
+ * Thread: owner. */
 CQT_API int cqt_object_set_name(cqt_object *o, const char *name);
 
 /* cqt_object_name:

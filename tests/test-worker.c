@@ -254,6 +254,70 @@ START_TEST(test_worker_generator_yields_in_order_then_returned)
 }
 END_TEST
 
+static void free_counted(void *p);
+
+/* Yields 1000 pointer values (freed by free_counted on user_data). */
+static int body_yield_pointers(void *user_data, cqt_worker *w, cqt_value *result)
+{
+    (void)result;
+    for (int i = 0; i < 1000; i++) {
+        cqt_value v = cqt_value_pointer(user_data, free_counted);
+        int rc = cqt_worker_yield(w, &v, NULL);
+        cqt_value_clear(&v); /* the route holds its own copy */
+        if (rc < 0)
+            return rc;
+    }
+    return CQT_OK;
+}
+
+/* A backlog many item blocks long (the main loop waits while the generator
+ * yields 1500) is delivered whole and in order, over several drains. */
+START_TEST(test_worker_backlog_across_item_blocks_delivered_in_order)
+{
+    rec r;
+    rec_init(&r);
+    int n = 1500;
+    cqt_worker *w = cqt_worker_new_generator("backlog", body_count, &n, NULL);
+    rec_connect_all(&r, w, NULL);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+    ck_assert_int_eq(cqt_worker_wait(w, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    wait_finished(&r);
+    ck_assert_int_eq(rec_check_order(&r), CQT_WORKER_RETURNED);
+    ck_assert_int_eq(rec_count(&r, CQT_WORKER_YIELDED), n);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(r.ints[1 + i], i);
+    cqt_worker_unref(w);
+    rec_done(&r);
+}
+END_TEST
+
+static void count_delivery(void *user_data, cqt_worker *w, const cqt_value *arg)
+{
+    (void)w;
+    (void)arg;
+    cqt_test_counter_add(user_data, 1);
+}
+
+/* A backlog of pointer values whose receiver is freed before any drain is
+ * dropped with the worker: every payload freed exactly once. */
+START_TEST(test_worker_backlog_dropped_with_worker_freed_once)
+{
+    cqt_test_counter freed = {0}, delivered = {0};
+    cqt_object *recv = cqt_object_new(NULL);
+    cqt_worker *w = cqt_worker_new_generator("dropped", body_yield_pointers, &freed, NULL);
+    ck_assert_uint_ne(
+        cqt_worker_connect(w, CQT_WORKER_YIELDED, recv, count_delivery, &delivered, NULL), 0);
+    ck_assert_int_eq(cqt_worker_start(w), CQT_OK);
+    ck_assert_int_eq(cqt_worker_wait(w, CQT_TEST_TIMEOUT_MS), CQT_OK);
+    ck_assert_int_eq(cqt_test_counter_get(&freed), 0);
+    cqt_object_free(recv); /* its queued wake-up is dropped: the backlog stays */
+    cqt_worker_unref(w);
+    ck_assert(cqt_test_run_until(live_workers_zero, NULL, CQT_TEST_TIMEOUT_MS));
+    ck_assert_int_eq(cqt_test_counter_get(&delivered), 0);
+    ck_assert_int_eq(cqt_test_counter_get(&freed), 1000);
+}
+END_TEST
+
 START_TEST(test_worker_errored_order_carries_code_and_message)
 {
     rec r;
@@ -2063,6 +2127,8 @@ CQT_TEST_SUITE(worker_suite)
 
     TCase *route = app_case(s, "route"); /* worker-route.c */
     tcase_add_test(route, test_worker_generator_yields_in_order_then_returned);
+    tcase_add_test(route, test_worker_backlog_across_item_blocks_delivered_in_order);
+    tcase_add_test(route, test_worker_backlog_dropped_with_worker_freed_once);
     tcase_add_test(route, test_worker_latest_delivers_newest_and_bounds_backlog_to_one);
     tcase_add_test(route, test_worker_latest_million_keeps_receiver_loop_responsive);
     tcase_add_test(route, test_worker_throttle_spaces_deliveries_and_keeps_last);

@@ -45,10 +45,21 @@ typedef struct cqt__worker_closure {
 /* One emitted signal waiting for a route's drain. */
 typedef struct cqt__worker_item {
     struct cqt__worker_item *prev, *next;
+    struct cqt__worker_item_block *blk; /* the block it was carved from; NULL: a slot */
     int which;
     uint64_t seq;
     cqt_value v;
 } cqt__worker_item;
+
+/* Items carved in order from one allocation (worker-route.c): a generator
+ * that runs ahead of its receiver costs one malloc per block, not one per
+ * value. Freed, or kept as the route's spare, once its last item is. */
+#define CQT__WORKER_BLOCK_ITEMS 64
+typedef struct cqt__worker_item_block {
+    int used; /* items carved so far */
+    int live; /* carved and not yet released */
+    cqt__worker_item items[CQT__WORKER_BLOCK_ITEMS];
+} cqt__worker_item_block;
 
 /* One handler. */
 typedef struct cqt__worker_conn {
@@ -87,9 +98,12 @@ typedef struct cqt__worker_route {
     cqt__worker_item *head, *tail;
     cqt__worker_item *pending_yield, *pending_progress;
     cqt__worker_conn *conns;
+    atomic_uint removals; /* bumped (under w->mu) by every disconnect: ends a dispatch run */
     int counts[N_SIG_MAX];
     bool scheduled, throttled, terminal_queued;
     int64_t next_ns;
+    cqt__worker_item_block *cur;   /* the block items are carved from now */
+    cqt__worker_item_block *spare; /* an emptied block kept for the next */
     unsigned slot_used; /* bit i: slot[i] holds an item */
     cqt__worker_item slot[CQT__WORKER_ROUTE_SLOTS];
     unsigned cslot_used; /* bit i: cslot[i] holds a connection */

@@ -20,7 +20,9 @@
  *
  * Locks: a route's FIFO, connections and flags are guarded by w->mu; its
  * `dead` flag is atomic (a token's destroy may run in any thread, also
- * inside a refused call made under w->mu). No lock of its own.
+ * inside a refused call made under w->mu), and so is its `removals`
+ * count, which a drain reads between handler calls made unlocked. No
+ * lock of its own.
  */
 #include <cqt/timer.h>
 
@@ -83,29 +85,60 @@ static void route_append_item(route *r, item *it)
     r->tail = it;
 }
 
-/* A zeroed item for @r: one of its slots when free, else allocated.
- * Called with w->mu held. */
+typedef cqt__worker_item_block block;
+
+/* A zeroed item for @r: one of its slots when free, else carved from its
+ * current block. A generator's items are made in its thread and released
+ * in the receiver's: one malloc and one cross-thread free per value were
+ * the largest share of a yield. Called with w->mu held. */
 static item *item_new_locked(route *r)
 {
-    for (int i = 0; i < CQT__WORKER_ROUTE_SLOTS; i++) {
-        if (!(r->slot_used & (1u << i))) {
-            r->slot_used |= 1u << i;
-            item *it = &r->slot[i];
-            memset(it, 0, sizeof *it);
-            return it;
+    item *it;
+    if (r->slot_used != (1u << CQT__WORKER_ROUTE_SLOTS) - 1) {
+        for (int i = 0; i < CQT__WORKER_ROUTE_SLOTS; i++) {
+            if (!(r->slot_used & (1u << i))) {
+                r->slot_used |= 1u << i;
+                it = &r->slot[i];
+                memset(it, 0, sizeof *it);
+                return it;
+            }
         }
     }
-    return calloc(1, sizeof(item));
+    block *b = r->cur;
+    if (!b || b->used == CQT__WORKER_BLOCK_ITEMS) {
+        /* The full block (if any) still has live items: its last release
+         * frees it. */
+        b = r->spare ? r->spare : malloc(sizeof *b);
+        if (!b)
+            return NULL;
+        r->spare = NULL;
+        b->used = b->live = 0;
+        r->cur = b;
+    }
+    it = &b->items[b->used++];
+    b->live++;
+    memset(it, 0, sizeof *it);
+    it->blk = b;
+    return it;
 }
 
 /* Releases @it's memory (its value was taken or cleared). Called with
- * w->mu held when @it may be a slot. */
+ * w->mu held. */
 static void item_release_locked(route *r, item *it)
 {
-    if (it >= r->slot && it < r->slot + CQT__WORKER_ROUTE_SLOTS)
+    block *b = it->blk;
+    if (!b) {
         r->slot_used &= ~(1u << (unsigned)(it - r->slot));
+        return;
+    }
+    if (--b->live > 0)
+        return;
+    if (b == r->cur)
+        b->used = 0; /* empty: carve from its start again */
+    else if (!r->spare)
+        r->spare = b;
     else
-        free(it);
+        free(b);
 }
 
 /* A zeroed connection for @r: a slot when free, else allocated. Called
@@ -258,6 +291,73 @@ static bool value_owns(const cqt_value *v)
            t != CQT_VALUE_DOUBLE;
 }
 
+/* Unlinks @r's removed connections that no handler call holds, and
+ * releases them. Called with w->mu held, which it drops around the
+ * closures' destroys (the user's: they may call into this worker). */
+static void reap_locked(cqt_worker *w, route *r)
+{
+    conn *reap = NULL;
+    for (conn **pp = &r->conns; *pp;) {
+        conn *c = *pp;
+        if (c->removed && c->busy == 0) {
+            *pp = c->next;
+            c->next = reap;
+            reap = c;
+        } else {
+            pp = &c->next;
+        }
+    }
+    if (!reap)
+        return;
+    pthread_mutex_unlock(&w->mu);
+    for (conn *c = reap; c; c = c->next)
+        cqt__worker_closure_unref(c->cl);
+    pthread_mutex_lock(&w->mu);
+    while (reap) {
+        conn *c = reap;
+        reap = c->next;
+        conn_release_locked(r, c);
+    }
+}
+
+/* Runs @c, the only handler of @list's first item, for that item and the
+ * ones after it of which it is the only handler too, with w->mu dropped
+ * once for the run instead of once per item (a backlog of yields costs
+ * one lock round per drain, not per value). The run ends at an item of
+ * another signal, at @until (the first sequence another connection of
+ * this signal takes), or once a connection of @r is removed (it may be
+ * @c). Connections made meanwhile never match: their `since` is past
+ * every drained item. Called with w->mu held; returns with it held, and
+ * the items after the run. */
+static item *dispatch_run_locked(cqt_worker *w, route *r, conn *c, uint64_t until, item *list)
+{
+    unsigned removals = atomic_load(&r->removals);
+    c->busy++;
+    pthread_mutex_unlock(&w->mu);
+    item *it = list;
+    for (;;) {
+        c->fn(c->cl->user_data, w, &it->v);
+        if (value_owns(&it->v))
+            cqt_value_clear(&it->v); /* unlocked: a pointer's destroy is the user's */
+        item *next = it->next;
+        if (!next || next->which != c->which || next->seq >= until ||
+            atomic_load(&r->removals) != removals)
+            break;
+        it = next;
+    }
+    item *rest = it->next;
+    it->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    c->busy--;
+    while (list) {
+        item *next = list->next;
+        item_release_locked(r, list);
+        list = next;
+    }
+    reap_locked(w, r);
+    return rest;
+}
+
 /* Runs the handlers of @list's items in order. Called with w->mu held,
  * which it drops around each handler (and around frees that may run a
  * user's destroy); returns with it released. */
@@ -265,6 +365,24 @@ static void dispatch_locked(cqt_worker *w, route *r, item *list)
 {
     while (list) {
         item *it = list;
+        conn *one = NULL;
+        int n = 0;
+        uint64_t until = UINT64_MAX;
+        for (conn *c = r->conns; c; c = c->next) {
+            if (c->removed || c->which != it->which)
+                continue;
+            if (c->since > it->seq) {
+                if (c->since < until)
+                    until = c->since;
+                continue;
+            }
+            one = c;
+            n++;
+        }
+        if (n == 1) {
+            list = dispatch_run_locked(w, r, one, until, list);
+            continue;
+        }
         list = it->next;
         conn *reap = NULL;
         for (conn *c = r->conns; c; c = c->next) {
@@ -590,6 +708,10 @@ void cqt__worker_routes_free(cqt_worker *w)
         atomic_store(&r->dead, true);
         free_items(r, r->head);
         r->head = r->tail = NULL;
+        /* Every item is released: only these two blocks can be left. */
+        free(r->cur);
+        free(r->spare);
+        r->cur = r->spare = NULL;
         while (r->conns) {
             conn *c = r->conns;
             r->conns = c->next;
@@ -643,6 +765,7 @@ int cqt_worker_disconnect(cqt_worker *w, cqt_connection c)
                 continue;
             found = true;
             c2->removed = true;
+            atomic_fetch_add(&r->removals, 1);
             r->counts[c2->which]--;
             if (c2->busy == 0) {
                 *pp = c2->next;

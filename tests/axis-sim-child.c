@@ -155,7 +155,8 @@ pid_t axis_sim_pid(const axis_sim *s)
     return s->pid;
 }
 
-bool axis_sim_wait_log(axis_sim *s, const char *needle, int timeout_ms)
+/* The CLOCK_REALTIME time @timeout_ms from now, for the log's condvar. */
+static struct timespec deadline_in(int timeout_ms)
 {
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
@@ -165,6 +166,12 @@ bool axis_sim_wait_log(axis_sim *s, const char *needle, int timeout_ms)
         dl.tv_sec++;
         dl.tv_nsec -= 1000000000;
     }
+    return dl;
+}
+
+bool axis_sim_wait_log(axis_sim *s, const char *needle, int timeout_ms)
+{
+    struct timespec dl = deadline_in(timeout_ms);
     pthread_mutex_lock(&s->mu);
     for (;;) {
         char *hit = strstr(s->log + s->seen, needle);
@@ -198,14 +205,7 @@ int axis_sim_count_log(axis_sim *s, const char *needle)
 
 int axis_sim_wait_log_count(axis_sim *s, const char *needle, int n, int timeout_ms)
 {
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (dl.tv_nsec >= 1000000000) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000;
-    }
+    struct timespec dl = deadline_in(timeout_ms);
     pthread_mutex_lock(&s->mu);
     int have = count_locked(s, needle);
     while (have < n && !s->eof && pthread_cond_timedwait(&s->cv, &s->mu, &dl) != ETIMEDOUT)

@@ -291,10 +291,9 @@ static bool value_owns(const cqt_value *v)
            t != CQT_VALUE_DOUBLE;
 }
 
-/* Unlinks @r's removed connections that no handler call holds, and
- * releases them. Called with w->mu held, which it drops around the
- * closures' destroys (the user's: they may call into this worker). */
-static void reap_locked(cqt_worker *w, route *r)
+/* Unlinks and returns @r's removed connections that no handler call
+ * holds. Called with w->mu held. */
+static conn *unlink_removed_locked(route *r)
 {
     conn *reap = NULL;
     for (conn **pp = &r->conns; *pp;) {
@@ -307,17 +306,33 @@ static void reap_locked(cqt_worker *w, route *r)
             pp = &c->next;
         }
     }
+    return reap;
+}
+
+/* Gives back the memory of the connections on @reap (their closures
+ * released). Called with w->mu held. */
+static void release_conns_locked(route *r, conn *reap)
+{
+    while (reap) {
+        conn *c = reap;
+        reap = c->next;
+        conn_release_locked(r, c);
+    }
+}
+
+/* Unlinks @r's removed connections that no handler call holds, and
+ * releases them. Called with w->mu held, which it drops around the
+ * closures' destroys (the user's: they may call into this worker). */
+static void reap_locked(cqt_worker *w, route *r)
+{
+    conn *reap = unlink_removed_locked(r);
     if (!reap)
         return;
     pthread_mutex_unlock(&w->mu);
     for (conn *c = reap; c; c = c->next)
         cqt__worker_closure_unref(c->cl);
     pthread_mutex_lock(&w->mu);
-    while (reap) {
-        conn *c = reap;
-        reap = c->next;
-        conn_release_locked(r, c);
-    }
+    release_conns_locked(r, reap);
 }
 
 /* Runs @c, the only handler of @list's first item, for that item and the
@@ -384,7 +399,6 @@ static void dispatch_locked(cqt_worker *w, route *r, item *list)
             continue;
         }
         list = it->next;
-        conn *reap = NULL;
         for (conn *c = r->conns; c; c = c->next) {
             if (c->removed || c->which != it->which || c->since > it->seq)
                 continue;
@@ -394,16 +408,7 @@ static void dispatch_locked(cqt_worker *w, route *r, item *list)
             pthread_mutex_lock(&w->mu);
             c->busy--;
         }
-        for (conn **pp = &r->conns; *pp;) {
-            conn *c = *pp;
-            if (c->removed && c->busy == 0) {
-                *pp = c->next;
-                c->next = reap;
-                reap = c;
-            } else {
-                pp = &c->next;
-            }
-        }
+        conn *reap = unlink_removed_locked(r);
         cqt_value v = it->v;
         item_release_locked(r, it);
         if (reap || value_owns(&v)) {
@@ -414,11 +419,7 @@ static void dispatch_locked(cqt_worker *w, route *r, item *list)
                 cqt__worker_closure_unref(c->cl);
             cqt_value_clear(&v);
             pthread_mutex_lock(&w->mu);
-            while (reap) {
-                conn *c = reap;
-                reap = c->next;
-                conn_release_locked(r, c);
-            }
+            release_conns_locked(r, reap);
         }
     }
     pthread_mutex_unlock(&w->mu);

@@ -250,75 +250,57 @@ void drain(cqt_thread *t, bool to_empty)
         held = nullptr;
         held_n = 0;
     };
+    // Takes the reference the delivery to @target holds (released with the
+    // run of deliveries to the same target).
+    auto hold = [&](cqt_object *target) {
+        if (target != held) {
+            release_held();
+            held = target;
+        }
+        if (target)
+            held_n++;
+    };
+    auto alive = [](const cqt_object *target) {
+        return !target || !target->dead.load(std::memory_order_acquire);
+    };
     for (;;) {
         if (!t->draining.empty()) {
+            // Each delivery leaves the queue before it runs (a nested drain
+            // goes on after it); the common kinds, plain calls and slots,
+            // run inline, their fields read out before the pop (a nested
+            // drain may recycle the block).
             Delivery &front = t->draining.front();
             if (front.kind == kCall && !front.done) {
-                // The common case, inline: a plain call. Its fields are
-                // read out before the pop (a nested drain may recycle the
-                // block), the pop before the call (a nested drain goes on
-                // after it).
                 cqt_object *target = front.target;
                 cqt_fn fn = front.call.fn;
                 void *user_data = front.call.user_data;
                 cqt_destroy_fn destroy = front.call.destroy;
                 t->draining.pop(t->spent);
-                if (target != held) {
-                    release_held();
-                    held = target;
-                }
-                if (target) {
-                    held_n++;
-                    if (!target->dead.load(std::memory_order_acquire))
-                        fn(user_data);
-                } else {
+                hold(target);
+                if (alive(target))
                     fn(user_data);
-                }
                 if (destroy)
                     destroy(user_data);
                 done++;
-                if (--budget == 0) {
-                    out_of_budget = true;
-                    break;
-                }
-                continue;
-            }
-            if (front.kind == kSlot && !front.done) {
-                // A queued slot, inline likewise; the argument is moved out.
+            } else if (front.kind == kSlot && !front.done) {
                 cqt_object *target = front.target;
                 Conn *c = front.slot.conn;
-                cqt_value arg = front.slot.arg;
+                cqt_value arg = front.slot.arg; // moved out: cleared here
                 t->draining.pop(t->spent);
-                if (target != held) {
-                    release_held();
-                    held = target;
-                }
-                if (target)
-                    held_n++;
-                if ((!target || !target->dead.load(std::memory_order_acquire)) &&
-                    c->active.load(std::memory_order_acquire))
+                hold(target);
+                if (alive(target) && c->active.load(std::memory_order_acquire))
                     c->fn(c->user_data, &arg);
                 value_clear_fast(&arg);
                 conn_unref(c);
                 done++;
-                if (--budget == 0) {
-                    out_of_budget = true;
-                    break;
+            } else {
+                Delivery d = front;
+                t->draining.pop(t->spent);
+                if (d.kind != kNone) {
+                    hold(d.target);
+                    deliver(d);
+                    done++;
                 }
-                continue;
-            }
-            Delivery d = front;
-            t->draining.pop(t->spent); // before running it: a nested drain goes on after it
-            if (d.kind != kNone) {
-                cqt_object *target = d.target;
-                if (target != held) {
-                    release_held();
-                    held = target;
-                }
-                if (target)
-                    held_n++;
-                deliver(d);
-                done++;
             }
             if (--budget == 0) {
                 out_of_budget = true;
